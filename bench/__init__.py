@@ -1,0 +1,1 @@
+"""How it is measured: runners, scenarios, measurement and the pytest plugin."""

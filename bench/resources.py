@@ -1,0 +1,109 @@
+"""CPU seconds and peak memory of the client under test, child processes included.
+
+pytest-benchmark measures wall time only.  `ResourceMeter` brackets the counted
+rounds of a scenario and reports what they cost the client: CPU of this process and
+of its live children (process-pool workers), plus children reaped in between.  The
+test server is a child too; it is excluded from the client and reported alone, so
+that a saturated server shows up as such rather than as a slow client.
+
+Peak RSS comes from each process's high-water mark (VmHWM), which Linux lets us
+reset before the counted rounds; the peak "including children" is the sum of the
+per-process peaks, an upper bound on what they held at any one moment.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import psutil
+
+MIB = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class ResourceUsage:
+    cpu_s: float
+    peak_rss_mb: float
+    server_cpu_s: float | None
+
+
+def _cpu_seconds(process: psutil.Process) -> float:
+    times = process.cpu_times()
+    return float(times.user + times.system)
+
+
+def _reset_peak(pid: int) -> None:
+    # Writing 5 to clear_refs resets VmHWM to the current RSS (Linux >= 4.0).
+    with contextlib.suppress(OSError):
+        Path(f"/proc/{pid}/clear_refs").write_text("5")
+
+
+def _peak_rss_bytes(process: psutil.Process) -> int:
+    try:
+        for line in Path(f"/proc/{process.pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return int(process.memory_info().rss)  # no /proc: the current RSS is all we have
+
+
+class ResourceMeter:
+    """Snapshot at `start()`, difference at `stop()`."""
+
+    def __init__(self, server_pid: int | None = None) -> None:
+        self._me = psutil.Process()
+        self._server = psutil.Process(server_pid) if server_pid else None
+        self._excluded = self._server_tree()
+        self._start_cpu: dict[int, float] = {}
+        self._start_reaped = 0.0
+        self._start_server = 0.0
+
+    def _server_tree(self) -> set[int]:
+        if self._server is None:
+            return set()
+        return {self._server.pid} | {child.pid for child in self._server.children(recursive=True)}
+
+    def _client_processes(self) -> list[psutil.Process]:
+        children = [child for child in self._me.children(recursive=True)
+                    if child.pid not in self._excluded]
+        return [self._me, *children]
+
+    def _cpu_by_pid(self) -> dict[int, float]:
+        # process_time() has a far finer clock than the per-tick counters of children.
+        usage = {self._me.pid: time.process_time()}
+        for process in self._client_processes()[1:]:
+            try:
+                usage[process.pid] = _cpu_seconds(process)
+            except psutil.NoSuchProcess:
+                continue
+        return usage
+
+    @staticmethod
+    def _reaped_children_cpu() -> float:
+        times = os.times()
+        return times.children_user + times.children_system
+
+    def start(self) -> None:
+        for process in self._client_processes():
+            _reset_peak(process.pid)
+        self._start_cpu = self._cpu_by_pid()
+        self._start_reaped = self._reaped_children_cpu()
+        self._start_server = _cpu_seconds(self._server) if self._server else 0.0
+
+    def stop(self) -> ResourceUsage:
+        end_cpu = self._cpu_by_pid()
+        cpu = sum(end - self._start_cpu.get(pid, 0.0) for pid, end in end_cpu.items())
+        cpu += self._reaped_children_cpu() - self._start_reaped
+        peak = 0
+        for process in self._client_processes():
+            try:
+                peak += _peak_rss_bytes(process)
+            except psutil.NoSuchProcess:
+                continue
+        server_cpu = _cpu_seconds(self._server) - self._start_server if self._server else None
+        return ResourceUsage(cpu_s=cpu, peak_rss_mb=peak / MIB, server_cpu_s=server_cpu)

@@ -1,0 +1,42 @@
+"""A scenario is one question: N tasks of workload W, at most C in flight, under runner R.
+
+`scenarios_for` expands the settings into the matrix for one workload: the
+sequential baseline once per task count (its concurrency is 1 by definition), then
+every other runner at every concurrency level.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bench.options import Settings
+from bench.runners import ProcessRunner, SequentialRunner
+
+
+@dataclass(frozen=True)
+class ScenarioSpec:
+    """Everything about a scenario except where the server is (known only at run time)."""
+
+    workload: str
+    runner: str
+    tasks: int
+    concurrency: int
+    start_method: str | None
+    rounds: int
+    warmup_rounds: int
+
+    @property
+    def id(self) -> str:
+        return f"{self.runner}-c{self.concurrency}-n{self.tasks}"
+
+
+def scenarios_for(workload: str, settings: Settings) -> list[ScenarioSpec]:
+    specs = []
+    for tasks in settings.tasks_for(workload):
+        for runner in settings.runners:
+            levels = (1,) if runner == SequentialRunner.name else settings.concurrency
+            for concurrency in levels:
+                start_method = settings.start_method if runner == ProcessRunner.name else None
+                specs.append(ScenarioSpec(workload, runner, tasks, concurrency, start_method,
+                                          settings.rounds, settings.warmup_rounds))
+    return specs

@@ -1,0 +1,73 @@
+"""Shared fixtures: a real test server, and a check that nothing is left behind."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import psutil
+import pytest
+
+from workloads.server import ServerProcess
+
+pytest_plugins = ["pytester"]
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="session")
+def server() -> Iterator[ServerProcess]:
+    with ServerProcess() as running:
+        yield running
+
+
+def client_connections(exclude_pid: int | None = None) -> list[object]:
+    """This process's inet sockets (listening or connected), plus its children's."""
+    me = psutil.Process()
+    processes = [me, *(c for c in me.children(recursive=True) if c.pid != exclude_pid)]
+    found: list[object] = []
+    for process in processes:
+        try:
+            found.extend(process.net_connections(kind="inet"))
+        except psutil.NoSuchProcess:
+            continue
+    return found
+
+
+# multiprocessing's forkserver and resource tracker serve the whole interpreter and
+# exit with it, by design; tests that run a whole session in a subprocess check that.
+INTERPRETER_HELPERS = ("multiprocessing.forkserver", "multiprocessing.resource_tracker")
+
+
+def _is_interpreter_helper(process: psutil.Process) -> bool:
+    try:
+        command = " ".join(process.cmdline())
+    except psutil.NoSuchProcess:
+        return True
+    return any(helper in command for helper in INTERPRETER_HELPERS)
+
+
+def leftovers(server_pid: int | None, threads_before: set[int]) -> list[str]:
+    """Child processes, threads and sockets that a finished run should not have left."""
+    found = []
+    children = [c for c in psutil.Process().children(recursive=True)
+                if c.pid != server_pid and not _is_interpreter_helper(c)]
+    found += [f"child process {c.pid} ({c.name()})" for c in children]
+    found += [f"thread {t.name}" for t in threading.enumerate() if t.ident not in threads_before]
+    found += [f"socket {c}" for c in client_connections(exclude_pid=server_pid)]
+    return found
+
+
+@pytest.fixture
+def assert_no_leftovers(server: ServerProcess) -> Iterator[None]:
+    """Fail the test if it leaves a child process, a thread or a socket behind."""
+    before = {t.ident for t in threading.enumerate() if t.ident is not None}
+    yield
+    remaining = []
+    for _ in range(50):  # pools reap their workers asynchronously; give them a moment
+        remaining = leftovers(server.pid, before)
+        if not remaining:
+            break
+        threading.Event().wait(0.1)
+    assert remaining == []

@@ -1,0 +1,80 @@
+"""Every option is checked, and a bad value is one line of error and a non-zero exit."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from bench.options import DEFAULT_CONCURRENCY, DEFAULT_TASKS, OptionError, parse_settings
+from bench.runners import RUNNERS
+from tests.conftest import REPO
+from workloads import WORKLOADS
+
+
+def test_defaults_cover_every_workload_and_runner() -> None:
+    settings = parse_settings({})
+    assert settings.workloads == tuple(WORKLOADS)
+    assert settings.runners == tuple(RUNNERS)
+    assert settings.concurrency == DEFAULT_CONCURRENCY
+    assert settings.tasks_for("http") == (DEFAULT_TASKS["http"],)
+    assert settings.start_method is None and settings.target_url is None
+
+
+def test_lists_are_parsed_and_deduplicated() -> None:
+    settings = parse_settings({"workload": "http, cpu,http", "runner": "asyncio,threads",
+                               "tasks": "500", "concurrency": "50,5,50"})
+    assert settings.workloads == ("http", "cpu")
+    assert settings.runners == ("asyncio", "threads")
+    assert settings.tasks_for("cpu") == (500,)
+    assert settings.concurrency == (50, 5)
+
+
+def test_target_url_gets_a_path() -> None:
+    assert parse_settings({"target_url": "http://10.0.0.1:81"}).target_url == "http://10.0.0.1:81/"
+
+
+BAD_VALUES = [
+    ({"workload": "disk"}, "--workload: unknown value 'disk'; choose from sleep, http, cpu"),
+    ({"runner": "uvloop"}, "--runner: unknown value 'uvloop'"),
+    ({"runner": ""}, "--runner: unknown value ''"),
+    ({"tasks": "0"}, "--tasks: must be between 1 and 1000000, got 0"),
+    ({"tasks": "10,x"}, "--tasks: expected an integer, got 'x'"),
+    ({"concurrency": "abc"}, "--concurrency: expected an integer, got 'abc'"),
+    ({"concurrency": "-3"}, "--concurrency: must be between 1 and 100000, got -3"),
+    ({"sleep_ms": "fast"}, "--sleep-ms: expected a number, got 'fast'"),
+    ({"sleep_ms": "-1"}, "--sleep-ms: must be between"),
+    ({"http_delay_ms": "1.5"}, "--http-delay-ms: expected an integer, got '1.5'"),
+    ({"http_size": "-1"}, "--http-size: must be between 0 and"),
+    ({"http_timeout_s": "0"}, "--http-timeout-s: must be between"),
+    ({"cpu_n": "0"}, "--cpu-n: must be between 1 and"),
+    ({"rounds": "0"}, "--rounds: must be between 1 and 1000, got 0"),
+    ({"warmup_rounds": "-1"}, "--warmup-rounds: must be between 0 and 100, got -1"),
+    ({"start_method": "thread"}, "--start-method: unknown value 'thread'"),
+    ({"target_url": "localhost:8080"}, "--target-url: expected an http:// or https:// URL"),
+]
+
+
+@pytest.mark.parametrize("raw, message", BAD_VALUES, ids=[next(iter(r)) for r, _ in BAD_VALUES])
+def test_bad_value_names_option_and_value(raw: dict[str, str], message: str) -> None:
+    with pytest.raises(OptionError) as error:
+        parse_settings(raw)
+    assert str(error.value).startswith(message)
+    assert "\n" not in str(error.value)
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--runner", "foo"], "ERROR: --runner: unknown value 'foo'"),
+    (["--tasks", "0"], "ERROR: --tasks: must be between 1 and 1000000, got 0"),
+    (["--concurrency", "abc"], "ERROR: --concurrency: expected an integer, got 'abc'"),
+    (["--workload", "http", "--target-url", "http://127.0.0.1:9/"],
+     "ERROR: --target-url: http://127.0.0.1:9/ is unreachable (ConnectionError)"),
+])
+def test_command_line_error_is_one_line_and_non_zero(args: list[str], message: str) -> None:
+    result = subprocess.run([sys.executable, "-m", "pytest", "--benchmark-only", *args],
+                            cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert result.returncode != 0
+    output = (result.stdout + result.stderr).strip()
+    lines = output.splitlines()
+    assert len(lines) == 1 and lines[0].startswith(message)

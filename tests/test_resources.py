@@ -1,0 +1,63 @@
+"""The resource meter sees CPU and memory of this process, its pool workers and the server."""
+
+from __future__ import annotations
+
+import time
+
+from bench.resources import ResourceMeter
+from bench.runners import ProcessRunner
+from workloads import CpuWorkload
+from workloads.server import ServerProcess
+
+
+def busy(seconds: float) -> None:
+    end = time.process_time() + seconds
+    while time.process_time() < end:
+        pass
+
+
+def test_counts_cpu_of_this_process() -> None:
+    meter = ResourceMeter()
+    meter.start()
+    busy(0.2)
+    usage = meter.stop()
+    assert 0.18 <= usage.cpu_s <= 0.5
+    assert usage.server_cpu_s is None
+
+
+def test_counts_cpu_of_pool_workers() -> None:
+    workload = CpuWorkload(n=300_000)
+    with ProcessRunner(workload, 2, "fork") as runner:
+        meter = ResourceMeter()
+        meter.start()
+        outcome = runner.run(8)
+        usage = meter.stop()
+    work = sum(outcome.latencies)
+    assert outcome.ok == 8
+    # The workers did the summing; the parent alone could not have used that much.
+    assert usage.cpu_s >= 0.7 * work
+
+
+def test_peak_rss_sees_a_large_allocation() -> None:
+    meter = ResourceMeter()
+    meter.start()
+    baseline = meter.stop().peak_rss_mb
+    meter.start()
+    block = bytearray(200 * 1024 * 1024)
+    block[::4096] = b"x" * len(block[::4096])  # touch every page so it is resident
+    peak = meter.stop().peak_rss_mb
+    del block
+    assert peak - baseline >= 150
+
+
+def test_server_cpu_is_reported_apart_from_the_client() -> None:
+    import requests
+
+    with ServerProcess() as server:
+        meter = ResourceMeter(server.pid)
+        meter.start()
+        with requests.Session() as session:
+            for _ in range(300):
+                session.get(server.url, timeout=5)
+        usage = meter.stop()
+    assert usage.server_cpu_s is not None and usage.server_cpu_s > 0

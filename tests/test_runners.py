@@ -1,0 +1,156 @@
+"""Every runner completes every task of every workload, counts them all, and cleans up."""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import pytest
+
+from bench.outcome import Outcome
+from bench.runners import (
+    RUNNERS,
+    START_METHODS,
+    ProcessRunner,
+    SequentialRunner,
+    ThreadRunner,
+    make_runner,
+)
+from workloads import CpuWorkload, HttpWorkload, SleepWorkload, Workload
+from workloads.server import ServerProcess
+
+TASKS = 12
+
+
+def small_workload(name: str, server: ServerProcess, **overrides: Any) -> Workload:
+    if name == "sleep":
+        return SleepWorkload(seconds=0.005)
+    if name == "cpu":
+        return CpuWorkload(n=2_000)
+    return HttpWorkload(base_url=server.url, delay_ms=5, size=2048, **overrides)
+
+
+def concurrency_for(runner: str) -> int:
+    return 1 if runner == SequentialRunner.name else 4
+
+
+def run_once(runner_name: str, workload: Workload, tasks: int = TASKS,
+             start_method: str | None = None) -> Outcome:
+    runner = make_runner(runner_name, workload, concurrency_for(runner_name), start_method)
+    with runner:
+        return runner.run(tasks)
+
+
+@pytest.mark.usefixtures("assert_no_leftovers")
+@pytest.mark.parametrize("workload_name", ["sleep", "http", "cpu"])
+@pytest.mark.parametrize("runner_name", list(RUNNERS))
+def test_every_task_completes_correctly(runner_name: str, workload_name: str,
+                                        server: ServerProcess) -> None:
+    outcome = run_once(runner_name, small_workload(workload_name, server))
+    assert (outcome.ok, outcome.failed) == (TASKS, 0)
+    assert len(outcome.latencies) == TASKS
+    assert all(latency > 0 for latency in outcome.latencies)
+
+
+@pytest.mark.usefixtures("assert_no_leftovers")
+@pytest.mark.parametrize("runner_name", list(RUNNERS))
+def test_failed_tasks_are_counted_not_lost(runner_name: str, server: ServerProcess) -> None:
+    workload = small_workload("http", server, status=500)
+    outcome = run_once(runner_name, workload)
+    assert outcome.ok == 0
+    assert dict(outcome.failures) == {"status": TASKS}
+    assert outcome.ok + outcome.failed == outcome.tasks == TASKS
+
+
+@pytest.mark.usefixtures("assert_no_leftovers")
+@pytest.mark.parametrize("start_method", START_METHODS)
+@pytest.mark.parametrize("workload_name", ["sleep", "http", "cpu"])
+def test_process_workers_run_every_sync_twin(start_method: str, workload_name: str,
+                                             server: ServerProcess) -> None:
+    outcome = run_once(ProcessRunner.name, small_workload(workload_name, server),
+                       tasks=4, start_method=start_method)
+    assert (outcome.ok, outcome.failed) == (4, 0)
+
+
+def test_rounds_reuse_the_same_pool(server: ServerProcess) -> None:
+    with make_runner("processes", SleepWorkload(seconds=0.001), 3) as runner:
+        first, second = runner.run(6), runner.run(6)
+    assert first.ok == second.ok == 6
+
+
+def test_concurrency_bounds_tasks_in_flight() -> None:
+    # 8 tasks of 0.1 s at concurrency 2 cannot finish in less than 4 x 0.1 s.
+    for name in ("asyncio", "threads", "processes"):
+        with make_runner(name, SleepWorkload(seconds=0.1), 2) as runner:
+            start = time.perf_counter()
+            outcome = runner.run(8)
+            elapsed = time.perf_counter() - start
+        assert outcome.ok == 8
+        assert elapsed >= 0.4, name
+
+
+def test_thread_pool_starts_all_workers_before_timing() -> None:
+    runner = ThreadRunner(SleepWorkload(seconds=0.001), 6)
+    before = {t.ident for t in __import__("threading").enumerate()}
+    with runner:
+        started = [t for t in __import__("threading").enumerate() if t.ident not in before]
+        assert len(started) == 6
+
+
+def test_process_pool_starts_all_workers_before_timing() -> None:
+    import psutil
+
+    with ProcessRunner(SleepWorkload(seconds=0.001), 5, "forkserver") as runner:
+        workers = {p.pid for p in psutil.Process().children(recursive=True)}
+        outcome = runner.run(10)
+    assert outcome.ok == 10
+    assert len(workers) >= 5
+
+
+@dataclass(frozen=True)
+class DyingWorkload(Workload):
+    """Kills the process that runs it: what a crashing C extension looks like to a pool."""
+
+    name: ClassVar[str] = "dying"
+
+    def call(self) -> object:
+        os._exit(3)
+
+    async def acall(self, client: Any) -> object:
+        raise NotImplementedError
+
+    def check(self, result: object) -> None:
+        pass
+
+    def task_seconds(self) -> float:
+        return 0.0
+
+
+@pytest.mark.usefixtures("assert_no_leftovers")
+def test_dead_worker_fails_its_tasks_instead_of_hanging() -> None:
+    with ProcessRunner(DyingWorkload(), 2, "fork") as runner:
+        outcome = runner.run(5)
+    assert outcome.ok == 0
+    assert dict(outcome.failures) == {"worker_died": 5}
+
+
+@pytest.mark.parametrize("name, concurrency, message", [
+    ("nope", 1, "unknown runner 'nope'"),
+    ("threads", 0, "concurrency must be at least 1"),
+    ("sequential", 2, "concurrency 1 by definition"),
+])
+def test_bad_runner_arguments(name: str, concurrency: int, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        make_runner(name, SleepWorkload(), concurrency)
+
+
+def test_process_runner_records_its_start_method() -> None:
+    import multiprocessing
+
+    runner = ProcessRunner(SleepWorkload(), 2)
+    assert runner.describe()["start_method"] == multiprocessing.get_start_method()
+    assert ProcessRunner(SleepWorkload(), 2, "spawn").describe()["start_method"] == "spawn"
+    with pytest.raises(ValueError, match="start method"):
+        ProcessRunner(SleepWorkload(), 2, "teleport")

@@ -1,0 +1,102 @@
+"""The benchmark suite runs end to end, and what it records is complete and consistent."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import REPO
+
+SMALL = ["--tasks", "6", "--concurrency", "3", "--sleep-ms", "2", "--http-delay-ms", "2",
+         "--cpu-n", "5000", "-p", "no:randomly"]
+EXTRA_INFO_KEYS = {"workload", "runner", "tasks", "concurrency", "ok", "failed", "ideal_s",
+                   "latency_p50_s", "latency_p95_s", "latency_p99_s", "cpu_s", "peak_rss_mb",
+                   "start_method", "timed_setup", "python", "gil_enabled"}
+
+
+def run_suite(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "pytest", "bench", *SMALL, *args],
+                          cwd=REPO, capture_output=True, text=True, timeout=300)
+
+
+def test_suite_smoke_runs_every_scenario_once() -> None:
+    result = run_suite("--benchmark-disable", "-q")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "12 passed" in result.stdout  # 3 workloads x (sequential + 3 runners at C=3)
+
+
+@pytest.fixture(scope="module")
+def suite_json(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    out = tmp_path_factory.mktemp("run") / "bench.json"
+    result = run_suite("--benchmark-only", "--rounds", "2", "--warmup-rounds", "1",
+                       f"--benchmark-json={out}", "-q")
+    assert result.returncode == 0, result.stdout + result.stderr
+    data: dict[str, Any] = json.loads(out.read_text())
+    return data
+
+
+def test_every_benchmark_records_the_required_extra_info(suite_json: dict[str, Any]) -> None:
+    benchmarks = suite_json["benchmarks"]
+    assert len(benchmarks) == 12
+    for bench in benchmarks:
+        info = bench["extra_info"]
+        assert info.keys() >= EXTRA_INFO_KEYS, bench["name"]
+        assert bench["group"] == info["workload"]
+        assert bench["stats"]["rounds"] == info["rounds"] == 2
+        assert info["ok"] + info["failed"] == info["tasks_run"] == info["tasks"] * 2
+        assert info["failed"] == 0
+        assert info["timed_setup"] is False
+        assert info["latency_p50_s"] <= info["latency_p95_s"] <= info["latency_p99_s"]
+        assert info["cpu_s"] > 0 and info["peak_rss_mb"] > 0
+        assert (info["start_method"] is not None) == (info["runner"] == "processes")
+        assert (info["server_cpu_s"] is not None) == (info["workload"] == "http")
+
+
+def test_sequential_is_the_concurrency_one_baseline(suite_json: dict[str, Any]) -> None:
+    sequential = [b["extra_info"] for b in suite_json["benchmarks"]
+                  if b["extra_info"]["runner"] == "sequential"]
+    assert sorted(i["workload"] for i in sequential) == ["cpu", "http", "sleep"]
+    assert all(i["concurrency"] == 1 for i in sequential)
+
+
+def test_ideal_time_follows_the_workload_formula(suite_json: dict[str, Any]) -> None:
+    for bench in suite_json["benchmarks"]:
+        info = bench["extra_info"]
+        if info["workload"] == "sleep":
+            waits = 6 if info["runner"] == "sequential" else 2  # ceil(6 / 3)
+            assert info["ideal_s"] == pytest.approx(waits * 0.002)
+            # Nothing beats its own ideal: a wait is a wait.
+            assert bench["stats"]["min"] >= info["ideal_s"]
+
+
+def test_machine_info_records_build_versions_and_fairness(suite_json: dict[str, Any]) -> None:
+    machine = suite_json["machine_info"]
+    assert machine["python_build"]["gil_enabled"] in (True, False)
+    assert machine["library_versions"]["aiohttp"] != "not installed"
+    assert machine["fairness"]["rounds"] == 2
+    assert machine["usable_cores"] >= 1
+
+
+def test_async_benchmark_is_refused(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        """
+        import asyncio
+
+        async def test_async(benchmark):
+            benchmark(lambda: None)
+        """
+    )
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*benchmarks must be sync functions*"])
+
+
+def test_workload_filter_deselects_the_other_tests(tmp_path: Path) -> None:
+    result = run_suite("--benchmark-disable", "--workload", "cpu", "--runner", "asyncio", "-q")
+    assert result.returncode == 0, result.stdout
+    assert "1 passed, 2 deselected" in result.stdout

@@ -1,0 +1,75 @@
+"""What every workload is: one job written twice, sized by its own knobs.
+
+A workload is a small frozen dataclass.  Its sync twin (`call`) runs under the
+sequential, thread and process runners; its async twin (`acall`) runs under asyncio.
+Both do the same work and return the same result, which `check` verifies, so a wrong
+answer is counted as a failed task instead of passing as a fast one.
+
+Instances are pickled to process-pool workers, so every subclass must be a
+module-level class whose fields are plain values.
+"""
+
+from __future__ import annotations
+
+import math
+from abc import ABC, abstractmethod
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any, ClassVar
+
+
+class TaskFailed(Exception):
+    """A task failed in a way both twins name alike (status, timeout, connection)."""
+
+    def __init__(self, kind: str, detail: str = "") -> None:
+        super().__init__(f"{kind}: {detail}" if detail else kind)
+        self.kind = kind
+
+
+class WrongResult(TaskFailed):
+    """A task finished but returned something other than its twin's result."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__("wrong_result", detail)
+
+
+class Workload(ABC):
+    """One job with a sync and an async twin; subclasses are frozen dataclasses."""
+
+    name: ClassVar[str]
+
+    @abstractmethod
+    def call(self) -> object:
+        """Run one task synchronously and return its result."""
+
+    @abstractmethod
+    async def acall(self, client: Any) -> object:
+        """Run one task on the event loop with the client from `async_client`."""
+
+    @abstractmethod
+    def check(self, result: object) -> None:
+        """Raise WrongResult unless `result` is what one task must return."""
+
+    @abstractmethod
+    def task_seconds(self) -> float:
+        """How long one task must take at the least, on an otherwise idle machine."""
+
+    def ideal_seconds(self, tasks: int, concurrency: int, cores: int) -> float:
+        """The best wall time N tasks can take at concurrency C on K cores.
+
+        Waiting overlaps freely, so I/O jobs need ceil(N / C) task times; CPU jobs
+        override this to use min(C, K) instead of C.
+        """
+        return math.ceil(tasks / concurrency) * self.task_seconds()
+
+    @asynccontextmanager
+    async def async_client(self, concurrency: int) -> AsyncIterator[Any]:
+        """Whatever the async twin shares across tasks (none by default)."""
+        yield None
+
+    def close_sync_clients(self) -> None:  # noqa: B027 - optional hook, empty by default
+        """Release clients that sync twins opened in this process."""
+
+    def describe(self) -> dict[str, object]:
+        """The sizing knobs, for the record of a run."""
+        return {key: value for key, value in vars(self).items() if not key.startswith("_")}

@@ -1,0 +1,107 @@
+"""Real HTTP: GET one URL of the local test server and read the whole body.
+
+Sync twin: `requests`, one keep-alive `Session` per worker thread or process.
+Async twin: `aiohttp`, one keep-alive `ClientSession` shared by all tasks, its
+connector limited to the scenario's concurrency.  Both sides ask for the same URL
+with the same timeout, check the status and the body length, and report library
+errors as the same failure kinds, so the two clients differ only in the model.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import ClassVar
+from urllib.parse import urlencode
+
+import aiohttp
+import requests
+
+from workloads.base import TaskFailed, Workload, WrongResult
+
+DEFAULT_DELAY_MS = 10
+DEFAULT_SIZE = 1024
+DEFAULT_TIMEOUT_S = 10.0
+
+# One requests.Session per (process, thread).  Keyed by pid so that a forked worker
+# never reuses the keep-alive socket it inherited from its parent.
+_sessions: dict[tuple[int, int], requests.Session] = {}
+_sessions_lock = threading.Lock()
+
+
+def _thread_session() -> requests.Session:
+    key = (os.getpid(), threading.get_ident())
+    session = _sessions.get(key)
+    if session is None:
+        session = requests.Session()
+        with _sessions_lock:
+            _sessions[key] = session
+    return session
+
+
+@dataclass(frozen=True)
+class HttpWorkload(Workload):
+    name: ClassVar[str] = "http"
+    base_url: str = "http://127.0.0.1:8080/"
+    delay_ms: int = DEFAULT_DELAY_MS
+    size: int = DEFAULT_SIZE
+    status: int = 200
+    timeout_s: float = DEFAULT_TIMEOUT_S
+
+    @property
+    def url(self) -> str:
+        query = urlencode({"delay_ms": self.delay_ms, "size": self.size, "status": self.status})
+        return f"{self.base_url}?{query}"
+
+    def call(self) -> int:
+        try:
+            response = _thread_session().get(self.url, timeout=self.timeout_s)
+            body = response.content
+        except requests.Timeout as exc:
+            raise TaskFailed("timeout", str(exc)) from exc
+        except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError) as exc:
+            raise TaskFailed("connection", str(exc)) from exc
+        return self._result(response.status_code, body)
+
+    async def acall(self, client: aiohttp.ClientSession) -> int:
+        try:
+            async with client.get(self.url) as response:
+                body = await response.read()
+        except TimeoutError as exc:
+            raise TaskFailed("timeout", "no response within the timeout") from exc
+        except (aiohttp.ClientConnectionError, aiohttp.ClientPayloadError) as exc:
+            raise TaskFailed("connection", str(exc)) from exc
+        return self._result(response.status, body)
+
+    def _result(self, status: int, body: bytes) -> int:
+        if status != 200:
+            raise TaskFailed("status", f"HTTP {status}")
+        return len(body)
+
+    def check(self, result: object) -> None:
+        if result != self.size:
+            raise WrongResult(f"body was {result!r} bytes, expected {self.size}")
+
+    def task_seconds(self) -> float:
+        return self.delay_ms / 1000
+
+    @asynccontextmanager
+    async def async_client(self, concurrency: int) -> AsyncIterator[aiohttp.ClientSession]:
+        connector = aiohttp.TCPConnector(limit=concurrency)
+        timeout = aiohttp.ClientTimeout(total=self.timeout_s)
+        async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
+            yield session
+
+    def close_sync_clients(self) -> None:
+        pid = os.getpid()
+        with _sessions_lock:
+            mine = [key for key in _sessions if key[0] == pid]
+            for key in mine:
+                _sessions.pop(key).close()
+
+    def describe(self) -> dict[str, object]:
+        return {"url": self.base_url, "delay_ms": self.delay_ms, "size": self.size,
+                "status": self.status, "timeout_s": self.timeout_s}

@@ -1,0 +1,185 @@
+"""The local test server: a real aiohttp application in a process of its own.
+
+It runs apart from the client under test so that the two never share a GIL or an
+event loop.  One route, `GET /`, shaped by query knobs:
+
+    delay_ms  wait this long before answering (default 0)
+    size      body length in bytes (default 0)
+    status    HTTP status to answer with (default 200)
+
+Run it alone with `python -m workloads.server --port 8080`; benchmarks start it
+through `ServerProcess`, which picks a free port and stops it again.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import functools
+import select
+import signal
+import socket
+import subprocess
+import sys
+import threading
+from types import TracebackType
+
+from aiohttp import web
+
+HOST = "127.0.0.1"
+BACKLOG = 4096
+MAX_DELAY_MS = 600_000
+MAX_SIZE = 64 * 1024 * 1024
+START_TIMEOUT_S = 30.0
+STOP_TIMEOUT_S = 5.0
+READY_PREFIX = "listening on "
+
+
+class BadQuery(ValueError):
+    pass
+
+
+def _int_knob(request: web.Request, name: str, default: int, low: int, high: int) -> int:
+    raw = request.query.get(name)
+    if raw is None:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise BadQuery(f"{name} must be an integer, got {raw!r}") from None
+    if not low <= value <= high:
+        raise BadQuery(f"{name} must be between {low} and {high}, got {value}")
+    return value
+
+
+@functools.lru_cache(maxsize=32)
+def _body(size: int) -> bytes:
+    return b"x" * size
+
+
+async def handle(request: web.Request) -> web.Response:
+    try:
+        delay_ms = _int_knob(request, "delay_ms", 0, 0, MAX_DELAY_MS)
+        size = _int_knob(request, "size", 0, 0, MAX_SIZE)
+        status = _int_knob(request, "status", 200, 200, 599)
+    except BadQuery as exc:
+        return web.Response(status=400, text=f"{exc}\n")
+    if delay_ms:
+        await asyncio.sleep(delay_ms / 1000)
+    return web.Response(status=status, body=_body(size))
+
+
+def make_app() -> web.Application:
+    app = web.Application()
+    app.router.add_get("/", handle)
+    return app
+
+
+def _listening_socket(host: str, port: int) -> socket.socket:
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.listen(BACKLOG)
+    return sock
+
+
+async def serve(host: str, port: int, exit_on_stdin_eof: bool) -> None:
+    """Serve until SIGINT/SIGTERM, or until stdin closes (the parent went away)."""
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    if exit_on_stdin_eof:
+        # A parent that dies for any reason closes our stdin; that is our cue.
+        def watch_stdin() -> None:
+            sys.stdin.buffer.read()
+            loop.call_soon_threadsafe(stop.set)
+
+        threading.Thread(target=watch_stdin, name="stdin-watch", daemon=True).start()
+
+    sock = _listening_socket(host, port)
+    runner = web.AppRunner(make_app(), access_log=None)
+    await runner.setup()
+    try:
+        await web.SockSite(runner, sock, backlog=BACKLOG).start()
+        bound_host, bound_port = sock.getsockname()[:2]
+        print(f"{READY_PREFIX}http://{bound_host}:{bound_port}/", flush=True)
+        await stop.wait()
+    finally:
+        await runner.cleanup()
+        sock.close()
+
+
+class ServerProcess:
+    """Start the server in a child process on a free port; stop it on exit."""
+
+    def __init__(self, host: str = HOST) -> None:
+        self.host = host
+        self.url = ""
+        self._process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def pid(self) -> int:
+        if self._process is None:
+            raise RuntimeError("the server is not running")
+        return self._process.pid
+
+    def __enter__(self) -> ServerProcess:
+        command = [sys.executable, "-m", "workloads.server", "--host", self.host,
+                   "--port", "0", "--exit-on-stdin-eof"]
+        self._process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+        try:
+            self.url = self._read_url(self._process)
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.stop()
+
+    @staticmethod
+    def _read_url(process: subprocess.Popen[bytes]) -> str:
+        assert process.stdout is not None
+        ready, _, _ = select.select([process.stdout], [], [], START_TIMEOUT_S)
+        line = process.stdout.readline().decode() if ready else ""
+        if not line.startswith(READY_PREFIX):
+            raise RuntimeError(f"test server did not start (exit code {process.poll()})")
+        return line[len(READY_PREFIX):].strip()
+
+    def stop(self) -> None:
+        process, self._process = self._process, None
+        if process is None:
+            return
+        assert process.stdin is not None and process.stdout is not None
+        process.stdin.close()  # the server's cue to shut down cleanly
+        try:
+            process.wait(STOP_TIMEOUT_S)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        process.stdout.close()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m workloads.server", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--host", default=HOST,
+                        help="address to bind (default 127.0.0.1; anything else is explicit)")
+    parser.add_argument("--port", type=int, default=8080, help="port, 0 for a free one")
+    parser.add_argument("--exit-on-stdin-eof", action="store_true",
+                        help="stop when standard input closes (used when a parent runs it)")
+    args = parser.parse_args(argv)
+    if not 0 <= args.port <= 65535:
+        parser.error(f"--port must be between 0 and 65535, got {args.port}")
+    try:
+        asyncio.run(serve(args.host, args.port, args.exit_on_stdin_eof))
+    except OSError as exc:
+        print(f"server: cannot listen on {args.host}:{args.port}: {exc.strerror}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,37 @@
+"""Simulated I/O: each task waits `seconds` and does nothing else.
+
+The purest test of a concurrency model's overhead: with no CPU work and no real
+I/O, anything above ceil(N / C) * seconds is the cost of the model itself.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from workloads.base import Workload, WrongResult
+
+DEFAULT_SECONDS = 0.02
+
+
+@dataclass(frozen=True)
+class SleepWorkload(Workload):
+    name: ClassVar[str] = "sleep"
+    seconds: float = DEFAULT_SECONDS
+
+    def call(self) -> float:
+        time.sleep(self.seconds)
+        return self.seconds
+
+    async def acall(self, client: Any) -> float:
+        await asyncio.sleep(self.seconds)
+        return self.seconds
+
+    def check(self, result: object) -> None:
+        if result != self.seconds:
+            raise WrongResult(f"slept {result!r}, expected {self.seconds!r}")
+
+    def task_seconds(self) -> float:
+        return self.seconds
