@@ -8,7 +8,10 @@ that a saturated server shows up as such rather than as a slow client.
 
 Peak RSS comes from each process's high-water mark (VmHWM), which Linux lets us
 reset before the counted rounds; the peak "including children" is the sum of the
-per-process peaks, an upper bound on what they held at any one moment.
+per-process peaks, an upper bound on what they held at any one moment.  Forked
+workers count the pages they share with their parent in their own RSS too, so the
+meter also reports PSS at the end of the counted rounds: resident memory with every
+shared page split among the processes that share it, which adds up honestly.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ MIB = 1024 * 1024
 class ResourceUsage:
     cpu_s: float
     peak_rss_mb: float
+    pss_mb: float
     server_cpu_s: float | None
 
 
@@ -50,6 +54,11 @@ def _peak_rss_bytes(process: psutil.Process) -> int:
     except OSError:
         pass
     return int(process.memory_info().rss)  # no /proc: the current RSS is all we have
+
+
+def _pss_bytes(process: psutil.Process) -> int:
+    info = process.memory_full_info()
+    return int(getattr(info, "pss", info.uss))  # PSS is Linux-only; USS elsewhere
 
 
 class ResourceMeter:
@@ -99,11 +108,13 @@ class ResourceMeter:
         end_cpu = self._cpu_by_pid()
         cpu = sum(end - self._start_cpu.get(pid, 0.0) for pid, end in end_cpu.items())
         cpu += self._reaped_children_cpu() - self._start_reaped
-        peak = 0
+        peak = pss = 0
         for process in self._client_processes():
             try:
                 peak += _peak_rss_bytes(process)
+                pss += _pss_bytes(process)
             except psutil.NoSuchProcess:
                 continue
         server_cpu = _cpu_seconds(self._server) - self._start_server if self._server else None
-        return ResourceUsage(cpu_s=cpu, peak_rss_mb=peak / MIB, server_cpu_s=server_cpu)
+        return ResourceUsage(cpu_s=cpu, peak_rss_mb=peak / MIB, pss_mb=pss / MIB,
+                             server_cpu_s=server_cpu)

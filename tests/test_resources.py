@@ -50,6 +50,16 @@ def test_peak_rss_sees_a_large_allocation() -> None:
     assert peak - baseline >= 150
 
 
+def test_pss_does_not_count_forked_pages_twice() -> None:
+    with ProcessRunner(CpuWorkload(n=10), 8, "fork") as runner:
+        runner.run(8)
+        meter = ResourceMeter()
+        meter.start()
+        usage = meter.stop()
+    # Eight forks of this process: RSS counts the parent's pages nine times, PSS once.
+    assert usage.pss_mb < usage.peak_rss_mb / 2
+
+
 def test_server_cpu_is_reported_apart_from_the_client() -> None:
     import requests
 

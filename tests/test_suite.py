@@ -16,7 +16,8 @@ SMALL = ["--tasks", "6", "--concurrency", "3", "--sleep-ms", "2", "--http-delay-
          "--cpu-n", "5000", "-p", "no:randomly"]
 EXTRA_INFO_KEYS = {"workload", "runner", "tasks", "concurrency", "ok", "failed", "ideal_s",
                    "latency_p50_s", "latency_p95_s", "latency_p99_s", "cpu_s", "peak_rss_mb",
-                   "start_method", "timed_setup", "python", "gil_enabled"}
+                   "start_method", "timed_setup", "python", "gil_enabled", "pss_mb",
+                   "server_cpu_s", "setup_s", "teardown_s", "failure_kinds"}
 
 
 def run_suite(*args: str) -> subprocess.CompletedProcess[str]:
