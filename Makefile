@@ -9,7 +9,7 @@ RUNS := results/runs
 # Extra pytest options for `make bench`, e.g. BENCH_ARGS="--workload http --rounds 10".
 BENCH_ARGS ?=
 
-.PHONY: all bench test lint clean
+.PHONY: all bench charts test lint clean
 
 all: test
 
@@ -25,7 +25,12 @@ bench: $(STAMP)
 	$(BIN)/python -m pytest bench --benchmark-only \
 		--benchmark-json=$$run/.benchmark.json.partial $(BENCH_ARGS) && \
 	mv $$run/.benchmark.json.partial $$run/benchmark.json && \
-	echo "wrote $$run/benchmark.json"
+	echo "wrote $$run/benchmark.json" && \
+	$(BIN)/python scripts/report.py $$run/benchmark.json
+
+# Report on the newest run (or on RUN=path/to/benchmark.json), into that run's folder.
+charts: $(STAMP)
+	$(BIN)/python scripts/report.py $(RUN)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest tests

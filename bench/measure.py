@@ -78,7 +78,7 @@ def measure(benchmark: Any, spec: ScenarioSpec, workload: Workload,
         raise LostTasks(f"{spec.tasks * rounds} tasks run but {counted.tasks} accounted for")
     benchmark.extra_info.update({
         "workload": spec.workload,
-        **{f"{spec.workload}_{key}": value for key, value in workload.describe().items()},
+        "params": workload.describe(),
         **runner.describe(),
         "tasks": spec.tasks,
         "rounds": rounds,

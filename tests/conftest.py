@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,6 +16,25 @@ from workloads.server import ServerProcess
 pytest_plugins = ["pytester"]
 
 REPO = Path(__file__).resolve().parent.parent
+# A matrix small enough to run in seconds: every workload and runner, one concurrency level.
+SMALL = ["--tasks", "6", "--concurrency", "3", "--sleep-ms", "5", "--http-delay-ms", "2",
+         "--cpu-n", "50000"]
+
+
+def run_suite(*args: str) -> subprocess.CompletedProcess[str]:
+    """Run the benchmark suite in a subprocess, as a user would from the repo root."""
+    return subprocess.run([sys.executable, "-m", "pytest", "bench", *SMALL, *args],
+                          cwd=REPO, capture_output=True, text=True, timeout=300)
+
+
+@pytest.fixture(scope="session")
+def suite_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """pytest-benchmark JSON from a real short run of the suite (4 rounds, 1 warm-up)."""
+    out = tmp_path_factory.mktemp("run") / "benchmark.json"
+    result = run_suite("--benchmark-only", "--rounds", "4", "--warmup-rounds", "1",
+                       f"--benchmark-json={out}", "-q")
+    assert result.returncode == 0, result.stdout + result.stderr
+    return out
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,1 @@
+"""What is shown: pytest-benchmark JSON turned into tables, charts and REPORT.md."""

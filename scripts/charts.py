@@ -1,0 +1,203 @@
+"""Charts of the scenario table: wall time, scaling, speedup/efficiency, latency.
+
+One panel per workload (and size); one colour per runner, the same in every chart.
+Every figure gets a title, labelled axes with units, a legend and a footnote naming
+the machine, the Python build and the run date, so a pasted chart still says where
+it came from.  Each chart is written as PNG (for pasting) and SVG (for print).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")  # files only; never needs a display
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+
+from scripts.results import RUNNER_ORDER
+
+COLOURS = {"sequential": "#7f7f7f", "asyncio": "#1f77b4", "threads": "#ff7f0e",
+           "processes": "#2ca02c"}
+LOG_SCALE_RANGE = 20  # use a log axis when the largest value is this many times the smallest
+PANEL_KEYS = ["workload", "params", "tasks"]
+PANELS_PER_ROW = 3
+DPI = 130
+LEGEND_HEADROOM = 1.3  # linear axes: extra top room for the legend, as a factor of the span
+LEGEND_HEADROOM_LOG = 6.0  # log axes: the same, as a factor of the top value
+
+PanelDraw = Callable[[Axes, pd.DataFrame], None]
+
+
+def _colour(runner: str) -> str:
+    return COLOURS.get(runner, "#9467bd")
+
+
+def _panels(table: pd.DataFrame) -> Iterator[tuple[str, pd.DataFrame]]:
+    for (workload, params, tasks), rows in table.groupby(PANEL_KEYS, sort=False):
+        detail = f"\n{params}" if params else ""
+        yield f"{workload}: {tasks} tasks{detail}", rows
+
+
+def _concurrent_runners(rows: pd.DataFrame) -> list[str]:
+    present = [r for r in rows["runner"].unique() if r != "sequential"]
+    return sorted(present, key=lambda r: RUNNER_ORDER.index(r) if r in RUNNER_ORDER else 99)
+
+
+def _maybe_log(ax: Axes, values: pd.Series) -> None:
+    positive = values[values > 0].dropna()
+    if len(positive) and positive.max() / positive.min() > LOG_SCALE_RANGE:
+        ax.set_yscale("log")
+
+
+def _grouped_bars(ax: Axes, rows: pd.DataFrame, column: str, scale: float = 1.0,
+                  with_iqr: bool = False) -> None:
+    """Bars of `column` per runner, grouped by concurrency level."""
+    runners = _concurrent_runners(rows)
+    levels = sorted(rows.loc[rows["runner"] != "sequential", "concurrency"].unique())
+    width = 0.8 / max(len(runners), 1)
+    for index, runner in enumerate(runners):
+        mine = rows[rows["runner"] == runner].set_index("concurrency").reindex(levels)
+        x = np.arange(len(levels)) + (index - (len(runners) - 1) / 2) * width
+        heights = mine[column] * scale
+        yerr = None
+        if with_iqr:
+            yerr = np.vstack([(mine["median_s"] - mine["q1_s"]) * scale,
+                              (mine["q3_s"] - mine["median_s"]) * scale]).clip(min=0)
+        ax.bar(x, heights, width, yerr=yerr, capsize=2, label=runner, color=_colour(runner))
+    ax.set_xticks(np.arange(len(levels)), [str(level) for level in levels])
+    ax.set_xlabel("concurrency (tasks in flight)")
+
+
+def _sequential_line(ax: Axes, rows: pd.DataFrame, column: str, scale: float = 1.0) -> None:
+    baseline = rows.loc[rows["runner"] == "sequential", column]
+    if len(baseline):
+        ax.axhline(float(baseline.iloc[0]) * scale, color=_colour("sequential"), linestyle="--",
+                   linewidth=1.2, label="sequential")
+
+
+def _draw_wall_time(ax: Axes, rows: pd.DataFrame) -> None:
+    _grouped_bars(ax, rows, "median_s", scale=1000, with_iqr=True)
+    _sequential_line(ax, rows, "median_s", scale=1000)
+    levels = sorted(rows.loc[rows["runner"] != "sequential", "concurrency"].unique())
+    ideal = rows[rows["runner"] != "sequential"].groupby("concurrency")["ideal_s"].first()
+    centres = np.arange(len(levels))
+    ax.hlines(ideal.reindex(levels) * 1000, centres - 0.42, centres + 0.42, colors="black",
+              linestyles="dashed", linewidth=1.5, zorder=4, label="ideal")
+    ax.set_ylabel("wall time per round (ms, median; bars: IQR)")
+    _maybe_log(ax, rows["median_s"])
+
+
+def _draw_scaling(ax: Axes, rows: pd.DataFrame) -> None:
+    for runner in _concurrent_runners(rows):
+        mine = rows[rows["runner"] == runner].sort_values("concurrency")
+        ax.plot(mine["concurrency"], mine["tasks_per_s"], marker="o", color=_colour(runner),
+                label=runner)
+    others = rows[rows["runner"] != "sequential"]
+    ideal = others.groupby("concurrency")["ideal_s"].first().sort_index()
+    tasks = float(rows["tasks"].iloc[0])
+    ax.plot(ideal.index, tasks / ideal, linestyle=":", color="black", label="ideal")
+    _sequential_line(ax, rows, "tasks_per_s")
+    ax.set_xscale("log", base=2)
+    ax.set_xticks(list(ideal.index), [str(level) for level in ideal.index])
+    ax.set_xlabel("concurrency (tasks in flight, log scale)")
+    ax.set_ylabel("throughput (tasks/s, from median)")
+    _maybe_log(ax, pd.concat([rows["tasks_per_s"], tasks / ideal]))
+
+
+def _draw_speedup(ax: Axes, rows: pd.DataFrame) -> None:
+    _grouped_bars(ax, rows, "speedup")
+    ax.axhline(1.0, color=_colour("sequential"), linestyle="--", linewidth=1.2,
+               label="sequential = 1")
+    ax.set_ylabel("speedup over sequential (x)")
+    _maybe_log(ax, rows["speedup"])
+
+
+def _draw_efficiency(ax: Axes, rows: pd.DataFrame) -> None:
+    _grouped_bars(ax, rows, "efficiency", scale=100)
+    ax.axhline(100.0, color="black", linestyle=":", linewidth=1.2, label="ideal = 100 %")
+    ax.set_ylabel("efficiency (ideal time / median, %)")
+    ax.set_ylim(0, max(110.0, float((rows["efficiency"] * 100).max()) * 1.1))
+
+
+def _draw_latency(ax: Axes, rows: pd.DataFrame) -> None:
+    ordered = rows.assign(
+        _r=rows["runner"].map(lambda r: RUNNER_ORDER.index(r) if r in RUNNER_ORDER else 99))
+    ordered = ordered.sort_values(["_r", "concurrency"])
+    x = np.arange(len(ordered))
+    p50, p95, p99 = (ordered[f"latency_p{q}_s"] * 1000 for q in (50, 95, 99))
+    colours = [_colour(r) for r in ordered["runner"]]
+    ax.bar(x, p50, 0.7, color=colours)
+    spread = np.vstack([np.zeros(len(x)), (p99 - p50).clip(lower=0).to_numpy()])
+    ax.errorbar(x, p50, yerr=spread, fmt="none",
+                ecolor="black", capsize=3, linewidth=1, label="p50 to p99")
+    ax.scatter(x, p95, marker="D", s=14, color="black", zorder=3, label="p95")
+    labels = [("seq" if r == "sequential" else f"{r}\nC={c}")
+              for r, c in zip(ordered["runner"], ordered["concurrency"], strict=True)]
+    ax.set_xticks(x, labels, fontsize=7, rotation=90)
+    ax.set_ylabel("per-task latency (ms; bar: p50)")
+    _maybe_log(ax, pd.concat([p50, p99]))
+    for runner in ordered["runner"].unique():
+        ax.bar([0], [0], color=_colour(runner), label=runner)  # legend swatch only
+
+
+CHARTS: dict[str, tuple[str, list[PanelDraw]]] = {
+    "wall_time": ("Wall time per round by runner and concurrency", [_draw_wall_time]),
+    "scaling": ("Throughput as concurrency grows", [_draw_scaling]),
+    "speedup_efficiency": ("Speedup over sequential (top) and efficiency vs ideal (bottom)",
+                           [_draw_speedup, _draw_efficiency]),
+    "latency": ("Per-task latency percentiles", [_draw_latency]),
+}
+
+
+def _legend_above_data(ax: Axes) -> None:
+    """Make headroom at the top of the axes and put the legend there, clear of the data."""
+    low, high = ax.get_ylim()
+    ax.set_ylim(low, high * LEGEND_HEADROOM_LOG if ax.get_yscale() == "log"
+                else low + (high - low) * LEGEND_HEADROOM)
+    ax.legend(fontsize=7, loc="upper left", ncol=3, framealpha=0.9)
+
+
+def _figure(table: pd.DataFrame, title: str, draws: list[PanelDraw],
+            footnote: str) -> Figure:
+    panels = list(_panels(table))
+    columns = min(len(panels), PANELS_PER_ROW)
+    rows_per_panel = len(draws)
+    grid_rows = math.ceil(len(panels) / columns) * rows_per_panel
+    fig, axes = plt.subplots(grid_rows, columns, figsize=(5.6 * columns, 4.4 * grid_rows + 0.9),
+                             squeeze=False)
+    for index, (label, rows) in enumerate(panels):
+        row, column = divmod(index, columns)
+        for offset, draw in enumerate(draws):
+            ax = axes[row * rows_per_panel + offset][column]
+            draw(ax, rows)
+            ax.set_title(label, fontsize=10)
+            ax.grid(axis="y", alpha=0.3)
+            _legend_above_data(ax)
+    for ax in axes.flat[len(panels) * rows_per_panel:]:
+        ax.set_visible(False)
+    fig.suptitle(title, fontsize=13)
+    fig.text(0.01, 0.005, footnote, fontsize=7, color="#444444", ha="left", va="bottom")
+    fig.tight_layout(rect=(0, 0.04, 1, 0.97))
+    return fig
+
+
+def write_charts(table: pd.DataFrame, out: Path, footnote: str) -> list[Path]:
+    """Write every chart as PNG and SVG into `out`; return the paths written."""
+    written = []
+    latest = table.drop_duplicates(
+        ["workload", "params", "tasks", "runner", "start_method", "concurrency"], keep="last")
+    for name, (title, draws) in CHARTS.items():
+        fig = _figure(latest, title, draws, footnote)
+        for suffix in ("png", "svg"):
+            path = out / f"{name}.{suffix}"
+            fig.savefig(path, dpi=DPI)
+            written.append(path)
+        plt.close(fig)
+    return written

@@ -1,0 +1,207 @@
+"""Turn pytest-benchmark JSON from the suite into tables, charts and a citable REPORT.md.
+
+    python scripts/report.py                      # the newest run under results/runs/
+    python scripts/report.py RUN.json [--out DIR] # a given run (or several, merged)
+    python scripts/report.py A.json B.json --compare   # B against A, scenario by scenario
+
+Outputs go next to the (last) input file unless --out says otherwise: table.csv,
+table.md, wall_time/scaling/speedup_efficiency/latency as .png and .svg, REPORT.md;
+with --compare, compare.md and compare.csv.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import pandas as pd
+from scipy.stats import mannwhitneyu
+
+from scripts.charts import write_charts
+from scripts.results import (
+    NOISE_LIMIT,
+    ReportError,
+    Run,
+    load_run,
+    markdown_table,
+    scenario_table,
+    write_tables,
+)
+
+RUNS_DIR = Path("results/runs")
+SIGNIFICANCE = 0.05  # Mann-Whitney U p-value below which two runs differ
+# With 3 rounds a side the smallest two-sided p-value Mann-Whitney U can give is 0.1, so
+# the test could never say "different"; below 4 rounds we fall back to IQR overlap.
+MIN_ROUNDS_FOR_TEST = 4
+SCENARIO_KEY = ["workload", "params", "tasks", "runner", "start_method", "concurrency"]
+
+
+def newest_run(runs_dir: Path = RUNS_DIR) -> Path:
+    candidates = sorted(runs_dir.glob("*/benchmark.json"))
+    if not candidates:
+        raise ReportError(f"no runs under {runs_dir}/ (run `make bench` first, or name a file)")
+    return candidates[-1]
+
+
+def footnote(run: Run) -> str:
+    machine = run.machine
+    build = machine.get("python_build") or {}
+    cpu = (machine.get("cpu") or {}).get("brand_raw", machine.get("processor") or "unknown CPU")
+    gil = "GIL enabled" if build.get("gil_enabled", True) else "free-threaded, GIL off"
+    commit = (run.commit.get("id") or "unknown")[:10]
+    return (f"{cpu}, {machine.get('usable_cores', '?')} usable cores, "
+            f"{machine.get('system', '?')} {machine.get('release', '')} | "
+            f"Python {machine.get('python_version', '?')} "
+            f"{machine.get('python_implementation', '')} ({gil}) | "
+            f"run {run.datetime[:16].replace('T', ' ')} UTC | commit {commit} | concurrency-bench")
+
+
+def _provenance(run: Run) -> list[str]:
+    machine, commit = run.machine, run.commit
+    build = machine.get("python_build") or {}
+    cpu = machine.get("cpu") or {}
+    versions = machine.get("library_versions") or {}
+    dirty = " (uncommitted changes)" if commit.get("dirty") else ""
+    return [
+        f"- **Run**: {run.datetime} ({run.path.name})",
+        f"- **Commit**: `{commit.get('id', 'unknown')}` on {commit.get('branch', '?')}{dirty}",
+        f"- **Machine**: {cpu.get('brand_raw', '?')}, {cpu.get('count', '?')} CPUs "
+        f"({machine.get('usable_cores', '?')} usable), {cpu.get('arch_string_raw', '?')}; "
+        f"{machine.get('system', '?')} {machine.get('release', '')}",
+        f"- **Python**: {build.get('implementation', '?')} {build.get('python', '?')} "
+        f"({build.get('build', '?')}, {build.get('compiler', '?')}); "
+        f"free-threaded build: {build.get('free_threaded_build', '?')}; "
+        f"GIL enabled: {build.get('gil_enabled', '?')}",
+        "- **Libraries**: " + ", ".join(f"{k} {v}" for k, v in versions.items()),
+    ]
+
+
+def _fairness(run: Run, table: pd.DataFrame) -> list[str]:
+    fair = run.machine.get("fairness") or {}
+    timed = "cold (set-up inside the timed region)" if table["timed_setup"].any() else \
+        "warm: event loop, client session and pool (all workers started) are built before " \
+        "the clock starts and torn down after it stops"
+    return [
+        f"- **Timed region**: {timed}.",
+        f"- **Rounds**: {fair.get('rounds', '?')} counted rounds after "
+        f"{fair.get('warmup_rounds', '?')} warm-up round(s) per scenario; the table quotes "
+        "the median round and its IQR.",
+        f"- **Process start method**: {fair.get('start_method', '?')}.",
+        f"- **HTTP clients**: {fair.get('http_clients', '?')}; per-request timeout "
+        f"{fair.get('http_timeout_s', '?')} s; server: {fair.get('server', '?')}.",
+        "- **Same work everywhere**: every runner runs the same task count with the same "
+        "per-task work; each task's result is checked and counted as ok or failed.",
+        "- **Ideal time**: I/O: ceil(tasks / C) x per-task wait; CPU: ceil(tasks / min(C, cores)) "
+        "x one task's time measured alone. Efficiency = ideal / median.",
+        f"- **Noise**: IQR / median; rows above {NOISE_LIMIT:.0%} are marked ⚠ and should not "
+        "be cited without a rerun.",
+    ]
+
+
+def report_markdown(run: Run, table: pd.DataFrame, charts: list[Path]) -> str:
+    noisy = int((~table["citable"]).sum())
+    lines = ["# concurrency-bench report", "", *_provenance(run), "",
+             "## Fairness rules", "", *_fairness(run, table), "",
+             "## Results", "",
+             f"{len(table)} scenarios; {noisy} marked ⚠ as too noisy to cite; "
+             f"{int(table['failed'].sum())} of {int(table['tasks_run'].sum())} tasks failed.",
+             "", markdown_table(table), "",
+             "Columns: C = tasks in flight; median/IQR = wall time of one round of all tasks; "
+             "speedup = sequential median / median; efficiency = ideal / median; p50/p99 = "
+             "per-task latency; CPU = client CPU seconds per round, child processes included; "
+             "PSS = client memory at the end of the run, shared pages split fairly; "
+             "failed = failed / tasks run over all counted rounds.", "",
+             "## Charts", ""]
+    for chart in charts:
+        if chart.suffix == ".png":
+            lines += [f"![{chart.stem}]({chart.name})", ""]
+    return "\n".join(lines)
+
+
+def write_report(paths: list[Path], out: Path | None) -> Path:
+    runs = [load_run(path) for path in paths]
+    out = out or paths[-1].parent
+    out.mkdir(parents=True, exist_ok=True)
+    table = scenario_table(runs)
+    write_tables(table, out)
+    charts = write_charts(table, out, footnote(runs[-1]))
+    report = out / "REPORT.md"
+    report.write_text(report_markdown(runs[-1], table, charts))
+    return report
+
+
+def compare_table(before: pd.DataFrame, after: pd.DataFrame) -> pd.DataFrame:
+    """One row per scenario present in both runs: ratio after/before and whether it is real."""
+    merged = before.merge(after, on=SCENARIO_KEY, suffixes=("_a", "_b"))
+    if merged.empty:
+        raise ReportError("the two runs have no scenario in common")
+    merged["ratio"] = merged["median_s_b"] / merged["median_s_a"]
+    merged["p_value"] = [
+        float(mannwhitneyu(a, b, alternative="two-sided").pvalue)
+        if min(len(a), len(b)) >= MIN_ROUNDS_FOR_TEST else float("nan")
+        for a, b in zip(merged["rounds_data_a"], merged["rounds_data_b"], strict=True)]
+    overlap = (merged["q1_s_b"] <= merged["q3_s_a"]) & (merged["q1_s_a"] <= merged["q3_s_b"])
+    same = merged["p_value"].ge(SIGNIFICANCE).where(merged["p_value"].notna(), overlap)
+    merged["verdict"] = same.map({True: "within noise", False: "different"})
+    return merged[[*SCENARIO_KEY, "median_s_a", "median_s_b", "ratio", "p_value", "verdict"]]
+
+
+def compare_markdown(table: pd.DataFrame, a: Path, b: Path) -> str:
+    shown = pd.DataFrame({
+        "workload": table["workload"], "runner": table["runner"],
+        "C": table["concurrency"], "tasks": table["tasks"],
+        "A median (ms)": (table["median_s_a"] * 1000).map(lambda v: f"{v:.3g}"),
+        "B median (ms)": (table["median_s_b"] * 1000).map(lambda v: f"{v:.3g}"),
+        "B/A": table["ratio"].map(lambda v: f"{v:.3f}"),
+        "p (Mann-Whitney)": table["p_value"].map(lambda v: "-" if pd.isna(v) else f"{v:.3f}"),
+        "verdict": table["verdict"],
+    })
+    header = (f"A = {a}\n\nB = {b}\n\nB/A < 1 means B is faster. 'different' needs p < "
+              f"{SIGNIFICANCE} over the rounds (Mann-Whitney U, two-sided); with fewer than "
+              f"{MIN_ROUNDS_FOR_TEST} rounds a side, non-overlapping IQRs.\n\n")
+    return header + str(shown.to_markdown(index=False, disable_numparse=True)) + "\n"
+
+
+def write_compare(a: Path, b: Path, out: Path | None) -> Path:
+    tables = [scenario_table([load_run(path)]) for path in (a, b)]
+    table = compare_table(*tables)
+    out = out or b.parent
+    out.mkdir(parents=True, exist_ok=True)
+    table.to_csv(out / "compare.csv", index=False, float_format="%.6g")
+    path = out / "compare.md"
+    path.write_text(compare_markdown(table, a, b))
+    return path
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="report.py", description=__doc__.splitlines()[0])
+    parser.add_argument("files", nargs="*", type=Path,
+                        help="pytest-benchmark JSON files (default: the newest run)")
+    parser.add_argument("--out", type=Path, help="folder for the outputs "
+                        "(default: the folder of the last input file)")
+    parser.add_argument("--compare", action="store_true",
+                        help="compare exactly two runs, A then B, scenario by scenario")
+    args = parser.parse_args(argv)
+    try:
+        if args.out is not None and args.out.exists() and not args.out.is_dir():
+            raise ReportError(f"--out {args.out}: exists and is not a folder")
+        if args.compare:
+            if len(args.files) != 2:
+                raise ReportError("--compare takes exactly two files: A.json B.json")
+            path = write_compare(args.files[0], args.files[1], args.out)
+            print(path.read_text())
+        else:
+            path = write_report(args.files or [newest_run()], args.out)
+        print(f"wrote {path}")
+    except ReportError as exc:
+        print(f"report: error: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:
+        print(f"report: error: {exc.filename or ''}: {exc.strerror}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,220 @@
+"""Read pytest-benchmark JSON files into one tidy pandas table, one row per scenario.
+
+pytest-benchmark's own statistics (median, IQR, quartiles, per-round data) are used
+as they are; what this adds are the derived columns a reader compares runners by:
+tasks/s, speedup over the sequential baseline of the same workload and size,
+efficiency against the ideal time, and noise (IQR / median) with a flag on rows too
+noisy to cite.  Nothing here knows how a scenario was run.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+NOISE_LIMIT = 0.10  # IQR / median above this: the row is shown but flagged as not citable
+WORKLOAD_ORDER = ("sleep", "http", "cpu")
+RUNNER_ORDER = ("sequential", "asyncio", "threads", "processes")
+REQUIRED_EXTRA = ("workload", "runner", "tasks", "concurrency", "ok", "failed", "ideal_s")
+REQUIRED_STATS = ("median", "iqr", "q1", "q3", "rounds")
+
+
+class ReportError(Exception):
+    """Input the report cannot use; the message is one line for the user."""
+
+
+@dataclass(frozen=True)
+class Run:
+    """One pytest-benchmark JSON file: where it came from and what it holds."""
+
+    path: Path
+    data: dict[str, Any]
+
+    @property
+    def machine(self) -> dict[str, Any]:
+        return dict(self.data.get("machine_info") or {})
+
+    @property
+    def commit(self) -> dict[str, Any]:
+        return dict(self.data.get("commit_info") or {})
+
+    @property
+    def datetime(self) -> str:
+        return str(self.data.get("datetime", "unknown date"))
+
+
+def load_run(path: Path) -> Run:
+    """Read and check one file; every way it can be unusable is a ReportError."""
+    if not path.exists():
+        raise ReportError(f"{path}: no such file")
+    if not path.is_file():
+        raise ReportError(f"{path}: not a regular file")
+    text = path.read_text(errors="replace")
+    if not text.strip():
+        raise ReportError(f"{path}: the file is empty")
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ReportError(f"{path}: not valid JSON (line {exc.lineno}: {exc.msg}); "
+                          "the file may be truncated") from None
+    if not isinstance(data, dict) or not isinstance(data.get("benchmarks"), list):
+        raise ReportError(f"{path}: not a pytest-benchmark JSON file (no 'benchmarks' list)")
+    if not data["benchmarks"]:
+        raise ReportError(f"{path}: holds no benchmarks (was the run made with --benchmark-only?)")
+    for bench in data["benchmarks"]:
+        name = bench.get("name", "?") if isinstance(bench, dict) else "?"
+        stats = bench.get("stats") if isinstance(bench, dict) else None
+        extra = bench.get("extra_info") if isinstance(bench, dict) else None
+        if not isinstance(stats, dict) or any(key not in stats for key in REQUIRED_STATS):
+            raise ReportError(f"{path}: benchmark {name} has no pytest-benchmark statistics")
+        if not isinstance(extra, dict) or any(key not in extra for key in REQUIRED_EXTRA):
+            raise ReportError(f"{path}: benchmark {name} was not made by the concurrency-bench "
+                              "suite (extra_info is missing scenario fields)")
+    return Run(path, data)
+
+
+def _params(extra: dict[str, Any]) -> str:
+    """The workload's sizing knobs as one readable string, e.g. 'seconds=0.02'."""
+    knobs = {key: value for key, value in (extra.get("params") or {}).items() if key != "url"}
+    return ", ".join(f"{key}={value}" for key, value in sorted(knobs.items()))
+
+
+def _rows(run: Run) -> list[dict[str, Any]]:
+    rows = []
+    for bench in run.data["benchmarks"]:
+        stats, extra = bench["stats"], bench["extra_info"]
+        rows.append({
+            "source": str(run.path),
+            "name": bench.get("name", ""),
+            "workload": extra["workload"],
+            "params": _params(extra),
+            "runner": extra["runner"],
+            "start_method": extra.get("start_method"),
+            "concurrency": int(extra["concurrency"]),
+            "tasks": int(extra["tasks"]),
+            "rounds": int(stats["rounds"]),
+            "median_s": float(stats["median"]),
+            "iqr_s": float(stats["iqr"]),
+            "q1_s": float(stats["q1"]),
+            "q3_s": float(stats["q3"]),
+            "min_s": float(stats.get("min", stats["median"])),
+            "ideal_s": float(extra["ideal_s"]),
+            "latency_p50_s": extra.get("latency_p50_s"),
+            "latency_p95_s": extra.get("latency_p95_s"),
+            "latency_p99_s": extra.get("latency_p99_s"),
+            "cpu_s": extra.get("cpu_s"),
+            "peak_rss_mb": extra.get("peak_rss_mb"),
+            "pss_mb": extra.get("pss_mb"),
+            "server_cpu_s": extra.get("server_cpu_s"),
+            "tasks_run": int(extra.get("tasks_run", extra["ok"] + extra["failed"])),
+            "ok": int(extra["ok"]),
+            "failed": int(extra["failed"]),
+            "failure_kinds": ", ".join(f"{kind}={count}" for kind, count
+                                       in sorted((extra.get("failure_kinds") or {}).items())),
+            "timed_setup": bool(extra.get("timed_setup", False)),
+            "setup_s": extra.get("setup_s"),
+            "teardown_s": extra.get("teardown_s"),
+            "rounds_data": list(stats.get("data") or []),
+        })
+    return rows
+
+
+def scenario_table(runs: list[Run]) -> pd.DataFrame:
+    """All scenarios of all runs, with derived columns, in a stable reading order."""
+    table = pd.DataFrame([row for run in runs for row in _rows(run)])
+    for column in ("latency_p50_s", "latency_p95_s", "latency_p99_s", "cpu_s", "peak_rss_mb",
+                   "pss_mb", "server_cpu_s", "setup_s", "teardown_s"):
+        table[column] = pd.to_numeric(table[column], errors="coerce")
+    table["noise"] = table["iqr_s"] / table["median_s"]
+    table["citable"] = table["noise"] <= NOISE_LIMIT
+    table["tasks_per_s"] = table["tasks"] / table["median_s"]
+    table["efficiency"] = table["ideal_s"] / table["median_s"]
+    table["failure_rate"] = table["failed"] / table["tasks_run"]
+    table["server_load"] = table["server_cpu_s"] / table["median_s"]
+    table["client_cpu_load"] = table["cpu_s"] / table["median_s"]
+    baseline_keys = ["source", "workload", "params", "tasks"]
+    baseline = (table[table["runner"] == "sequential"]
+                .groupby(baseline_keys)["median_s"].first().rename("baseline_s"))
+    table = table.join(baseline, on=baseline_keys)
+    table["speedup"] = table["baseline_s"] / table["median_s"]
+    table["_w"] = table["workload"].map(_order(WORKLOAD_ORDER))
+    table["_r"] = table["runner"].map(_order(RUNNER_ORDER))
+    table = table.sort_values(["source", "_w", "params", "tasks", "_r", "concurrency"])
+    return table.drop(columns=["_w", "_r"]).reset_index(drop=True)
+
+
+def _order(names: tuple[str, ...]) -> dict[str, int]:
+    return {name: index for index, name in enumerate(names)}
+
+
+MARKDOWN_COLUMNS = {
+    "workload": "workload",
+    "runner": "runner",
+    "concurrency": "C",
+    "tasks": "tasks",
+    "median_ms": "median (ms)",
+    "iqr_ms": "IQR (ms)",
+    "noise_pct": "noise (%)",
+    "tasks_per_s": "tasks/s",
+    "speedup": "speedup (x)",
+    "efficiency_pct": "efficiency (%)",
+    "latency_p50_ms": "p50 (ms)",
+    "latency_p99_ms": "p99 (ms)",
+    "cpu_s": "CPU (s)",
+    "pss_mb": "PSS (MB)",
+    "failed": "failed",
+}
+
+
+def markdown_table(table: pd.DataFrame) -> str:
+    """The table for humans: milliseconds, percentages, sensible rounding, units in headers."""
+    shown = pd.DataFrame({
+        "workload": table["workload"],
+        "runner": table["runner"] + table["start_method"].map(
+            lambda method: f" ({method})" if isinstance(method, str) else ""),
+        "concurrency": table["concurrency"],
+        "tasks": table["tasks"],
+        "median_ms": (table["median_s"] * 1000).map(_sig3),
+        "iqr_ms": (table["iqr_s"] * 1000).map(_sig3),
+        "noise_pct": (table["noise"] * 100).map(lambda v: f"{v:.1f}")
+        + table["citable"].map(lambda ok: "" if ok else " ⚠"),
+        "tasks_per_s": table["tasks_per_s"].map(_sig3),
+        "speedup": table["speedup"].map(lambda v: f"{v:.2f}"),
+        "efficiency_pct": (table["efficiency"] * 100).map(lambda v: f"{v:.0f}"),
+        "latency_p50_ms": (table["latency_p50_s"] * 1000).map(_sig3),
+        "latency_p99_ms": (table["latency_p99_s"] * 1000).map(_sig3),
+        "cpu_s": table["cpu_s"].map(_sig3),
+        "pss_mb": table["pss_mb"].map(lambda v: f"{v:.0f}"),
+        "failed": table["failed"].astype(str) + "/" + table["tasks_run"].astype(str),
+    }).rename(columns=MARKDOWN_COLUMNS)
+    return str(shown.to_markdown(index=False, disable_numparse=True))
+
+
+def _sig3(value: float) -> str:
+    """Three significant figures, without scientific notation for ordinary sizes."""
+    if pd.isna(value):
+        return "-"
+    if value == 0:
+        return "0"
+    magnitude = abs(value)
+    if magnitude >= 100:
+        return f"{value:,.0f}"
+    if magnitude >= 10:
+        return f"{value:.1f}"
+    if magnitude >= 1:
+        return f"{value:.2f}"
+    return f"{value:.3g}"
+
+
+CSV_DROP = ("rounds_data",)
+
+
+def write_tables(table: pd.DataFrame, out: Path) -> list[Path]:
+    csv_path, md_path = out / "table.csv", out / "table.md"
+    table.drop(columns=list(CSV_DROP)).to_csv(csv_path, index=False, float_format="%.6g")
+    md_path.write_text(markdown_table(table) + "\n")
+    return [csv_path, md_path]

@@ -1,0 +1,162 @@
+"""The report turns a real run into consistent tables, real charts and a citable REPORT.md."""
+
+from __future__ import annotations
+
+import copy
+import json
+import subprocess
+import sys
+import xml.etree.ElementTree as ElementTree
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+
+from scripts.charts import CHARTS
+from scripts.report import compare_table, newest_run, write_report
+from scripts.results import ReportError, load_run, scenario_table
+from tests.conftest import REPO
+
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+TABLE_COLUMNS = {"workload", "runner", "concurrency", "tasks", "median_s", "iqr_s", "noise",
+                 "citable", "tasks_per_s", "speedup", "efficiency", "latency_p50_s",
+                 "latency_p95_s", "latency_p99_s", "cpu_s", "peak_rss_mb", "pss_mb", "ok",
+                 "failed", "tasks_run", "failure_rate", "server_load"}
+
+
+@pytest.fixture(scope="module")
+def report_dir(suite_run: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("report")
+    write_report([suite_run], out)
+    return out
+
+
+def test_table_has_the_expected_columns_and_one_row_per_scenario(report_dir: Path) -> None:
+    table = pd.read_csv(report_dir / "table.csv")
+    assert set(table.columns) >= TABLE_COLUMNS
+    assert len(table) == 12
+    assert not table.duplicated(["workload", "runner", "concurrency", "tasks"]).any()
+
+
+def test_table_values_are_consistent(suite_run: Path) -> None:
+    table = scenario_table([load_run(suite_run)])
+    sequential = table[table["runner"] == "sequential"]
+    assert (sequential["speedup"] == 1.0).all()
+    assert (table["ok"] + table["failed"] == table["tasks_run"]).all()
+    # Nothing beats its ideal by more than the measurement noise (5 % slack for the CPU
+    # ideal, which is itself measured).
+    assert (table["efficiency"] <= 1 + table["noise"] + 0.05).all(), table[
+        ["workload", "runner", "efficiency", "noise"]]
+    assert (table["tasks_per_s"] * table["median_s"] - table["tasks"]).abs().max() < 1e-6
+
+
+def test_markdown_table_has_units_in_headers(report_dir: Path) -> None:
+    header = (report_dir / "table.md").read_text().splitlines()[0]
+    for column in ("median (ms)", "IQR (ms)", "noise (%)", "tasks/s", "speedup (x)",
+                   "efficiency (%)", "p99 (ms)", "CPU (s)", "PSS (MB)"):
+        assert column in header
+
+
+def test_every_chart_is_a_real_png_and_svg(report_dir: Path) -> None:
+    for name in CHARTS:
+        png = (report_dir / f"{name}.png").read_bytes()
+        assert png.startswith(PNG_MAGIC) and len(png) > 10_000
+        root = ElementTree.parse(report_dir / f"{name}.svg").getroot()
+        assert root.tag.endswith("svg")
+
+
+def test_report_md_is_citable(report_dir: Path, suite_run: Path) -> None:
+    data = json.loads(suite_run.read_text())
+    report = (report_dir / "REPORT.md").read_text()
+    assert data["commit_info"]["id"] in report
+    assert data["machine_info"]["cpu"]["brand_raw"] in report
+    assert "## Fairness rules" in report and "warm" in report
+    assert f"aiohttp {data['machine_info']['library_versions']['aiohttp']}" in report
+    for name in CHARTS:
+        assert f"]({name}.png)" in report
+
+
+def test_compare_same_run_is_within_noise(suite_run: Path) -> None:
+    table = scenario_table([load_run(suite_run)])
+    compared = compare_table(table, table)
+    assert len(compared) == 12
+    assert (compared["ratio"] == 1.0).all()
+    assert (compared["verdict"] == "within noise").all()
+
+
+def _slowed_copy(source: Path, target: Path, factor: float) -> None:
+    """The same run with the first scenario's round times multiplied by `factor`."""
+    data = json.loads(source.read_text())
+    slowed = copy.deepcopy(data)
+    stats = slowed["benchmarks"][0]["stats"]
+    for key in ("min", "max", "mean", "median", "q1", "q3", "iqr"):
+        stats[key] *= factor
+    stats["data"] = [value * factor for value in stats["data"]]
+    target.write_text(json.dumps(slowed))
+
+
+def test_compare_flags_a_real_difference(suite_run: Path, tmp_path: Path) -> None:
+    slowed = tmp_path / "slowed.json"
+    _slowed_copy(suite_run, slowed, 3.0)
+    result = subprocess.run([sys.executable, "scripts/report.py", str(suite_run), str(slowed),
+                             "--compare", "--out", str(tmp_path)],
+                            cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    compared = pd.read_csv(tmp_path / "compare.csv")
+    different = compared[compared["verdict"] == "different"]
+    assert len(different) == 1
+    assert different["ratio"].iloc[0] == pytest.approx(3.0)
+    assert "| different" in (tmp_path / "compare.md").read_text()
+
+
+def test_newest_run_is_the_latest_folder(tmp_path: Path) -> None:
+    for stamp in ("20260101T000000Z", "20261231T235959Z", "20260601T120000Z"):
+        (tmp_path / stamp).mkdir()
+        (tmp_path / stamp / "benchmark.json").write_text("{}")
+    assert newest_run(tmp_path).parent.name == "20261231T235959Z"
+    with pytest.raises(ReportError, match="no runs under"):
+        newest_run(tmp_path / "empty")
+
+
+def _not_our_suite(path: Path) -> None:
+    data: dict[str, Any] = {"benchmarks": [{"name": "test_x", "stats": {
+        "median": 1, "iqr": 0, "q1": 1, "q3": 1, "rounds": 1}, "extra_info": {}}]}
+    path.write_text(json.dumps(data))
+
+
+BAD_INPUTS = {
+    "missing": (None, "no such file"),
+    "empty": (lambda p: p.write_text(""), "the file is empty"),
+    "not_json": (lambda p: p.write_text("hello"), "not valid JSON"),
+    "truncated": (lambda p: p.write_text('{"benchmarks": [{"name": '), "may be truncated"),
+    "not_benchmark": (lambda p: p.write_text('{"a": 1}'), "not a pytest-benchmark JSON file"),
+    "no_benchmarks": (lambda p: p.write_text('{"benchmarks": []}'), "holds no benchmarks"),
+    "other_suite": (_not_our_suite, "not made by the concurrency-bench suite"),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_INPUTS))
+def test_bad_input_is_one_line_and_exit_2(case: str, tmp_path: Path) -> None:
+    make, message = BAD_INPUTS[case]
+    path = tmp_path / "input.json"
+    if make is not None:
+        make(path)
+    result = subprocess.run([sys.executable, "scripts/report.py", str(path), "--out",
+                             str(tmp_path / "out")], cwd=REPO, capture_output=True, text=True,
+                            timeout=120)
+    assert result.returncode == 2
+    assert result.stdout == ""
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("report: error: ") and message in lines[0]
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--compare", "a.json"], "--compare takes exactly two files"),
+    (["--out", "pyproject.toml", "x.json"], "exists and is not a folder"),
+])
+def test_bad_arguments_are_one_line_and_exit_2(args: list[str], message: str) -> None:
+    result = subprocess.run([sys.executable, "scripts/report.py", *args], cwd=REPO,
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2
+    assert message in result.stderr and len(result.stderr.strip().splitlines()) == 1
