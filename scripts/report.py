@@ -110,6 +110,8 @@ def report_markdown(run: Run, table: pd.DataFrame, charts: list[Path]) -> str:
              "Columns: C = tasks in flight; median/IQR = wall time of one round of all tasks; "
              "speedup = sequential median / median; efficiency = ideal / median; p50/p99 = "
              "per-task latency; CPU = client CPU seconds per round, child processes included; "
+             "client/server CPU (cores) = CPU seconds per second of wall time (1.00 = one core "
+             "busy for the whole round); "
              "PSS = client memory at the end of the run, shared pages split fairly; "
              "failed = failed / tasks run over all counted rounds.", "",
              "## Charts", ""]

@@ -165,6 +165,8 @@ MARKDOWN_COLUMNS = {
     "latency_p50_ms": "p50 (ms)",
     "latency_p99_ms": "p99 (ms)",
     "cpu_s": "CPU (s)",
+    "client_cpu_load": "client CPU (cores)",
+    "server_load": "server CPU (cores)",
     "pss_mb": "PSS (MB)",
     "failed": "failed",
 }
@@ -188,6 +190,8 @@ def markdown_table(table: pd.DataFrame) -> str:
         "latency_p50_ms": (table["latency_p50_s"] * 1000).map(_sig3),
         "latency_p99_ms": (table["latency_p99_s"] * 1000).map(_sig3),
         "cpu_s": table["cpu_s"].map(_sig3),
+        "client_cpu_load": table["client_cpu_load"].map(lambda v: f"{v:.2f}"),
+        "server_load": table["server_load"].map(lambda v: "-" if pd.isna(v) else f"{v:.2f}"),
         "pss_mb": table["pss_mb"].map(lambda v: f"{v:.0f}"),
         "failed": table["failed"].astype(str) + "/" + table["tasks_run"].astype(str),
     }).rename(columns=MARKDOWN_COLUMNS)
