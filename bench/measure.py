@@ -1,9 +1,14 @@
 """Run one scenario under pytest-benchmark and record what the clock does not see.
 
 pytest-benchmark times each round (`benchmark.pedantic`, exact round counts).  Around
-it we build the runner outside the timed region, bracket the counted rounds with a
-ResourceMeter, keep the per-task results of counted rounds only (warm-up rounds are
-run, timed by nobody and forgotten), and write the rest into `extra_info`.
+it we bracket the counted rounds with a ResourceMeter, keep the per-task results of
+counted rounds only (warm-up rounds are run, timed by nobody and forgotten), and
+write the rest into `extra_info`.
+
+Warm scenarios (the default) build the runner before the first round and tear it
+down after the last, outside the timed region.  Cold scenarios (`timed_setup`) build
+and tear down the runner inside every round, as a one-off script would.  Either way
+the set-up and teardown times are recorded beside the round times.
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ import inspect
 import platform
 import statistics
 import time
+from collections.abc import Callable
 from typing import Any
 
 from bench.environment import gil_enabled, usable_cores
@@ -26,25 +32,34 @@ class LostTasks(RuntimeError):
     """Fewer tasks were accounted for than were run: the result must not be cited."""
 
 
-def percentiles(latencies: list[float]) -> dict[str, float | None]:
-    if not latencies:
-        return {"latency_p50_s": None, "latency_p95_s": None, "latency_p99_s": None}
-    if len(latencies) == 1:
-        cuts = latencies * 99
-    else:
-        cuts = statistics.quantiles(latencies, n=100, method="inclusive")
-    return {"latency_p50_s": cuts[49], "latency_p95_s": cuts[94], "latency_p99_s": cuts[98]}
+def percentiles(values: list[float], prefix: str = "latency") -> dict[str, float | None]:
+    """p50/p95/p99 (and max) of `values` as extra_info entries named `<prefix>_pNN_s`."""
+    if not values:
+        empty: dict[str, float | None] = {f"{prefix}_p{q}_s": None for q in (50, 95, 99)}
+        return {**empty, f"{prefix}_max_s": None}
+    cuts = values * 99 if len(values) == 1 else statistics.quantiles(
+        values, n=100, method="inclusive")
+    return {f"{prefix}_p50_s": cuts[49], f"{prefix}_p95_s": cuts[94],
+            f"{prefix}_p99_s": cuts[98], f"{prefix}_max_s": max(values)}
+
+
+def _duration(step: Callable[[], None]) -> float:
+    start = time.perf_counter()
+    step()
+    return time.perf_counter() - start
 
 
 def measure(benchmark: Any, spec: ScenarioSpec, workload: Workload,
             server_pid: int | None = None) -> Outcome:
     """Benchmark one scenario; return the Outcome of its counted rounds."""
     cores = usable_cores()
-    ideal_s = workload.ideal_seconds(spec.tasks, spec.concurrency, cores)  # calibrates cpu
+    ideal_s = workload.ideal_seconds(spec.tasks, spec.concurrency, cores)  # calibrates CPU jobs
     runner = make_runner(spec.runner, workload, spec.concurrency, spec.start_method)
     warmups = 0 if benchmark.disabled else spec.warmup_rounds
     counted = Outcome()
     meter = ResourceMeter(server_pid)
+    setups: list[float] = []
+    teardowns: list[float] = []
     rounds_started = 0
 
     def before_round() -> None:
@@ -54,14 +69,20 @@ def measure(benchmark: Any, spec: ScenarioSpec, workload: Workload,
             meter.start()
 
     def one_round() -> Outcome:
-        outcome = runner.run(spec.tasks)
+        if spec.timed_setup:
+            setups.append(_duration(runner.open))
+            try:
+                outcome = runner.run(spec.tasks)
+            finally:
+                teardowns.append(_duration(runner.close))
+        else:
+            outcome = runner.run(spec.tasks)
         if rounds_started > warmups:
             counted.extend(outcome)
         return outcome
 
-    opened = time.perf_counter()
-    runner.open()
-    setup_s = time.perf_counter() - opened
+    if not spec.timed_setup:
+        setups.append(_duration(runner.open))
     try:
         result = benchmark.pedantic(one_round, setup=before_round, rounds=spec.rounds,
                                     warmup_rounds=warmups)
@@ -69,15 +90,16 @@ def measure(benchmark: Any, spec: ScenarioSpec, workload: Workload,
             raise TypeError("the benchmarked call returned an awaitable; nothing was timed")
         usage = meter.stop()
     finally:
-        closing = time.perf_counter()
-        runner.close()
-        teardown_s = time.perf_counter() - closing
+        teardowns.append(_duration(runner.close))  # a no-op for cold runners, closed already
 
     rounds = rounds_started - warmups
     if counted.tasks != spec.tasks * rounds:
         raise LostTasks(f"{spec.tasks * rounds} tasks run but {counted.tasks} accounted for")
+    if spec.timed_setup:  # the counted rounds' own set-ups, not the warm-up's
+        setups, teardowns = setups[-rounds:], teardowns[-rounds - 1:-1]
     benchmark.extra_info.update({
         "workload": spec.workload,
+        "claim": spec.claim,
         "params": workload.describe(),
         **runner.describe(),
         "tasks": spec.tasks,
@@ -90,13 +112,14 @@ def measure(benchmark: Any, spec: ScenarioSpec, workload: Workload,
         "cores": cores,
         "ideal_s": ideal_s,
         **percentiles(counted.latencies),
+        **percentiles(counted.loop_lags, prefix="loop_lag"),
         "cpu_s": usage.cpu_s / rounds,
         "peak_rss_mb": usage.peak_rss_mb,
         "pss_mb": usage.pss_mb,
         "server_cpu_s": None if usage.server_cpu_s is None else usage.server_cpu_s / rounds,
-        "timed_setup": False,
-        "setup_s": setup_s,
-        "teardown_s": teardown_s,
+        "timed_setup": spec.timed_setup,
+        "setup_s": statistics.median(setups),
+        "teardown_s": statistics.median(teardowns),
         "python": platform.python_version(),
         "gil_enabled": gil_enabled(),
     })

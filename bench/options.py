@@ -9,16 +9,20 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
-from bench.runners import RUNNERS, START_METHODS
-from workloads import WORKLOADS, CpuWorkload, HttpWorkload, SleepWorkload, Workload
+from bench.runners import DEFAULT_RUNNERS, RUNNERS, START_METHODS
+from workloads import (
+    DEFAULT_WORKLOADS,
+    WORKLOADS,
+    Workload,
+)
 from workloads.server import MAX_DELAY_MS, MAX_SIZE
 
 T = TypeVar("T", int, float)
 
-DEFAULT_TASKS = {"sleep": 128, "http": 256, "cpu": 32}
+DEFAULT_TASKS = {"sleep": 128, "http": 256, "cpu": 32, "hash": 32, "mixed": 32}
 DEFAULT_CONCURRENCY = (2, 16, 64)
 DEFAULT_SLEEP_MS = 20.0
 DEFAULT_HTTP_DELAY_MS = 10
@@ -54,15 +58,20 @@ class Settings:
     def tasks_for(self, workload: str) -> tuple[int, ...]:
         return self.tasks or (DEFAULT_TASKS[workload],)
 
-    def make_workload(self, name: str, base_url: str | None = None) -> Workload:
+    def make_workload(self, name: str, base_url: str | None = None,
+                      **overrides: Any) -> Workload:
+        """The named workload sized by these settings; `overrides` win over them."""
+        knobs: dict[str, Any] = {}
         if name == "sleep":
-            return SleepWorkload(seconds=self.sleep_ms / 1000)
-        if name == "cpu":
-            return CpuWorkload(n=self.cpu_n)
-        if base_url is None:
-            raise ValueError("the http workload needs a server URL")
-        return HttpWorkload(base_url=base_url, delay_ms=self.http_delay_ms, size=self.http_size,
-                            timeout_s=self.http_timeout_s)
+            knobs = {"seconds": self.sleep_ms / 1000}
+        elif name == "cpu":
+            knobs = {"n": self.cpu_n}
+        elif name == "http":
+            if base_url is None:
+                raise ValueError("the http workload needs a server URL")
+            knobs = {"base_url": base_url, "delay_ms": self.http_delay_ms,
+                     "size": self.http_size, "timeout_s": self.http_timeout_s}
+        return WORKLOADS[name](**{**knobs, **overrides})
 
 
 def _names(option: str, raw: str, known: Mapping[str, object]) -> tuple[str, ...]:
@@ -110,8 +119,8 @@ def parse_settings(raw: Mapping[str, str | None]) -> Settings:
     tasks = raw.get("tasks")
     target_url = raw.get("target_url")
     return Settings(
-        workloads=_names("--workload", given("workload", ",".join(WORKLOADS)), WORKLOADS),
-        runners=_names("--runner", given("runner", ",".join(RUNNERS)), RUNNERS),
+        workloads=_names("--workload", given("workload", ",".join(DEFAULT_WORKLOADS)), WORKLOADS),
+        runners=_names("--runner", given("runner", ",".join(DEFAULT_RUNNERS)), RUNNERS),
         tasks=None if tasks is None else _int_list("--tasks", tasks, MAX_TASKS),
         concurrency=_int_list("--concurrency",
                               given("concurrency", ",".join(map(str, DEFAULT_CONCURRENCY))),

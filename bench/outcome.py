@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
 
 from workloads.base import TaskFailed, Workload
 
@@ -38,11 +37,11 @@ def run_task(workload: Workload) -> TaskResult:
     return TaskResult(time.perf_counter() - start)
 
 
-async def arun_task(workload: Workload, client: Any) -> TaskResult:
-    """Run the async twin once, with the same accounting as `run_task`."""
+async def arun_task(workload: Workload, call: Callable[[], Awaitable[object]]) -> TaskResult:
+    """Await one call of an async twin, with the same accounting as `run_task`."""
     start = time.perf_counter()
     try:
-        workload.check(await workload.acall(client))
+        workload.check(await call())
     except Exception as exc:
         return TaskResult(time.perf_counter() - start, _failure_kind(exc))
     return TaskResult(time.perf_counter() - start)
@@ -55,6 +54,7 @@ class Outcome:
     latencies: list[float] = field(default_factory=list)
     ok: int = 0
     failures: Counter[str] = field(default_factory=Counter)
+    loop_lags: list[float] = field(default_factory=list)  # event-loop runners only
 
     @classmethod
     def from_results(cls, results: Iterable[TaskResult]) -> Outcome:
@@ -78,6 +78,7 @@ class Outcome:
         self.latencies.extend(other.latencies)
         self.ok += other.ok
         self.failures.update(other.failures)
+        self.loop_lags.extend(other.loop_lags)
 
     @property
     def failed(self) -> int:

@@ -127,7 +127,7 @@ def scenario(request: pytest.FixtureRequest) -> tuple[ScenarioSpec, Workload, in
     url, server_pid = None, None
     if spec.workload == "http":
         url, server_pid = request.getfixturevalue("bench_server")
-    return spec, settings.make_workload(spec.workload, url), server_pid
+    return spec, settings.make_workload(spec.workload, url, **dict(spec.overrides)), server_pid
 
 
 def pytest_benchmark_update_machine_info(config: pytest.Config,

@@ -14,18 +14,21 @@ import multiprocessing
 import os
 import threading
 from abc import ABC, abstractmethod
+from collections.abc import Awaitable, Callable
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from contextlib import AsyncExitStack
+from contextlib import AsyncExitStack, suppress
 from types import TracebackType
 from typing import Any, ClassVar
 
+from bench.environment import usable_cores
 from bench.outcome import Outcome, TaskResult, arun_task, run_task
 from workloads.base import Workload
 
 START_METHODS = ("fork", "forkserver", "spawn")
 WARM_TIMEOUT_S = 60.0
 WORKER_DIED = "worker_died"
+HEARTBEAT_S = 0.005  # how often the event loop is asked to wake, to measure its lag
 
 
 class Runner(ABC):
@@ -75,6 +78,19 @@ class SequentialRunner(Runner):
         return Outcome.from_results(run_task(self.workload) for _ in range(tasks))
 
 
+async def _heartbeat(lags: list[float]) -> None:
+    """Wake every HEARTBEAT_S and record how late each wake-up was: the loop's lag.
+
+    A loop that is free answers within a fraction of a millisecond; a loop held by
+    CPU work or a blocking call answers late by as long as it was held.
+    """
+    loop = asyncio.get_running_loop()
+    while True:
+        due = loop.time() + HEARTBEAT_S
+        await asyncio.sleep(HEARTBEAT_S)
+        lags.append(max(0.0, loop.time() - due))
+
+
 class AsyncioRunner(Runner):
     """All tasks on one event loop, gathered, with a semaphore bounding those in flight."""
 
@@ -88,6 +104,7 @@ class AsyncioRunner(Runner):
 
     def open(self) -> None:
         self._loop = asyncio.Runner()
+        self._exit_stack = AsyncExitStack()
         client_cm = self.workload.async_client(self.concurrency)
         self._client = self._loop.run(self._exit_stack.enter_async_context(client_cm))
 
@@ -95,16 +112,29 @@ class AsyncioRunner(Runner):
         if self._loop is None:
             raise RuntimeError("open the runner before running it")
         # A fresh coroutine every round, run to completion on the same loop.
-        return Outcome.from_results(self._loop.run(self._gather(tasks)))
+        return self._loop.run(self._gather(tasks))
 
-    async def _gather(self, tasks: int) -> list[TaskResult]:
+    def _one_task(self) -> Awaitable[TaskResult]:
+        return arun_task(self.workload, lambda: self.workload.acall(self._client))
+
+    async def _gather(self, tasks: int) -> Outcome:
         slots = asyncio.Semaphore(self.concurrency)
+        lags: list[float] = []
+        beat = asyncio.create_task(_heartbeat(lags))
 
         async def bounded() -> TaskResult:
             async with slots:
-                return await arun_task(self.workload, self._client)
+                return await self._one_task()
 
-        return await asyncio.gather(*(bounded() for _ in range(tasks)))
+        try:
+            results = await asyncio.gather(*(bounded() for _ in range(tasks)))
+        finally:
+            beat.cancel()
+            with suppress(asyncio.CancelledError):
+                await beat
+        outcome = Outcome.from_results(results)
+        outcome.loop_lags = lags
+        return outcome
 
     def close(self) -> None:
         loop, self._loop = self._loop, None
@@ -114,6 +144,48 @@ class AsyncioRunner(Runner):
             finally:
                 loop.close()
         super().close()
+
+
+class HybridRunner(AsyncioRunner):
+    """asyncio for the waiting, a process pool (one worker per core) for the computing.
+
+    Each task is the workload's hybrid twin: by default its whole sync twin is sent to
+    the pool with `run_in_executor`; workloads that mix I/O and CPU await their I/O on
+    the loop and send only the computation.
+    """
+
+    name = "hybrid"
+
+    def __init__(self, workload: Workload, concurrency: int,
+                 start_method: str | None = None) -> None:
+        super().__init__(workload, concurrency)
+        self.start_method = _checked_start_method(start_method)
+        self.pool_workers = min(concurrency, usable_cores())
+        self._pool: ProcessPoolExecutor | None = None
+
+    def open(self) -> None:
+        context = multiprocessing.get_context(self.start_method)
+        self._pool = ProcessPoolExecutor(max_workers=self.pool_workers, mp_context=context)
+        start_process_workers(self._pool, self.pool_workers, self.workload)
+        super().open()
+
+    async def _offload(self, function: Callable[..., object], *args: object) -> object:
+        return await asyncio.get_running_loop().run_in_executor(self._pool, function, *args)
+
+    def _one_task(self) -> Awaitable[TaskResult]:
+        return arun_task(self.workload, lambda: self.workload.ahybrid(self._client, self._offload))
+
+    def close(self) -> None:
+        try:
+            super().close()
+        finally:
+            pool, self._pool = self._pool, None
+            if pool is not None:
+                pool.shutdown(wait=True, cancel_futures=True)
+
+    def describe(self) -> dict[str, Any]:
+        return {**super().describe(), "start_method": self.start_method,
+                "pool_workers": self.pool_workers}
 
 
 class PoolRunner(Runner):
@@ -186,6 +258,24 @@ def _worker_pid(workload: Workload) -> int:
     return os.getpid()
 
 
+def _checked_start_method(start_method: str | None) -> str:
+    method = start_method or multiprocessing.get_start_method()
+    if method not in START_METHODS:
+        raise ValueError(f"start method must be one of {', '.join(START_METHODS)}")
+    return method
+
+
+def start_process_workers(pool: Executor, count: int, workload: Workload) -> None:
+    """Make a process pool start `count` workers now, each with the workload imported."""
+    pids: set[int] = set()
+    for _ in range(10):
+        futures = [pool.submit(_worker_pid, workload) for _ in range(count)]
+        pids.update(future.result(WARM_TIMEOUT_S) for future in futures)
+        if len(pids) >= count:
+            return
+    raise RuntimeError(f"only {len(pids)} of {count} pool workers started")
+
+
 class ProcessRunner(PoolRunner):
     """`ProcessPoolExecutor(max_workers=C)` with a named start method."""
 
@@ -194,31 +284,25 @@ class ProcessRunner(PoolRunner):
     def __init__(self, workload: Workload, concurrency: int,
                  start_method: str | None = None) -> None:
         super().__init__(workload, concurrency)
-        method = start_method or multiprocessing.get_start_method()
-        if method not in START_METHODS:
-            raise ValueError(f"start method must be one of {', '.join(START_METHODS)}")
-        self.start_method = method
+        self.start_method = _checked_start_method(start_method)
 
     def _make_pool(self) -> Executor:
         context = multiprocessing.get_context(self.start_method)
         return ProcessPoolExecutor(max_workers=self.concurrency, mp_context=context)
 
     def _start_workers(self, pool: Executor) -> None:
-        pids: set[int] = set()
-        for _ in range(10):
-            futures = [pool.submit(_worker_pid, self.workload) for _ in range(self.concurrency)]
-            pids.update(future.result(WARM_TIMEOUT_S) for future in futures)
-            if len(pids) >= self.concurrency:
-                return
-        raise RuntimeError(f"only {len(pids)} of {self.concurrency} pool workers started")
+        start_process_workers(pool, self.concurrency, self.workload)
 
     def describe(self) -> dict[str, Any]:
         return {**super().describe(), "start_method": self.start_method}
 
 
 RUNNERS: dict[str, type[Runner]] = {
-    cls.name: cls for cls in (SequentialRunner, AsyncioRunner, ThreadRunner, ProcessRunner)
+    cls.name: cls
+    for cls in (SequentialRunner, AsyncioRunner, ThreadRunner, ProcessRunner, HybridRunner)
 }
+# The runners of the default matrix; the others are asked for by name.
+DEFAULT_RUNNERS = ("sequential", "asyncio", "threads", "processes")
 
 
 def make_runner(name: str, workload: Workload, concurrency: int,
@@ -228,4 +312,6 @@ def make_runner(name: str, workload: Workload, concurrency: int,
         raise ValueError(f"unknown runner {name!r}; choose from {', '.join(RUNNERS)}")
     if name == ProcessRunner.name:
         return ProcessRunner(workload, concurrency, start_method)
+    if name == HybridRunner.name:
+        return HybridRunner(workload, concurrency, start_method)
     return RUNNERS[name](workload, concurrency)

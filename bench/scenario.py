@@ -8,9 +8,10 @@ every other runner at every concurrency level.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from bench.options import Settings
-from bench.runners import ProcessRunner, SequentialRunner
+from bench.runners import HybridRunner, ProcessRunner, SequentialRunner
 
 
 @dataclass(frozen=True)
@@ -24,10 +25,16 @@ class ScenarioSpec:
     start_method: str | None
     rounds: int
     warmup_rounds: int
+    overrides: tuple[tuple[str, Any], ...] = ()  # workload knobs that differ from the options
+    timed_setup: bool = False  # "cold": build and tear down the runner inside every round
+    claim: str = ""  # the claim this scenario is evidence for, if any
 
     @property
     def id(self) -> str:
-        return f"{self.runner}-c{self.concurrency}-n{self.tasks}"
+        method = f"-{self.start_method}" if self.start_method else ""
+        knobs = "".join(f"-{key}={value}" for key, value in self.overrides)
+        cold = "-cold" if self.timed_setup else ""
+        return f"{self.runner}{method}-c{self.concurrency}-n{self.tasks}{knobs}{cold}"
 
 
 def scenarios_for(workload: str, settings: Settings) -> list[ScenarioSpec]:
@@ -36,7 +43,8 @@ def scenarios_for(workload: str, settings: Settings) -> list[ScenarioSpec]:
         for runner in settings.runners:
             levels = (1,) if runner == SequentialRunner.name else settings.concurrency
             for concurrency in levels:
-                start_method = settings.start_method if runner == ProcessRunner.name else None
+                uses_processes = runner in (ProcessRunner.name, HybridRunner.name)
+                start_method = settings.start_method if uses_processes else None
                 specs.append(ScenarioSpec(workload, runner, tasks, concurrency, start_method,
                                           settings.rounds, settings.warmup_rounds))
     return specs

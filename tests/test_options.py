@@ -8,15 +8,15 @@ import sys
 import pytest
 
 from bench.options import DEFAULT_CONCURRENCY, DEFAULT_TASKS, OptionError, parse_settings
-from bench.runners import RUNNERS
+from bench.runners import DEFAULT_RUNNERS
 from tests.conftest import REPO
-from workloads import WORKLOADS
+from workloads import DEFAULT_WORKLOADS
 
 
 def test_defaults_cover_every_workload_and_runner() -> None:
     settings = parse_settings({})
-    assert settings.workloads == tuple(WORKLOADS)
-    assert settings.runners == tuple(RUNNERS)
+    assert settings.workloads == DEFAULT_WORKLOADS
+    assert settings.runners == DEFAULT_RUNNERS
     assert settings.concurrency == DEFAULT_CONCURRENCY
     assert settings.tasks_for("http") == (DEFAULT_TASKS["http"],)
     assert settings.start_method is None and settings.target_url is None
@@ -36,8 +36,10 @@ def test_target_url_gets_a_path() -> None:
 
 
 BAD_VALUES = [
-    ({"workload": "disk"}, "--workload: unknown value 'disk'; choose from sleep, http, cpu"),
-    ({"runner": "uvloop"}, "--runner: unknown value 'uvloop'"),
+    ({"workload": "disk"}, "--workload: unknown value 'disk'; choose from sleep, http, cpu, "
+                           "hash, mixed"),
+    ({"runner": "uvloop"}, "--runner: unknown value 'uvloop'; choose from sequential, asyncio, "
+                           "threads, processes, hybrid"),
     ({"runner": ""}, "--runner: unknown value ''"),
     ({"tasks": "0"}, "--tasks: must be between 1 and 1000000, got 0"),
     ({"tasks": "10,x"}, "--tasks: expected an integer, got 'x'"),

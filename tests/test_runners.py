@@ -18,7 +18,14 @@ from bench.runners import (
     ThreadRunner,
     make_runner,
 )
-from workloads import CpuWorkload, HttpWorkload, SleepWorkload, Workload
+from workloads import (
+    CpuWorkload,
+    HashWorkload,
+    HttpWorkload,
+    MixedWorkload,
+    SleepWorkload,
+    Workload,
+)
 from workloads.server import ServerProcess
 
 TASKS = 12
@@ -29,6 +36,10 @@ def small_workload(name: str, server: ServerProcess, **overrides: Any) -> Worklo
         return SleepWorkload(seconds=0.005)
     if name == "cpu":
         return CpuWorkload(n=2_000)
+    if name == "hash":
+        return HashWorkload(size=64 * 1024)
+    if name == "mixed":
+        return MixedWorkload(wait_s=0.003, n=2_000)
     return HttpWorkload(base_url=server.url, delay_ms=5, size=2048, **overrides)
 
 
@@ -43,8 +54,11 @@ def run_once(runner_name: str, workload: Workload, tasks: int = TASKS,
         return runner.run(tasks)
 
 
+ALL_WORKLOADS = ["sleep", "http", "cpu", "hash", "mixed"]
+
+
 @pytest.mark.usefixtures("assert_no_leftovers")
-@pytest.mark.parametrize("workload_name", ["sleep", "http", "cpu"])
+@pytest.mark.parametrize("workload_name", ALL_WORKLOADS)
 @pytest.mark.parametrize("runner_name", list(RUNNERS))
 def test_every_task_completes_correctly(runner_name: str, workload_name: str,
                                         server: ServerProcess) -> None:
@@ -66,7 +80,7 @@ def test_failed_tasks_are_counted_not_lost(runner_name: str, server: ServerProce
 
 @pytest.mark.usefixtures("assert_no_leftovers")
 @pytest.mark.parametrize("start_method", START_METHODS)
-@pytest.mark.parametrize("workload_name", ["sleep", "http", "cpu"])
+@pytest.mark.parametrize("workload_name", ALL_WORKLOADS)
 def test_process_workers_run_every_sync_twin(start_method: str, workload_name: str,
                                              server: ServerProcess) -> None:
     outcome = run_once(ProcessRunner.name, small_workload(workload_name, server),

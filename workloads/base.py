@@ -11,11 +11,16 @@ module-level class whose fields are plain values.
 
 from __future__ import annotations
 
+import functools
 import math
+import time
 from abc import ABC, abstractmethod
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any, ClassVar
+
+# Runs a picklable function with its arguments in a process pool, from the event loop.
+Offload = Callable[..., Awaitable[object]]
 
 
 class TaskFailed(Exception):
@@ -33,6 +38,25 @@ class WrongResult(TaskFailed):
         super().__init__("wrong_result", detail)
 
 
+CALIBRATION_CALLS = 5
+
+
+@functools.cache
+def best_seconds(call: Callable[[], object]) -> float:
+    """Fastest of a few calls of `call` in this process, after one that warms caches.
+
+    Cached per call (workloads are frozen dataclasses, so a bound method of one is a
+    stable key): the ideal of a CPU-bound job is measured once, outside every timing.
+    """
+    call()
+    samples = []
+    for _ in range(CALIBRATION_CALLS):
+        start = time.perf_counter()
+        call()
+        samples.append(time.perf_counter() - start)
+    return min(samples)
+
+
 class Workload(ABC):
     """One job with a sync and an async twin; subclasses are frozen dataclasses."""
 
@@ -45,6 +69,14 @@ class Workload(ABC):
     @abstractmethod
     async def acall(self, client: Any) -> object:
         """Run one task on the event loop with the client from `async_client`."""
+
+    async def ahybrid(self, client: Any, offload: Offload) -> object:
+        """The hybrid twin: the loop awaits, a process pool computes.
+
+        By default the whole sync twin goes to the pool; a workload that mixes I/O and
+        CPU overrides this to await its I/O on the loop and offload only the CPU part.
+        """
+        return await offload(self.call)
 
     @abstractmethod
     def check(self, result: object) -> None:
@@ -73,3 +105,13 @@ class Workload(ABC):
     def describe(self) -> dict[str, object]:
         """The sizing knobs, for the record of a run."""
         return {key: value for key, value in vars(self).items() if not key.startswith("_")}
+
+
+class CpuBoundWorkload(Workload):
+    """A job that computes and never waits: it overlaps only on separate cores."""
+
+    def task_seconds(self) -> float:
+        return best_seconds(self.call)
+
+    def ideal_seconds(self, tasks: int, concurrency: int, cores: int) -> float:
+        return math.ceil(tasks / min(concurrency, cores)) * self.task_seconds()

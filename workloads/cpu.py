@@ -7,36 +7,24 @@ form, n(n-1)(2n-1)/6, which `check` compares against.
 
 from __future__ import annotations
 
-import functools
-import math
-import statistics
-import time
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from workloads.base import Workload, WrongResult
+from workloads.base import CpuBoundWorkload, WrongResult
 
-DEFAULT_N = 300_000
-CALIBRATION_CALLS = 5
+DEFAULT_N = 1_000_000
 
 
 def sum_of_squares(n: int) -> int:
     return sum(i * i for i in range(n))
 
 
-@functools.cache
-def measured_task_seconds(n: int) -> float:
-    """Median time of one summation in this process, measured once per n."""
-    samples = []
-    for _ in range(CALIBRATION_CALLS):
-        start = time.perf_counter()
-        sum_of_squares(n)
-        samples.append(time.perf_counter() - start)
-    return statistics.median(samples)
+def expected_sum(n: int) -> int:
+    return (n - 1) * n * (2 * n - 1) // 6
 
 
 @dataclass(frozen=True)
-class CpuWorkload(Workload):
+class CpuWorkload(CpuBoundWorkload):
     name: ClassVar[str] = "cpu"
     n: int = DEFAULT_N
 
@@ -48,13 +36,5 @@ class CpuWorkload(Workload):
         return sum_of_squares(self.n)
 
     def check(self, result: object) -> None:
-        expected = (self.n - 1) * self.n * (2 * self.n - 1) // 6
-        if result != expected:
-            raise WrongResult(f"sum was {result!r}, expected {expected}")
-
-    def task_seconds(self) -> float:
-        return measured_task_seconds(self.n)
-
-    def ideal_seconds(self, tasks: int, concurrency: int, cores: int) -> float:
-        # Computation only overlaps on separate cores.
-        return math.ceil(tasks / min(concurrency, cores)) * self.task_seconds()
+        if result != expected_sum(self.n):
+            raise WrongResult(f"sum was {result!r}, expected {expected_sum(self.n)}")

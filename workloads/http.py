@@ -5,6 +5,9 @@ Async twin: `aiohttp`, one keep-alive `ClientSession` shared by all tasks, its
 connector limited to the scenario's concurrency.  Both sides ask for the same URL
 with the same timeout, check the status and the body length, and report library
 errors as the same failure kinds, so the two clients differ only in the model.
+
+`blocking=True` is the classic mistake, kept for measuring it: the async twin calls
+the sync twin (`requests`) inside the coroutine, holding the loop for every request.
 """
 
 from __future__ import annotations
@@ -50,6 +53,7 @@ class HttpWorkload(Workload):
     size: int = DEFAULT_SIZE
     status: int = 200
     timeout_s: float = DEFAULT_TIMEOUT_S
+    blocking: bool = False
 
     @property
     def url(self) -> str:
@@ -67,6 +71,8 @@ class HttpWorkload(Workload):
         return self._result(response.status_code, body)
 
     async def acall(self, client: aiohttp.ClientSession) -> int:
+        if self.blocking:
+            return self.call()  # the pitfall, on purpose
         try:
             async with client.get(self.url) as response:
                 body = await response.read()
@@ -104,4 +110,4 @@ class HttpWorkload(Workload):
 
     def describe(self) -> dict[str, object]:
         return {"url": self.base_url, "delay_ms": self.delay_ms, "size": self.size,
-                "status": self.status, "timeout_s": self.timeout_s}
+                "status": self.status, "timeout_s": self.timeout_s, "blocking": self.blocking}

@@ -2,6 +2,9 @@
 
 The purest test of a concurrency model's overhead: with no CPU work and no real
 I/O, anything above ceil(N / C) * seconds is the cost of the model itself.
+
+`blocking=True` is the classic mistake, kept for measuring it: the async twin calls
+`time.sleep` inside the coroutine and so holds the whole event loop while it waits.
 """
 
 from __future__ import annotations
@@ -20,13 +23,17 @@ DEFAULT_SECONDS = 0.02
 class SleepWorkload(Workload):
     name: ClassVar[str] = "sleep"
     seconds: float = DEFAULT_SECONDS
+    blocking: bool = False
 
     def call(self) -> float:
         time.sleep(self.seconds)
         return self.seconds
 
     async def acall(self, client: Any) -> float:
-        await asyncio.sleep(self.seconds)
+        if self.blocking:
+            time.sleep(self.seconds)  # the pitfall, on purpose
+        else:
+            await asyncio.sleep(self.seconds)
         return self.seconds
 
     def check(self, result: object) -> None:

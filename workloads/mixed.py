@@ -1,0 +1,55 @@
+"""Mixed I/O and CPU: wait (a simulated call), then compute on what came back.
+
+The shape of many real handlers.  The hybrid twin awaits the wait on the event loop
+and sends only the summation to a process pool, which is what `run_in_executor` with
+a process pool is for.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import time
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from workloads.base import Offload, Workload, WrongResult
+from workloads.cpu import CpuWorkload, expected_sum, sum_of_squares
+
+DEFAULT_WAIT_S = 0.02
+DEFAULT_N = 300_000
+
+
+@dataclass(frozen=True)
+class MixedWorkload(Workload):
+    name: ClassVar[str] = "mixed"
+    wait_s: float = DEFAULT_WAIT_S
+    n: int = DEFAULT_N
+
+    def call(self) -> int:
+        time.sleep(self.wait_s)
+        return sum_of_squares(self.n)
+
+    async def acall(self, client: Any) -> int:
+        await asyncio.sleep(self.wait_s)
+        return sum_of_squares(self.n)
+
+    async def ahybrid(self, client: Any, offload: Offload) -> object:
+        await asyncio.sleep(self.wait_s)
+        return await offload(sum_of_squares, self.n)
+
+    def check(self, result: object) -> None:
+        if result != expected_sum(self.n):
+            raise WrongResult(f"sum was {result!r}, expected {expected_sum(self.n)}")
+
+    def cpu_seconds(self) -> float:
+        return CpuWorkload(self.n).task_seconds()
+
+    def task_seconds(self) -> float:
+        return self.wait_s + self.cpu_seconds()
+
+    def ideal_seconds(self, tasks: int, concurrency: int, cores: int) -> float:
+        # Each slot needs wait + compute per task; the computing also needs a core.
+        slots = math.ceil(tasks / concurrency) * self.task_seconds()
+        return max(slots, math.ceil(tasks / min(concurrency, cores)) * self.cpu_seconds())
+
