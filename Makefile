@@ -9,7 +9,7 @@ RUNS := results/runs
 # Extra pytest options for `make bench`, e.g. BENCH_ARGS="--workload http --rounds 10".
 BENCH_ARGS ?=
 
-.PHONY: all bench charts test lint clean
+.PHONY: all bench claims charts test lint clean
 
 all: test
 
@@ -26,6 +26,15 @@ bench: $(STAMP)
 		--benchmark-json=$$run/.benchmark.json.partial $(BENCH_ARGS) && \
 	mv $$run/.benchmark.json.partial $$run/benchmark.json && \
 	echo "wrote $$run/benchmark.json" && \
+	$(BIN)/python scripts/report.py $$run/benchmark.json
+
+# The claims run: every claim's scenarios, then the report with its verdicts (~10 min).
+claims: $(STAMP)
+	@run=$(RUNS)/$$(date -u +%Y%m%dT%H%M%SZ)-claims && mkdir -p $(RUNS) && mkdir $$run && \
+	echo "run folder: $$run" && \
+	$(BIN)/python -m pytest bench/claims_suite.py --benchmark-only \
+		--benchmark-json=$$run/.benchmark.json.partial $(BENCH_ARGS) && \
+	mv $$run/.benchmark.json.partial $$run/benchmark.json && \
 	$(BIN)/python scripts/report.py $$run/benchmark.json
 
 # Report on the newest run (or on RUN=path/to/benchmark.json), into that run's folder.

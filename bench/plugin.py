@@ -50,6 +50,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("concurrency-bench", "concurrency-bench scenarios")
     for option, help_text, metavar in OPTIONS:
         group.addoption(option, dest=_dest(option), default=None, metavar=metavar, help=help_text)
+    group.addoption("--quick", dest="bench_quick", action="store_true",
+                    help="claims suite: tiny sizes, to check the wiring (numbers mean nothing)")
 
 
 def _check_reachable(url: str) -> None:

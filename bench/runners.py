@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import multiprocessing
-import os
 import threading
 from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable
@@ -87,7 +86,13 @@ async def _heartbeat(lags: list[float]) -> None:
     loop = asyncio.get_running_loop()
     while True:
         due = loop.time() + HEARTBEAT_S
-        await asyncio.sleep(HEARTBEAT_S)
+        try:
+            await asyncio.sleep(HEARTBEAT_S)
+        except asyncio.CancelledError:
+            # A loop held until the end never ran this wake-up: count how late it is.
+            if loop.time() > due:
+                lags.append(loop.time() - due)
+            raise
         lags.append(max(0.0, loop.time() - due))
 
 
@@ -164,9 +169,7 @@ class HybridRunner(AsyncioRunner):
         self._pool: ProcessPoolExecutor | None = None
 
     def open(self) -> None:
-        context = multiprocessing.get_context(self.start_method)
-        self._pool = ProcessPoolExecutor(max_workers=self.pool_workers, mp_context=context)
-        start_process_workers(self._pool, self.pool_workers, self.workload)
+        self._pool = started_process_pool(self.pool_workers, self.start_method, self.workload)
         super().open()
 
     async def _offload(self, function: Callable[..., object], *args: object) -> object:
@@ -196,15 +199,11 @@ class PoolRunner(Runner):
         self._pool: Executor | None = None
 
     @abstractmethod
-    def _make_pool(self) -> Executor: ...
-
-    @abstractmethod
-    def _start_workers(self, pool: Executor) -> None:
-        """Make the pool start all its workers now, so that no timed round pays for it."""
+    def _started_pool(self) -> Executor:
+        """A new pool with all its workers already running, so no timed round pays for them."""
 
     def open(self) -> None:
-        self._pool = self._make_pool()
-        self._start_workers(self._pool)
+        self._pool = self._started_pool()
 
     def run(self, tasks: int) -> Outcome:
         if self._pool is None:
@@ -237,25 +236,23 @@ class ThreadRunner(PoolRunner):
 
     name = "threads"
 
-    def _make_pool(self) -> Executor:
-        return ThreadPoolExecutor(max_workers=self.concurrency, thread_name_prefix="bench-worker")
-
-    def _start_workers(self, pool: Executor) -> None:
+    def _started_pool(self) -> Executor:
+        pool = ThreadPoolExecutor(max_workers=self.concurrency, thread_name_prefix="bench-worker")
         # Threads start lazily, one per submit while none is idle: C tasks that wait
         # for each other force all C into existence.
         barrier = threading.Barrier(self.concurrency)
         futures = [pool.submit(barrier.wait, WARM_TIMEOUT_S) for _ in range(self.concurrency)]
         for future in futures:
             future.result()
+        return pool
 
 
-def _worker_pid(workload: Workload) -> int:
+def _import_workload(workload: Workload) -> None:
     """Warm-up job: unpickling the workload imports its module in the worker."""
-    del workload
-    import time
 
-    time.sleep(0.05)  # keep this worker busy so the next submit needs another one
-    return os.getpid()
+
+def _wait_for_all_workers(barrier: Any) -> None:
+    barrier.wait(WARM_TIMEOUT_S)
 
 
 def _checked_start_method(start_method: str | None) -> str:
@@ -265,15 +262,27 @@ def _checked_start_method(start_method: str | None) -> str:
     return method
 
 
-def start_process_workers(pool: Executor, count: int, workload: Workload) -> None:
-    """Make a process pool start `count` workers now, each with the workload imported."""
-    pids: set[int] = set()
-    for _ in range(10):
-        futures = [pool.submit(_worker_pid, workload) for _ in range(count)]
-        pids.update(future.result(WARM_TIMEOUT_S) for future in futures)
-        if len(pids) >= count:
-            return
-    raise RuntimeError(f"only {len(pids)} of {count} pool workers started")
+def started_process_pool(count: int, start_method: str,
+                         workload: Workload) -> ProcessPoolExecutor:
+    """A process pool of `count` workers, every one started and with the workload imported.
+
+    Workers start lazily, one per submit while none is idle; each waits at a barrier
+    in its initializer until all `count` (and this process) have arrived, so `count`
+    submits are sure to start `count` workers, and none is left starting later.
+    """
+    context = multiprocessing.get_context(start_method)
+    barrier = context.Barrier(count + 1)
+    pool = ProcessPoolExecutor(max_workers=count, mp_context=context,
+                               initializer=_wait_for_all_workers, initargs=(barrier,))
+    try:
+        futures = [pool.submit(_import_workload, workload) for _ in range(count)]
+        barrier.wait(WARM_TIMEOUT_S)
+        for future in futures:
+            future.result(WARM_TIMEOUT_S)
+    except BaseException:
+        pool.shutdown(wait=True, cancel_futures=True)
+        raise
+    return pool
 
 
 class ProcessRunner(PoolRunner):
@@ -286,12 +295,8 @@ class ProcessRunner(PoolRunner):
         super().__init__(workload, concurrency)
         self.start_method = _checked_start_method(start_method)
 
-    def _make_pool(self) -> Executor:
-        context = multiprocessing.get_context(self.start_method)
-        return ProcessPoolExecutor(max_workers=self.concurrency, mp_context=context)
-
-    def _start_workers(self, pool: Executor) -> None:
-        start_process_workers(pool, self.concurrency, self.workload)
+    def _started_pool(self) -> Executor:
+        return started_process_pool(self.concurrency, self.start_method, self.workload)
 
     def describe(self) -> dict[str, Any]:
         return {**super().describe(), "start_method": self.start_method}

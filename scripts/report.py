@@ -13,12 +13,14 @@ from __future__ import annotations
 
 import argparse
 import sys
+import textwrap
 from pathlib import Path
 
 import pandas as pd
 from scipy.stats import mannwhitneyu
 
-from scripts.charts import write_charts
+from scripts.charts import write_charts, write_claims_chart
+from scripts.claims import claims_markdown, verdicts
 from scripts.results import (
     NOISE_LIMIT,
     ReportError,
@@ -99,10 +101,11 @@ def _fairness(run: Run, table: pd.DataFrame) -> list[str]:
     ]
 
 
-def report_markdown(run: Run, table: pd.DataFrame, charts: list[Path]) -> str:
+def report_markdown(run: Run, table: pd.DataFrame, charts: list[Path],
+                    claims: str = "") -> str:
     noisy = int((~table["citable"]).sum())
     lines = ["# concurrency-bench report", "", *_provenance(run), "",
-             "## Fairness rules", "", *_fairness(run, table), "",
+             "## Fairness rules", "", *_fairness(run, table), "", claims,
              "## Results", "",
              f"{len(table)} scenarios; {noisy} marked ⚠ as too noisy to cite; "
              f"{int(table['failed'].sum())} of {int(table['tasks_run'].sum())} tasks failed.",
@@ -116,7 +119,7 @@ def report_markdown(run: Run, table: pd.DataFrame, charts: list[Path]) -> str:
              "failed = failed / tasks run over all counted rounds.", "",
              "## Charts", ""]
     for chart in charts:
-        if chart.suffix == ".png":
+        if chart.suffix == ".png" and chart.stem != "claims":
             lines += [f"![{chart.stem}]({chart.name})", ""]
     return "\n".join(lines)
 
@@ -127,9 +130,20 @@ def write_report(paths: list[Path], out: Path | None) -> Path:
     out.mkdir(parents=True, exist_ok=True)
     table = scenario_table(runs)
     write_tables(table, out)
-    charts = write_charts(table, out, footnote(runs[-1]))
+    note = footnote(runs[-1])
+    matrix = table[table["claim"] == ""]
+    charts = write_charts(matrix, out, note) if not matrix.empty else []
+    claims = ""
+    if (table["claim"] != "").any():
+        found = verdicts(table)
+        claims = claims_markdown(found)
+        (out / "claims.md").write_text(claims)
+        titles = {v.claim.key: "\n".join(textwrap.wrap(
+            f"{number}. {v.claim.statement} [{v.verdict}]", 60))
+            for number, v in enumerate(found, start=1)}
+        charts += write_claims_chart(table, titles, out, note)
     report = out / "REPORT.md"
-    report.write_text(report_markdown(runs[-1], table, charts))
+    report.write_text(report_markdown(runs[-1], table, charts, claims))
     return report
 
 

@@ -118,7 +118,12 @@ def _rows(run: Run) -> list[dict[str, Any]]:
             "timed_setup": bool(extra.get("timed_setup", False)),
             "setup_s": extra.get("setup_s"),
             "teardown_s": extra.get("teardown_s"),
+            "claim": extra.get("claim") or "",
+            "blocking": bool((extra.get("params") or {}).get("blocking", False)),
+            "loop_lag_p50_s": extra.get("loop_lag_p50_s"),
+            "loop_lag_p99_s": extra.get("loop_lag_p99_s"),
             "rounds_data": list(stats.get("data") or []),
+            "extra": extra,
         })
     return rows
 
@@ -127,7 +132,8 @@ def scenario_table(runs: list[Run]) -> pd.DataFrame:
     """All scenarios of all runs, with derived columns, in a stable reading order."""
     table = pd.DataFrame([row for run in runs for row in _rows(run)])
     for column in ("latency_p50_s", "latency_p95_s", "latency_p99_s", "cpu_s", "peak_rss_mb",
-                   "pss_mb", "server_cpu_s", "setup_s", "teardown_s"):
+                   "pss_mb", "server_cpu_s", "setup_s", "teardown_s", "loop_lag_p50_s",
+                   "loop_lag_p99_s"):
         table[column] = pd.to_numeric(table[column], errors="coerce")
     table["noise"] = table["iqr_s"] / table["median_s"]
     table["citable"] = table["noise"] <= NOISE_LIMIT
@@ -136,14 +142,15 @@ def scenario_table(runs: list[Run]) -> pd.DataFrame:
     table["failure_rate"] = table["failed"] / table["tasks_run"]
     table["server_load"] = table["server_cpu_s"] / table["median_s"]
     table["client_cpu_load"] = table["cpu_s"] / table["median_s"]
-    baseline_keys = ["source", "workload", "params", "tasks"]
+    baseline_keys = ["source", "claim", "workload", "params", "tasks", "timed_setup"]
     baseline = (table[table["runner"] == "sequential"]
                 .groupby(baseline_keys)["median_s"].first().rename("baseline_s"))
     table = table.join(baseline, on=baseline_keys)
     table["speedup"] = table["baseline_s"] / table["median_s"]
     table["_w"] = table["workload"].map(_order(WORKLOAD_ORDER))
     table["_r"] = table["runner"].map(_order(RUNNER_ORDER))
-    table = table.sort_values(["source", "_w", "params", "tasks", "_r", "concurrency"])
+    table = table.sort_values(["source", "claim", "_w", "params", "tasks", "_r", "concurrency"],
+                              kind="stable")
     return table.drop(columns=["_w", "_r"]).reset_index(drop=True)
 
 
@@ -214,7 +221,7 @@ def _sig3(value: float) -> str:
     return f"{value:.3g}"
 
 
-CSV_DROP = ("rounds_data",)
+CSV_DROP = ("rounds_data", "extra")
 
 
 def write_tables(table: pd.DataFrame, out: Path) -> list[Path]:
