@@ -18,24 +18,29 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
 	@touch $@
 
-# Each run gets a new folder named by its UTC start time; an existing one is never reused.
-bench: $(STAMP)
-	@run=$(RUNS)/$$(date -u +%Y%m%dT%H%M%SZ) && mkdir -p $(RUNS) && mkdir $$run && \
-	echo "run folder: $$run" && \
-	$(BIN)/python -m pytest bench --benchmark-only \
-		--benchmark-json=$$run/.benchmark.json.partial $(BENCH_ARGS) && \
-	mv $$run/.benchmark.json.partial $$run/benchmark.json && \
-	echo "wrote $$run/benchmark.json" && \
-	$(BIN)/python scripts/report.py $$run/benchmark.json
+# $(call run_suite,FOLDER-SUFFIX,PYTEST-TARGET): each run gets a new folder named by its
+# UTC start time, never an existing one.  pytest-benchmark writes a partial file that is
+# renamed only when the run succeeds; a failed or interrupted run leaves nothing behind.
+define run_suite
+	@run=$(RUNS)/$$(date -u +%Y%m%dT%H%M%SZ)$(1); mkdir -p $(RUNS) && mkdir $$run || exit 1; \
+	partial=$$run/.benchmark.json.partial; \
+	trap 'rm -f $$partial; rmdir $$run 2>/dev/null; exit 130' INT TERM; \
+	echo "run folder: $$run"; \
+	if $(BIN)/python -m pytest $(2) --benchmark-only --benchmark-json=$$partial $(BENCH_ARGS); then \
+		mv $$partial $$run/benchmark.json && echo "wrote $$run/benchmark.json" && \
+		$(BIN)/python scripts/report.py $$run/benchmark.json; \
+	else \
+		status=$$?; rm -f $$partial; rmdir $$run 2>/dev/null; \
+		echo "benchmark run failed (exit $$status); no results kept"; exit $$status; \
+	fi
+endef
 
-# The claims run: every claim's scenarios, then the report with its verdicts (~10 min).
+bench: $(STAMP)
+	$(call run_suite,,bench)
+
+# The claims run: every claim's scenarios, then the report with its verdicts.
 claims: $(STAMP)
-	@run=$(RUNS)/$$(date -u +%Y%m%dT%H%M%SZ)-claims && mkdir -p $(RUNS) && mkdir $$run && \
-	echo "run folder: $$run" && \
-	$(BIN)/python -m pytest bench/claims_suite.py --benchmark-only \
-		--benchmark-json=$$run/.benchmark.json.partial $(BENCH_ARGS) && \
-	mv $$run/.benchmark.json.partial $$run/benchmark.json && \
-	$(BIN)/python scripts/report.py $$run/benchmark.json
+	$(call run_suite,-claims,bench/claims_suite.py)
 
 # Report on the newest run (or on RUN=path/to/benchmark.json), into that run's folder.
 charts: $(STAMP)

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import asyncio
 import multiprocessing
+import subprocess
+import sys
 import threading
 from abc import ABC, abstractmethod
 from collections import Counter
@@ -218,29 +220,53 @@ PROBES: dict[str, type[InflightProbe]] = {
 }
 
 
-def measure_inflight(benchmark: Any, runner: str, count: int, rounds: int) -> float:
-    """Benchmark starting `count` parked tasks; return the median PSS per task in KiB."""
-    per_task_bytes: list[float] = []
+def memory_per_task_kb(runner: str, count: int) -> float:
+    """PSS per parked task, measured in this process, which must be fresh.
+
+    In a process that has already run tasks, Python reuses the memory they freed
+    and a second batch costs nothing new; threads' stacks are unmapped and come back.
+    Only a fresh interpreter measures both alike, so this runs in a child process.
+    """
+    probe = PROBES[runner]()
+    baseline = pss_bytes(probe.processes())
+    probe.start(count)
+    try:
+        return (pss_bytes(probe.processes()) - baseline) / count / 1024
+    finally:
+        probe.release()
+
+
+def measure_inflight(benchmark: Any, runner: str, count: int, rounds: int,
+                     memory_samples: int = 3) -> float:
+    """Benchmark starting `count` parked tasks; return the median PSS per task in KiB,
+    from `memory_samples` fresh interpreters."""
     probe: InflightProbe | None = None
-    baseline = 0
 
     def setup() -> None:
-        nonlocal probe, baseline
+        nonlocal probe
         probe = PROBES[runner]()
-        baseline = pss_bytes(probe.processes())
 
     def start() -> None:
         assert probe is not None
         probe.start(count)
 
     def teardown() -> None:
-        # Untimed: read what the parked tasks hold, then let them go.
         assert probe is not None
-        per_task_bytes.append((pss_bytes(probe.processes()) - baseline) / count)
         probe.release()
 
     benchmark.pedantic(start, setup=setup, teardown=teardown, rounds=rounds, warmup_rounds=1)
     if benchmark.disabled:  # pytest-benchmark skips teardown when disabled
         teardown()
-    counted = sorted(per_task_bytes[-rounds:])
-    return counted[len(counted) // 2] / 1024
+    samples = sorted(_fresh_memory_sample(runner, count) for _ in range(memory_samples))
+    return samples[len(samples) // 2]
+
+
+def _fresh_memory_sample(runner: str, count: int) -> float:
+    command = [sys.executable, "-m", "bench.experiments", runner, str(count)]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=START_TIMEOUT_S,
+                            check=True)
+    return float(result.stdout.strip())
+
+
+if __name__ == "__main__":
+    print(memory_per_task_kb(sys.argv[1], int(sys.argv[2])))

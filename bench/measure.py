@@ -17,13 +17,15 @@ import inspect
 import platform
 import statistics
 import time
+import warnings
 from collections.abc import Callable
 from typing import Any
 
 from bench.environment import gil_enabled, usable_cores
+from bench.limits import check_scenario
 from bench.outcome import Outcome
 from bench.resources import ResourceMeter
-from bench.runners import make_runner
+from bench.runners import WORKER_DIED, make_runner
 from bench.scenario import ScenarioSpec
 from workloads.base import Workload
 
@@ -52,6 +54,7 @@ def _duration(step: Callable[[], None]) -> float:
 def measure(benchmark: Any, spec: ScenarioSpec, workload: Workload,
             server_pid: int | None = None) -> Outcome:
     """Benchmark one scenario; return the Outcome of its counted rounds."""
+    check_scenario(spec.workload, spec.runner, spec.concurrency)
     cores = usable_cores()
     ideal_s = workload.ideal_seconds(spec.tasks, spec.concurrency, cores)  # calibrates CPU jobs
     runner = make_runner(spec.runner, workload, spec.concurrency, spec.start_method)
@@ -93,6 +96,9 @@ def measure(benchmark: Any, spec: ScenarioSpec, workload: Workload,
         teardowns.append(_duration(runner.close))  # a no-op for cold runners, closed already
 
     rounds = rounds_started - warmups
+    if counted.failures.get(WORKER_DIED):
+        warnings.warn(f"{spec.id}: a pool worker died; {counted.failures[WORKER_DIED]} tasks "
+                      "counted as failed (worker_died)", RuntimeWarning, stacklevel=2)
     if counted.tasks != spec.tasks * rounds:
         raise LostTasks(f"{spec.tasks * rounds} tasks run but {counted.tasks} accounted for")
     if spec.timed_setup:  # the counted rounds' own set-ups, not the warm-up's

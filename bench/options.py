@@ -18,6 +18,7 @@ from workloads import (
     WORKLOADS,
     Workload,
 )
+from workloads.http import FAULTS
 from workloads.server import MAX_DELAY_MS, MAX_SIZE
 
 T = TypeVar("T", int, float)
@@ -50,6 +51,10 @@ class Settings:
     http_size: int
     http_timeout_s: float
     cpu_n: int
+    http_fail_rate: float
+    http_fault: str
+    http_fail_status: int
+    seed: int
     rounds: int
     warmup_rounds: int
     start_method: str | None
@@ -70,7 +75,9 @@ class Settings:
             if base_url is None:
                 raise ValueError("the http workload needs a server URL")
             knobs = {"base_url": base_url, "delay_ms": self.http_delay_ms,
-                     "size": self.http_size, "timeout_s": self.http_timeout_s}
+                     "size": self.http_size, "timeout_s": self.http_timeout_s,
+                     "fail_rate": self.http_fail_rate, "fault": self.http_fault,
+                     "fail_status": self.http_fail_status, "seed": self.seed}
         return WORKLOADS[name](**{**knobs, **overrides})
 
 
@@ -116,6 +123,9 @@ def parse_settings(raw: Mapping[str, str | None]) -> Settings:
     if start_method is not None and start_method not in START_METHODS:
         raise OptionError(f"--start-method: unknown value {start_method!r}; "
                           f"choose from {', '.join(START_METHODS)}")
+    fault = given("http_fault", "status")
+    if fault not in FAULTS:
+        raise OptionError(f"--http-fault: unknown value {fault!r}; choose from {', '.join(FAULTS)}")
     tasks = raw.get("tasks")
     target_url = raw.get("target_url")
     return Settings(
@@ -134,6 +144,12 @@ def parse_settings(raw: Mapping[str, str | None]) -> Settings:
         http_timeout_s=_number("--http-timeout-s", given("http_timeout_s",
                                str(DEFAULT_HTTP_TIMEOUT_S)), float, 0.001, 3600.0),
         cpu_n=_number("--cpu-n", given("cpu_n", str(DEFAULT_CPU_N)), int, 1, 10**9),
+        http_fail_rate=_number("--http-fail-rate", given("http_fail_rate", "0"), float,
+                               0.0, 1.0),
+        http_fault=fault,
+        http_fail_status=_number("--http-fail-status", given("http_fail_status", "500"), int,
+                                 400, 599),
+        seed=_number("--seed", given("seed", "0"), int, 0, 2**32 - 1),
         rounds=_number("--rounds", given("rounds", str(DEFAULT_ROUNDS)), int, 1, 1000),
         warmup_rounds=_number("--warmup-rounds", given("warmup_rounds",
                               str(DEFAULT_WARMUP_ROUNDS)), int, 0, 100),

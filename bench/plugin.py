@@ -15,6 +15,7 @@ import pytest
 import requests
 
 from bench.environment import library_versions, python_build, usable_cores
+from bench.limits import LimitError, check_scenario
 from bench.options import OptionError, Settings, parse_settings
 from bench.scenario import ScenarioSpec, scenarios_for
 from workloads import Workload
@@ -34,6 +35,12 @@ OPTIONS = (
     ("--http-size", "http workload: response body bytes (default: 1024)", "BYTES"),
     ("--http-timeout-s", "http workload: per-request timeout, both clients (default: 10)", "S"),
     ("--cpu-n", "cpu workload: sum of squares below n (default: 1000000)", "N"),
+    ("--http-fail-rate", "http workload: share of tasks that ask for a fault (default: 0)",
+     "RATE"),
+    ("--http-fault", "what a faulty task gets: status, reset (mid-body) or slow (past the "
+                     "timeout) (default: status)", "KIND"),
+    ("--http-fail-status", "status code of the 'status' fault (default: 500)", "CODE"),
+    ("--seed", "which tasks are faulty: the same seed fails the same tasks (default: 0)", "N"),
     ("--rounds", "counted rounds per scenario (default: 5)", "R"),
     ("--warmup-rounds", "uncounted warm-up rounds per scenario (default: 1)", "R"),
     ("--start-method", "process pool start method: fork, forkserver or spawn "
@@ -71,6 +78,13 @@ def pytest_configure(config: pytest.Config) -> None:
         raise pytest.UsageError(str(exc)) from None
     if settings.target_url and "http" in settings.workloads:
         _check_reachable(settings.target_url)
+    try:
+        for workload in settings.workloads:
+            for runner in settings.runners:
+                for concurrency in settings.concurrency:
+                    check_scenario(workload, runner, concurrency)
+    except LimitError as exc:
+        raise pytest.UsageError(str(exc)) from None
     config.stash[SETTINGS] = settings
 
 

@@ -74,7 +74,7 @@ class SequentialRunner(Runner):
         super().__init__(workload, concurrency)
 
     def run(self, tasks: int) -> Outcome:
-        return Outcome.from_results(run_task(self.workload) for _ in range(tasks))
+        return Outcome.from_results(run_task(self.workload.for_task(i)) for i in range(tasks))
 
 
 async def _heartbeat(lags: list[float]) -> None:
@@ -119,20 +119,20 @@ class AsyncioRunner(Runner):
         # A fresh coroutine every round, run to completion on the same loop.
         return self._loop.run(self._gather(tasks))
 
-    def _one_task(self) -> Awaitable[TaskResult]:
-        return arun_task(self.workload, lambda: self.workload.acall(self._client))
+    def _one_task(self, workload: Workload) -> Awaitable[TaskResult]:
+        return arun_task(workload, lambda: workload.acall(self._client))
 
     async def _gather(self, tasks: int) -> Outcome:
         slots = asyncio.Semaphore(self.concurrency)
         lags: list[float] = []
         beat = asyncio.create_task(_heartbeat(lags))
 
-        async def bounded() -> TaskResult:
+        async def bounded(index: int) -> TaskResult:
             async with slots:
-                return await self._one_task()
+                return await self._one_task(self.workload.for_task(index))
 
         try:
-            results = await asyncio.gather(*(bounded() for _ in range(tasks)))
+            results = await asyncio.gather(*(bounded(i) for i in range(tasks)))
         finally:
             beat.cancel()
             with suppress(asyncio.CancelledError):
@@ -175,8 +175,8 @@ class HybridRunner(AsyncioRunner):
     async def _offload(self, function: Callable[..., object], *args: object) -> object:
         return await asyncio.get_running_loop().run_in_executor(self._pool, function, *args)
 
-    def _one_task(self) -> Awaitable[TaskResult]:
-        return arun_task(self.workload, lambda: self.workload.ahybrid(self._client, self._offload))
+    def _one_task(self, workload: Workload) -> Awaitable[TaskResult]:
+        return arun_task(workload, lambda: workload.ahybrid(self._client, self._offload))
 
     def close(self) -> None:
         try:
@@ -208,7 +208,7 @@ class PoolRunner(Runner):
     def run(self, tasks: int) -> Outcome:
         if self._pool is None:
             raise RuntimeError("open the runner before running it")
-        futures = [self._pool.submit(run_task, self.workload) for _ in range(tasks)]
+        futures = [self._pool.submit(run_task, self.workload.for_task(i)) for i in range(tasks)]
         return collect(futures)
 
     def close(self) -> None:

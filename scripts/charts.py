@@ -21,7 +21,7 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from scripts.results import RUNNER_ORDER
+from scripts.results import RUNNER_ORDER, atomic_path
 
 COLOURS = {"sequential": "#7f7f7f", "asyncio": "#1f77b4", "threads": "#ff7f0e",
            "processes": "#2ca02c"}
@@ -195,12 +195,22 @@ def write_charts(table: pd.DataFrame, out: Path, footnote: str) -> list[Path]:
         ["workload", "params", "tasks", "runner", "start_method", "concurrency"], keep="last")
     for name, (title, draws) in CHARTS.items():
         fig = _figure(latest, title, draws, footnote)
+        written += _save(fig, out, name)
+    return written
+
+
+def _save(fig: Figure, out: Path, name: str) -> list[Path]:
+    """Write `fig` as PNG and SVG (each atomically) and close it."""
+    paths = []
+    try:
         for suffix in ("png", "svg"):
             path = out / f"{name}.{suffix}"
-            fig.savefig(path, dpi=DPI)
-            written.append(path)
+            with atomic_path(path) as partial:
+                fig.savefig(partial, dpi=DPI, format=suffix)
+            paths.append(path)
+    finally:
         plt.close(fig)
-    return written
+    return paths
 
 
 # --- the claims figure: one panel per claim ------------------------------------------
@@ -240,6 +250,7 @@ def _claim_isolation(ax: Axes, rows: pd.DataFrame) -> None:
 
 
 def _claim_inflight(ax: Axes, rows: pd.DataFrame) -> None:
+    rows = rows.sort_values("runner", key=lambda runners: runners.map(RUNNER_ORDER.index))
     memory = [float(row["extra"].get("memory_per_task_kb", np.nan)) for _, row in rows.iterrows()]
     _bars(ax, list(rows["runner"]), memory, [_colour(r) for r in rows["runner"]])
     for index, (_, row) in enumerate(rows.iterrows()):
@@ -293,7 +304,9 @@ def _claim_cold(ax: Axes, rows: pd.DataFrame) -> None:
         ax.plot(mine["tasks"], mine["median_s"] * 1000, marker="o", markersize=3,
                 color=_colour(str(runner)), linestyle=styles.get(str(method), "-"),
                 label=f"{runner} {method}".strip())
+    calls = sorted(rows["tasks"].unique())
     ax.set_xscale("log", base=2)
+    ax.set_xticks(calls, [str(c) for c in calls])
     ax.set_yscale("log")
     ax.set_xlabel("calls in the script (log)")
     ax.set_ylabel("cold wall time incl. set-up (ms, log)")
@@ -329,10 +342,4 @@ def write_claims_chart(table: pd.DataFrame, titles: dict[str, str], out: Path,
     fig.suptitle("The article's claims, measured", fontsize=14)
     fig.text(0.01, 0.005, footnote, fontsize=7, color="#444444", ha="left", va="bottom")
     fig.tight_layout(rect=(0, 0.02, 1, 0.97))
-    written = []
-    for suffix in ("png", "svg"):
-        path = out / f"claims.{suffix}"
-        fig.savefig(path, dpi=DPI)
-        written.append(path)
-    plt.close(fig)
-    return written
+    return _save(fig, out, "claims")

@@ -25,10 +25,12 @@ from scripts.results import (
     NOISE_LIMIT,
     ReportError,
     Run,
+    atomic_path,
     load_run,
     markdown_table,
     scenario_table,
     write_tables,
+    write_text,
 )
 
 RUNS_DIR = Path("results/runs")
@@ -137,14 +139,12 @@ def write_report(paths: list[Path], out: Path | None) -> Path:
     if (table["claim"] != "").any():
         found = verdicts(table)
         claims = claims_markdown(found)
-        (out / "claims.md").write_text(claims)
+        write_text(out / "claims.md", claims)
         titles = {v.claim.key: "\n".join(textwrap.wrap(
             f"{number}. {v.claim.statement} [{v.verdict}]", 60))
             for number, v in enumerate(found, start=1)}
         charts += write_claims_chart(table, titles, out, note)
-    report = out / "REPORT.md"
-    report.write_text(report_markdown(runs[-1], table, charts, claims))
-    return report
+    return write_text(out / "REPORT.md", report_markdown(runs[-1], table, charts, claims))
 
 
 def compare_table(before: pd.DataFrame, after: pd.DataFrame) -> pd.DataFrame:
@@ -184,10 +184,9 @@ def write_compare(a: Path, b: Path, out: Path | None) -> Path:
     table = compare_table(*tables)
     out = out or b.parent
     out.mkdir(parents=True, exist_ok=True)
-    table.to_csv(out / "compare.csv", index=False, float_format="%.6g")
-    path = out / "compare.md"
-    path.write_text(compare_markdown(table, a, b))
-    return path
+    with atomic_path(out / "compare.csv") as partial:
+        table.to_csv(partial, index=False, float_format="%.6g")
+    return write_text(out / "compare.md", compare_markdown(table, a, b))
 
 
 def main(argv: list[str] | None = None) -> int:

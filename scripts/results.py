@@ -10,6 +10,9 @@ noisy to cite.  Nothing here knows how a scenario was run.
 from __future__ import annotations
 
 import json
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -224,8 +227,28 @@ def _sig3(value: float) -> str:
 CSV_DROP = ("rounds_data", "extra")
 
 
+@contextmanager
+def atomic_path(path: Path) -> Iterator[Path]:
+    """A temporary name beside `path`; renamed onto it only if the writing succeeded.
+
+    A reader never sees a half-written file, and a failed write leaves nothing behind.
+    """
+    partial = path.with_name(f".{path.name}.partial")
+    try:
+        yield partial
+        os.replace(partial, path)
+    finally:
+        partial.unlink(missing_ok=True)
+
+
+def write_text(path: Path, text: str) -> Path:
+    with atomic_path(path) as partial:
+        partial.write_text(text)
+    return path
+
+
 def write_tables(table: pd.DataFrame, out: Path) -> list[Path]:
-    csv_path, md_path = out / "table.csv", out / "table.md"
-    table.drop(columns=list(CSV_DROP)).to_csv(csv_path, index=False, float_format="%.6g")
-    md_path.write_text(markdown_table(table) + "\n")
-    return [csv_path, md_path]
+    csv_path = out / "table.csv"
+    with atomic_path(csv_path) as partial:
+        table.drop(columns=list(CSV_DROP)).to_csv(partial, index=False, float_format="%.6g")
+    return [csv_path, write_text(out / "table.md", markdown_table(table) + "\n")]

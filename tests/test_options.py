@@ -55,6 +55,12 @@ BAD_VALUES = [
     ({"warmup_rounds": "-1"}, "--warmup-rounds: must be between 0 and 100, got -1"),
     ({"start_method": "thread"}, "--start-method: unknown value 'thread'"),
     ({"target_url": "localhost:8080"}, "--target-url: expected an http:// or https:// URL"),
+    ({"http_fail_rate": "2"}, "--http-fail-rate: must be between 0.0 and 1.0, got 2"),
+    ({"http_fail_rate": "some"}, "--http-fail-rate: expected a number, got 'some'"),
+    ({"http_fault": "boom"}, "--http-fault: unknown value 'boom'; choose from status, reset, "
+                             "slow"),
+    ({"http_fail_status": "200"}, "--http-fail-status: must be between 400 and 599, got 200"),
+    ({"seed": "-1"}, "--seed: must be between 0 and"),
 ]
 
 

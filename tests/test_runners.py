@@ -168,3 +168,23 @@ def test_process_runner_records_its_start_method() -> None:
     assert ProcessRunner(SleepWorkload(), 2, "spawn").describe()["start_method"] == "spawn"
     with pytest.raises(ValueError, match="start method"):
         ProcessRunner(SleepWorkload(), 2, "teleport")
+
+
+def test_event_loop_lag_shows_a_blocked_loop() -> None:
+    # Four tasks of 50 ms that block the loop hold it for about 200 ms in all.
+    with make_runner("asyncio", SleepWorkload(seconds=0.05, blocking=True), 4) as runner:
+        blocked = runner.run(4)
+    with make_runner("asyncio", SleepWorkload(seconds=0.05), 4) as runner:
+        free = runner.run(4)
+    assert blocked.ok == free.ok == 4
+    assert max(blocked.loop_lags) >= 0.1
+    assert free.loop_lags and max(free.loop_lags) < max(blocked.loop_lags)
+
+
+def test_hybrid_keeps_cpu_work_off_the_loop() -> None:
+    with make_runner("hybrid", CpuWorkload(n=300_000), 2) as runner:
+        outcome = runner.run(4)
+    with make_runner("asyncio", CpuWorkload(n=300_000), 2) as runner:
+        on_loop = runner.run(4)
+    assert outcome.ok == on_loop.ok == 4
+    assert max(outcome.loop_lags) < max(on_loop.loop_lags)

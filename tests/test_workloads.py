@@ -117,7 +117,25 @@ def test_cpu_ideal_overlaps_only_on_cores(tasks: int, concurrency: int, cores: i
 
 
 def test_describe_lists_the_sizing_knobs() -> None:
-    assert SleepWorkload(seconds=0.25).describe() == {"seconds": 0.25}
+    assert SleepWorkload(seconds=0.25).describe() == {"seconds": 0.25, "blocking": False}
     assert CpuWorkload(n=7).describe() == {"n": 7}
     described = HttpWorkload(base_url="http://127.0.0.1:1/", delay_ms=3, size=4).describe()
     assert described["delay_ms"] == 3 and described["size"] == 4
+
+
+def test_blocking_twins_still_return_the_right_result(server: ServerProcess) -> None:
+    sleep = SleepWorkload(seconds=0.01, blocking=True)
+    http = HttpWorkload(base_url=server.url, delay_ms=0, size=10, blocking=True)
+    assert both_twins(sleep) == (0.01, 0.01)
+    assert both_twins(http) == (10, 10)
+
+
+def test_mixed_and_hash_twins_agree() -> None:
+    from workloads import HashWorkload, MixedWorkload
+
+    mixed = MixedWorkload(wait_s=0.001, n=1000)
+    assert both_twins(mixed) == (sum(i * i for i in range(1000)),) * 2
+    hashing = HashWorkload(size=100_000)
+    sync_digest, async_digest = both_twins(hashing)
+    assert sync_digest == async_digest and len(str(sync_digest)) == 64
+    assert mixed.ideal_seconds(8, 8, 2) >= 0.001 and hashing.task_seconds() > 0

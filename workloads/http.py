@@ -8,11 +8,19 @@ errors as the same failure kinds, so the two clients differ only in the model.
 
 `blocking=True` is the classic mistake, kept for measuring it: the async twin calls
 the sync twin (`requests`) inside the coroutine, holding the loop for every request.
+
+Faults: with `fail_rate` > 0, task i asks the server for a fault when a generator
+seeded with (`seed`, i) says so, so the same tasks fail under every runner and in
+every round.  `fault` picks what goes wrong: "status" (the server answers
+`fail_status`), "reset" (it drops the connection mid-body) or "slow" (it answers a
+second after the client's timeout).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import os
+import random
 import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -28,6 +36,8 @@ from workloads.base import TaskFailed, Workload, WrongResult
 DEFAULT_DELAY_MS = 10
 DEFAULT_SIZE = 1024
 DEFAULT_TIMEOUT_S = 10.0
+FAULTS = ("status", "reset", "slow")
+SLOW_EXTRA_MS = 1000  # a "slow" answer comes this long after the client gave up
 
 # One requests.Session per (process, thread).  Keyed by pid so that a forked worker
 # never reuses the keep-alive socket it inherited from its parent.
@@ -45,6 +55,18 @@ def _thread_session() -> requests.Session:
     return session
 
 
+def _requests_connection_kind(exc: requests.ConnectionError) -> str:
+    """'connection' when no connection was made, 'reset' when one broke under us."""
+    cause: BaseException | None = exc
+    while cause is not None:
+        if isinstance(cause, (ConnectionResetError, BrokenPipeError)) or \
+                type(cause).__name__ in ("ProtocolError", "RemoteDisconnected"):
+            return "reset"
+        cause = cause.__cause__ or cause.__context__ or next(
+            (arg for arg in getattr(cause, "args", ()) if isinstance(arg, BaseException)), None)
+    return "connection"
+
+
 @dataclass(frozen=True)
 class HttpWorkload(Workload):
     name: ClassVar[str] = "http"
@@ -54,11 +76,31 @@ class HttpWorkload(Workload):
     status: int = 200
     timeout_s: float = DEFAULT_TIMEOUT_S
     blocking: bool = False
+    fail_rate: float = 0.0
+    fault: str = "status"
+    fail_status: int = 500
+    seed: int = 0
+    inject: str = ""  # the fault this one task asks for; set by `for_task`
+
+    def faulty(self, index: int) -> bool:
+        """Whether task `index` of a round asks for a fault: fixed by the seed alone."""
+        return self.fail_rate > 0 and random.Random(f"{self.seed}:{index}").random() < \
+            self.fail_rate
+
+    def for_task(self, index: int) -> HttpWorkload:
+        return dataclasses.replace(self, inject=self.fault) if self.faulty(index) else self
 
     @property
     def url(self) -> str:
-        query = urlencode({"delay_ms": self.delay_ms, "size": self.size, "status": self.status})
-        return f"{self.base_url}?{query}"
+        knobs: dict[str, object] = {"delay_ms": self.delay_ms, "size": self.size,
+                                    "status": self.status}
+        if self.inject == "status":
+            knobs["status"] = self.fail_status
+        elif self.inject == "reset":
+            knobs["fault"] = "reset"
+        elif self.inject == "slow":
+            knobs["delay_ms"] = int(self.timeout_s * 1000) + SLOW_EXTRA_MS
+        return f"{self.base_url}?{urlencode(knobs)}"
 
     def call(self) -> int:
         try:
@@ -66,8 +108,10 @@ class HttpWorkload(Workload):
             body = response.content
         except requests.Timeout as exc:
             raise TaskFailed("timeout", str(exc)) from exc
-        except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError) as exc:
-            raise TaskFailed("connection", str(exc)) from exc
+        except requests.exceptions.ChunkedEncodingError as exc:
+            raise TaskFailed("reset", str(exc)) from exc
+        except requests.ConnectionError as exc:
+            raise TaskFailed(_requests_connection_kind(exc), str(exc)) from exc
         return self._result(response.status_code, body)
 
     async def acall(self, client: aiohttp.ClientSession) -> int:
@@ -78,8 +122,10 @@ class HttpWorkload(Workload):
                 body = await response.read()
         except TimeoutError as exc:
             raise TaskFailed("timeout", "no response within the timeout") from exc
-        except (aiohttp.ClientConnectionError, aiohttp.ClientPayloadError) as exc:
+        except aiohttp.ClientConnectorError as exc:
             raise TaskFailed("connection", str(exc)) from exc
+        except (aiohttp.ClientConnectionError, aiohttp.ClientPayloadError) as exc:
+            raise TaskFailed("reset", str(exc)) from exc
         return self._result(response.status, body)
 
     def _result(self, status: int, body: bytes) -> int:
@@ -109,5 +155,10 @@ class HttpWorkload(Workload):
                 _sessions.pop(key).close()
 
     def describe(self) -> dict[str, object]:
-        return {"url": self.base_url, "delay_ms": self.delay_ms, "size": self.size,
-                "status": self.status, "timeout_s": self.timeout_s, "blocking": self.blocking}
+        described = {"url": self.base_url, "delay_ms": self.delay_ms, "size": self.size,
+                     "status": self.status, "timeout_s": self.timeout_s,
+                     "blocking": self.blocking}
+        if self.fail_rate > 0:
+            described |= {"fail_rate": self.fail_rate, "fault": self.fault,
+                          "fail_status": self.fail_status, "seed": self.seed}
+        return described

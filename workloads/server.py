@@ -6,6 +6,7 @@ event loop.  One route, `GET /`, shaped by query knobs:
     delay_ms  wait this long before answering (default 0)
     size      body length in bytes (default 0)
     status    HTTP status to answer with (default 200)
+    fault     "reset": send the headers and half the body, then drop the connection
 
 Run it alone with `python -m workloads.server --port 8080`; benchmarks start it
 through `ServerProcess`, which picks a free port and stops it again.
@@ -33,6 +34,7 @@ MAX_SIZE = 64 * 1024 * 1024
 START_TIMEOUT_S = 30.0
 STOP_TIMEOUT_S = 5.0
 READY_PREFIX = "listening on "
+FAULTS = ("", "reset")
 
 
 class BadQuery(ValueError):
@@ -57,16 +59,34 @@ def _body(size: int) -> bytes:
     return b"x" * size
 
 
-async def handle(request: web.Request) -> web.Response:
+async def handle(request: web.Request) -> web.StreamResponse:
     try:
         delay_ms = _int_knob(request, "delay_ms", 0, 0, MAX_DELAY_MS)
         size = _int_knob(request, "size", 0, 0, MAX_SIZE)
         status = _int_knob(request, "status", 200, 200, 599)
+        fault = request.query.get("fault", "")
+        if fault not in FAULTS:
+            raise BadQuery(f"fault must be one of {', '.join(FAULTS)}, got {fault!r}")
     except BadQuery as exc:
         return web.Response(status=400, text=f"{exc}\n")
     if delay_ms:
         await asyncio.sleep(delay_ms / 1000)
+    if fault == "reset":
+        return await _reset_mid_response(request, status, max(size, 2))
     return web.Response(status=status, body=_body(size))
+
+
+async def _reset_mid_response(request: web.Request, status: int,
+                              size: int) -> web.StreamResponse:
+    """Promise `size` bytes, send half of them, then abort the TCP connection."""
+    response = web.StreamResponse(status=status)
+    response.content_length = size
+    await response.prepare(request)
+    await response.write(_body(size // 2))
+    transport = request.transport
+    if transport is not None:
+        transport.abort()
+    return response
 
 
 def make_app() -> web.Application:

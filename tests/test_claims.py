@@ -1,0 +1,204 @@
+"""Every verdict branch, fed small synthetic tables; and one real quick claims run."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+
+from scripts import claims
+from scripts.claims import FAILS, HOLDS, LIMITS, MISSING, SAME
+from tests.conftest import REPO
+
+VERDICTS = {HOLDS, LIMITS, FAILS, SAME}
+
+
+def rounds(median: float, spread: float = 0.01) -> list[float]:
+    return [median * (1 + spread * k) for k in (-2, -1, 0, 1, 2)]
+
+
+def row(claim: str, runner: str, median: float, **fields: Any) -> dict[str, Any]:
+    base: dict[str, Any] = {
+        "claim": claim, "runner": runner, "workload": "sleep", "tasks": 10, "concurrency": 2,
+        "median_s": median, "q1_s": median * 0.99, "q3_s": median * 1.01,
+        "rounds_data": rounds(median), "ideal_s": 0.0, "extra": {"cores": 2},
+        "failure_rate": 0.0, "pss_mb": 50.0, "start_method": None, "blocking": False,
+        "loop_lag_p99_s": float("nan"), "setup_s": 0.001,
+    }
+    base.update(fields)
+    base["tasks_per_s"] = base["tasks"] / median
+    return base
+
+
+def table(*rows: dict[str, Any]) -> pd.DataFrame:
+    frame = pd.DataFrame(list(rows))
+    baseline = frame[frame["runner"] == "sequential"].groupby(["claim", "workload"])[
+        "median_s"].first().rename("baseline_s")
+    frame = frame.join(baseline, on=["claim", "workload"])
+    frame["speedup"] = frame["baseline_s"] / frame["median_s"]
+    return frame
+
+
+def gather(aio: float, seq: float = 3.0) -> pd.DataFrame:
+    return table(row("c1_gather_waits", "sequential", seq, ideal_s=3.0, tasks=3),
+                 row("c1_gather_waits", "asyncio", aio, ideal_s=1.0, tasks=3),
+                 row("c1_gather_waits", "threads", aio, ideal_s=1.0, tasks=3))
+
+
+@pytest.mark.parametrize("aio, expected", [(1.02, HOLDS), (1.6, LIMITS), (3.0, SAME)])
+def test_gather_waits(aio: float, expected: str) -> None:
+    assert claims.gather_waits(gather(aio)).verdict == expected
+
+
+def isolation(buckets: dict[str, int]) -> pd.DataFrame:
+    return table(row("c2_failure_isolation", "gather_return_exceptions", 0.3, tasks=10,
+                     extra={"buckets": buckets}))
+
+
+@pytest.mark.parametrize("buckets, expected", [
+    ({"delivered_ok": 9, "delivered_failed": 1}, HOLDS),
+    ({"delivered_failed": 1, "cancelled": 9}, FAILS),
+])
+def test_failure_isolation(buckets: dict[str, int], expected: str) -> None:
+    assert claims.failure_isolation(isolation(buckets)).verdict == expected
+
+
+def inflight(aio_start: float, aio_kb: float) -> pd.DataFrame:
+    return table(
+        row("c3_inflight_cost", "asyncio", aio_start * 1000, tasks=1000,
+            extra={"memory_per_task_kb": aio_kb}),
+        row("c3_inflight_cost", "threads", 50e-6 * 1000, tasks=1000,
+            extra={"memory_per_task_kb": 10.0}))
+
+
+@pytest.mark.parametrize("aio_start, aio_kb, expected", [
+    (2e-6, 1.0, HOLDS), (2e-6, 10.0, LIMITS), (50e-6, 10.0, FAILS)])
+def test_inflight_cost(aio_start: float, aio_kb: float, expected: str) -> None:
+    assert claims.inflight_cost(inflight(aio_start, aio_kb)).verdict == expected
+
+
+def sweep(asyncio_top: float, threads_growth: bool, asyncio_failures: float = 0.0) -> pd.DataFrame:
+    """tasks=1 and median 1/level give throughput = level; `asyncio_top` scales the 10,000
+    level against its 1,000 level's throughput (10 keeps scaling, 0.5 collapses)."""
+    rows = []
+    levels = (1, 10, 100, 1000, 10_000)
+    for workload in ("sleep", "http"):
+        for level in levels:
+            aio = 1 / level if level < 10_000 else 1 / (1000 * asyncio_top)
+            thr = 1 / level if threads_growth or level <= 100 else 1 / 100
+            rows.append(row("c4_scaling", "asyncio", aio, workload=workload, tasks=1,
+                            concurrency=level,
+                            failure_rate=asyncio_failures if level == 10_000 else 0.0))
+            rows.append(row("c4_scaling", "threads", thr, workload=workload, tasks=1,
+                            concurrency=level))
+    return table(*rows)
+
+
+@pytest.mark.parametrize("asyncio_top, threads_growth, failures, expected", [
+    (10.0, False, 0.0, HOLDS),   # asyncio keeps scaling, threads flatten at 100
+    (10.0, True, 0.0, LIMITS),   # threads scale to 10,000 as well
+    (10.0, False, 0.2, FAILS),   # asyncio loses tasks at 10,000
+    (0.5, False, 0.0, LIMITS),   # asyncio completes 10,000 but slows down there
+])
+def test_scaling(asyncio_top: float, threads_growth: bool, failures: float,
+                 expected: str) -> None:
+    found = claims.scaling(sweep(asyncio_top, threads_growth, failures))
+    assert found.verdict == expected
+
+
+def speedups(claim: str, aio: float, thr: float, proc: float) -> pd.DataFrame:
+    return table(row(claim, "sequential", 1.0, concurrency=1), row(claim, "asyncio", 1 / aio),
+                 row(claim, "threads", 1 / thr), row(claim, "processes", 1 / proc))
+
+
+@pytest.mark.parametrize("aio, thr, proc, expected", [
+    (1.0, 1.0, 1.9, HOLDS), (1.0, 1.9, 1.9, LIMITS), (1.5, 1.9, 1.0, FAILS)])
+def test_cpu_bound(aio: float, thr: float, proc: float, expected: str) -> None:
+    assert claims.cpu_bound(speedups("c5_cpu", aio, thr, proc)).verdict == expected
+
+
+@pytest.mark.parametrize("thr, expected", [(1.9, HOLDS), (1.3, LIMITS), (1.0, SAME)])
+def test_gil_release(thr: float, expected: str) -> None:
+    assert claims.gil_release(speedups("c6_gil_release", 1.0, thr, 1.9)).verdict == expected
+
+
+def hybrid(hybrid_s: float, hybrid_lag: float) -> pd.DataFrame:
+    rows = []
+    for workload in ("cpu", "mixed"):
+        rows.append(row("c7_hybrid", "asyncio", 1.0, workload=workload, loop_lag_p99_s=0.06))
+        rows.append(row("c7_hybrid", "hybrid", hybrid_s, workload=workload,
+                        loop_lag_p99_s=hybrid_lag))
+    return table(*rows)
+
+
+@pytest.mark.parametrize("hybrid_s, lag, expected", [
+    (0.5, 0.001, HOLDS), (1.0, 0.001, LIMITS), (0.5, 0.05, LIMITS), (1.0, 0.05, FAILS)])
+def test_hybrid(hybrid_s: float, lag: float, expected: str) -> None:
+    assert claims.hybrid(hybrid(hybrid_s, lag)).verdict == expected
+
+
+def blocking(bad_s: float, bad_lag: float) -> pd.DataFrame:
+    rows = []
+    for workload in ("sleep", "http"):
+        rows.append(row("c8_blocking", "asyncio", 0.04, workload=workload, tasks=32,
+                        concurrency=16, ideal_s=0.04, loop_lag_p99_s=0.0002))
+        rows.append(row("c8_blocking", "asyncio", bad_s, workload=workload, tasks=32,
+                        concurrency=16, ideal_s=0.04, blocking=True, loop_lag_p99_s=bad_lag))
+    return table(*rows)
+
+
+@pytest.mark.parametrize("bad_s, lag, expected", [
+    (0.64, 0.6, HOLDS), (0.64, float("nan"), HOLDS), (0.04, 0.0002, FAILS)])
+def test_blocking(bad_s: float, lag: float, expected: str) -> None:
+    assert claims.blocking(blocking(bad_s, lag)).verdict == expected
+
+
+def cold(asyncio_wins_from: int | None) -> pd.DataFrame:
+    rows = []
+    for calls in (1, 2, 4, 8, 16):
+        seq = 0.05 * calls
+        wins = asyncio_wins_from is not None and calls >= asyncio_wins_from
+        rows.append(row("c9_cold", "sequential", seq, tasks=calls))
+        rows.append(row("c9_cold", "asyncio", 0.04 if wins else seq, tasks=calls))
+    return table(*rows)
+
+
+@pytest.mark.parametrize("wins_from, expected", [
+    (None, HOLDS), (8, HOLDS), (2, LIMITS), (1, FAILS)])
+def test_cold_start(wins_from: int | None, expected: str) -> None:
+    assert claims.cold_start(cold(wins_from)).verdict == expected
+
+
+def test_crossover_needs_every_larger_count_to_win() -> None:
+    frame = cold(2)
+    # Make asyncio lose again at 8 calls: the crossover moves past it.
+    loser = frame.index[(frame["runner"] == "asyncio") & (frame["tasks"] == 8)][0]
+    frame.at[loser, "rounds_data"] = rounds(10.0)
+    assert claims.crossover(frame, "asyncio") == 16
+
+
+def test_missing_claims_say_so() -> None:
+    empty = table(row("other", "sequential", 1.0))
+    assert {verdict.verdict for verdict in claims.verdicts(empty)} == {MISSING}
+
+
+def test_real_quick_claims_run_gives_nine_verdicts(tmp_path: Path) -> None:
+    out = tmp_path / "claims.json"
+    run = subprocess.run([sys.executable, "-m", "pytest", "bench/claims_suite.py",
+                          "--benchmark-only", "--quick", "-q", f"--benchmark-json={out}"],
+                         cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stdout + run.stderr
+    report = subprocess.run([sys.executable, "scripts/report.py", str(out)], cwd=REPO,
+                            capture_output=True, text=True, timeout=300)
+    assert report.returncode == 0, report.stderr
+    text = (tmp_path / "claims.md").read_text()
+    verdict_cells = [line.split("|")[3].strip().strip("*") for line in text.splitlines()
+                     if line.startswith("| ") and line.split("|")[1].strip().isdigit()]
+    assert len(verdict_cells) == 9
+    assert set(verdict_cells) <= VERDICTS
+    assert "## Claims" in (tmp_path / "REPORT.md").read_text()
+    assert (tmp_path / "claims.png").read_bytes().startswith(b"\x89PNG")
