@@ -103,6 +103,17 @@ def _fairness(run: Run, table: pd.DataFrame) -> list[str]:
     ]
 
 
+def _failures(table: pd.DataFrame) -> list[str]:
+    failing = table[table["failed"] > 0]
+    if failing.empty:
+        return ["Every task of every scenario succeeded.", ""]
+    lines = ["### Failures by kind", "", "| scenario | failed | kinds |", "|---|---|---|"]
+    for _, row in failing.iterrows():
+        lines.append(f"| {row['name']} | {row['failed']}/{row['tasks_run']} | "
+                     f"{row['failure_kinds'] or 'see extra_info'} |")
+    return [*lines, ""]
+
+
 def report_markdown(run: Run, table: pd.DataFrame, charts: list[Path],
                     claims: str = "") -> str:
     noisy = int((~table["citable"]).sum())
@@ -119,6 +130,7 @@ def report_markdown(run: Run, table: pd.DataFrame, charts: list[Path],
              "busy for the whole round); "
              "PSS = client memory at the end of the run, shared pages split fairly; "
              "failed = failed / tasks run over all counted rounds.", "",
+             *_failures(table),
              "## Charts", ""]
     for chart in charts:
         if chart.suffix == ".png" and chart.stem != "claims":
