@@ -11,15 +11,32 @@ from workloads import CpuWorkload, HttpWorkload, SleepWorkload, TaskFailed, Work
 from workloads.server import ServerProcess
 
 
-def both_twins(workload: Workload) -> tuple[object, object]:
-    async def run_async() -> object:
+def run_async_twin(workload: Workload) -> object:
+    async def run() -> object:
         async with workload.async_client(4) as client:
             return await workload.acall(client)
 
+    return asyncio.run(run())
+
+
+def both_twins(workload: Workload) -> tuple[object, object]:
     try:
-        return workload.call(), asyncio.run(run_async())
+        return workload.call(), run_async_twin(workload)
     finally:
         workload.close_sync_clients()
+
+
+def failure_kinds(workload: Workload) -> tuple[str, str]:
+    """The failure kind each twin reports, sync first."""
+    kinds = []
+    try:
+        for twin in (workload.call, lambda: run_async_twin(workload)):
+            with pytest.raises(TaskFailed) as error:
+                twin()
+            kinds.append(error.value.kind)
+    finally:
+        workload.close_sync_clients()
+    return kinds[0], kinds[1]
 
 
 def test_sleep_twins_agree_and_take_their_time() -> None:
@@ -57,42 +74,24 @@ def test_check_rejects_a_wrong_result(workload: Workload, wrong: object) -> None
 def test_http_bad_status_is_a_status_failure_on_both_sides(server: ServerProcess,
                                                           status: int) -> None:
     workload = HttpWorkload(base_url=server.url, delay_ms=0, size=5, status=status)
-    with pytest.raises(TaskFailed) as sync_error:
-        workload.call()
-    with pytest.raises(TaskFailed) as async_error:
-        both_twins_async_only(workload)
-    workload.close_sync_clients()
-    assert sync_error.value.kind == async_error.value.kind == "status"
-
-
-def both_twins_async_only(workload: Workload) -> object:
-    async def run() -> object:
-        async with workload.async_client(1) as client:
-            return await workload.acall(client)
-
-    return asyncio.run(run())
+    assert failure_kinds(workload) == ("status", "status")
 
 
 def test_http_slow_response_is_a_timeout_on_both_sides(server: ServerProcess) -> None:
     workload = HttpWorkload(base_url=server.url, delay_ms=2000, size=5, timeout_s=0.2)
-    with pytest.raises(TaskFailed) as sync_error:
-        workload.call()
-    with pytest.raises(TaskFailed) as async_error:
-        both_twins_async_only(workload)
-    workload.close_sync_clients()
-    assert sync_error.value.kind == async_error.value.kind == "timeout"
+    assert failure_kinds(workload) == ("timeout", "timeout")
+
+
+def test_http_dropped_connection_is_a_reset_on_both_sides(server: ServerProcess) -> None:
+    workload = HttpWorkload(base_url=server.url, delay_ms=0, size=10_000, inject="reset")
+    assert failure_kinds(workload) == ("reset", "reset")
 
 
 def test_http_refused_connection_is_a_connection_failure() -> None:
     with ServerProcess() as gone:
         url = gone.url
     workload = HttpWorkload(base_url=url, delay_ms=0, size=5, timeout_s=2)
-    with pytest.raises(TaskFailed) as sync_error:
-        workload.call()
-    with pytest.raises(TaskFailed) as async_error:
-        both_twins_async_only(workload)
-    workload.close_sync_clients()
-    assert sync_error.value.kind == async_error.value.kind == "connection"
+    assert failure_kinds(workload) == ("connection", "connection")
 
 
 @pytest.mark.parametrize("tasks, concurrency, expected_waits", [
