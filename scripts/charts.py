@@ -258,6 +258,7 @@ def _claim_inflight(ax: Axes, rows: pd.DataFrame) -> None:
         ax.annotate(f"start {start * 1e6:,.0f} µs\n(x{int(row['tasks'])})", (index, memory[index]),
                     ha="center", va="bottom", fontsize=7)
     ax.set_yscale("log")
+    ax.set_ylim(top=np.nanmax(memory) * 8)  # room for the labels above the tallest bar
     ax.set_ylabel("memory per parked task (KiB, PSS)")
 
 

@@ -33,6 +33,7 @@ CORE_SCALING = 0.75        # claims 5-7: "scales with cores": speedup >= 75 % of
 RESPONSIVE_LAG_S = 0.010   # claim 7: a responsive loop's p99 lag is under 10 ms
 STALLED_FRACTION = 0.5     # claim 8: a stalled loop's p99 lag is >= half of one blocking call
 HANDFUL = 5                # claim 9: "a handful of calls" is fewer than 5
+WORTH_IT = 1.10            # claim 9: "beats sequential" means significantly and >= 10 % faster
 
 
 @dataclass(frozen=True)
@@ -295,8 +296,8 @@ def blocking(table: pd.DataFrame) -> Verdict:
 
 
 def crossover(rows: pd.DataFrame, runner: str, start_method: str | None = None) -> int | None:
-    """Smallest call count from which `runner` (cold) is significantly faster than
-    sequential (cold) at every larger count too; None if it never is."""
+    """Smallest call count from which `runner` (cold) beats sequential (cold) -- faster
+    significantly and by at least WORTH_IT -- at every larger count too; None if never."""
     found = None
     for calls in sorted(rows["tasks"].unique(), reverse=True):
         at = rows[rows["tasks"] == calls]
@@ -306,7 +307,9 @@ def crossover(rows: pd.DataFrame, runner: str, start_method: str | None = None) 
             mine = mine[mine["start_method"] == start_method]
         if seq is None or mine.empty:
             return found
-        if not significant(faster(mine.iloc[0]["rounds_data"], seq["rounds_data"])):
+        beats = significant(faster(mine.iloc[0]["rounds_data"], seq["rounds_data"])) and \
+            float(seq["median_s"]) >= WORTH_IT * float(mine.iloc[0]["median_s"])
+        if not beats:
             return found
         found = int(calls)
     return found
@@ -327,8 +330,8 @@ def cold_start(table: pd.DataFrame) -> Verdict:
         point = crossover(rows, runner, method)
         label = f"{runner} ({method})" if method else runner
         setup = float(mine["setup_s"].median())
-        parts.append(f"{label}: beats sequential from {point} calls" if point else
-                     f"{label}: never beats sequential")
+        parts.append(f"{label}: beats sequential from {point} call{'s' if point > 1 else ''} on"
+                     if point else f"{label}: never beats sequential")
         parts[-1] += f", set-up {_ms(setup)}"
     point = crossover(rows, "asyncio")
     evidence = "; ".join(parts)

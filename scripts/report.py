@@ -12,6 +12,7 @@ with --compare, compare.md and compare.csv.
 from __future__ import annotations
 
 import argparse
+import subprocess
 import sys
 import textwrap
 from pathlib import Path
@@ -61,6 +62,16 @@ def footnote(run: Run) -> str:
             f"run {run.datetime[:16].replace('T', ' ')} UTC | commit {commit} | concurrency-bench")
 
 
+def _report_commit() -> str:
+    """The commit of the code that made this report (verdicts may postdate the run)."""
+    try:
+        result = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
+                                text=True, timeout=10, cwd=Path(__file__).resolve().parent)
+    except (OSError, subprocess.SubprocessError):
+        return "(commit unknown)"
+    return f"at commit {result.stdout.strip()}" if result.returncode == 0 else "(commit unknown)"
+
+
 def _provenance(run: Run) -> list[str]:
     machine, commit = run.machine, run.commit
     build = machine.get("python_build") or {}
@@ -68,7 +79,8 @@ def _provenance(run: Run) -> list[str]:
     versions = machine.get("library_versions") or {}
     dirty = " (uncommitted changes)" if commit.get("dirty") else ""
     return [
-        f"- **Run**: {run.datetime} ({run.path.name})",
+        f"- **Run**: {run.datetime} ({run.path.name}); report made by concurrency-bench "
+        f"{_report_commit()}",
         f"- **Commit**: `{commit.get('id', 'unknown')}` on {commit.get('branch', '?')}{dirty}",
         f"- **Machine**: {cpu.get('brand_raw', '?')}, {cpu.get('count', '?')} CPUs "
         f"({machine.get('usable_cores', '?')} usable), {cpu.get('arch_string_raw', '?')}; "

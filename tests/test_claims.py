@@ -202,3 +202,12 @@ def test_real_quick_claims_run_gives_nine_verdicts(tmp_path: Path) -> None:
     assert set(verdict_cells) <= VERDICTS
     assert "## Claims" in (tmp_path / "REPORT.md").read_text()
     assert (tmp_path / "claims.png").read_bytes().startswith(b"\x89PNG")
+
+
+def test_a_tiny_significant_gain_is_not_a_crossover() -> None:
+    frame = cold(None)
+    # asyncio 2 % faster at one call, consistently: significant, but not worth it.
+    tiny = frame.index[(frame["runner"] == "asyncio") & (frame["tasks"] == 1)][0]
+    frame.at[tiny, "median_s"] = 0.049
+    frame.at[tiny, "rounds_data"] = rounds(0.049, spread=0.001)
+    assert claims.crossover(frame, "asyncio") is None
