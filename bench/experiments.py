@@ -6,9 +6,9 @@ does the caller get back, and what happens to the others, under
 exactly one bucket: delivered ok, delivered failed, finished but never seen by the
 caller, or cancelled.
 
-`InflightCost`: start K tasks that all park until released, under asyncio, threads
+`InflightProbe`: start K tasks that all park until released, under asyncio, threads
 and processes.  The timed part is starting them until every one is running; the
-memory they hold while parked is read before they are released.
+memory they hold while parked is measured apart, in fresh interpreters.
 """
 
 from __future__ import annotations
@@ -257,11 +257,11 @@ def measure_inflight(benchmark: Any, runner: str, count: int, rounds: int,
     benchmark.pedantic(start, setup=setup, teardown=teardown, rounds=rounds, warmup_rounds=1)
     if benchmark.disabled:  # pytest-benchmark skips teardown when disabled
         teardown()
-    samples = sorted(_fresh_memory_sample(runner, count) for _ in range(memory_samples))
+    samples = sorted(memory_in_fresh_interpreter(runner, count) for _ in range(memory_samples))
     return samples[len(samples) // 2]
 
 
-def _fresh_memory_sample(runner: str, count: int) -> float:
+def memory_in_fresh_interpreter(runner: str, count: int) -> float:
     command = [sys.executable, "-m", "bench.experiments", runner, str(count)]
     result = subprocess.run(command, capture_output=True, text=True, timeout=START_TIMEOUT_S,
                             check=True)
