@@ -22,6 +22,7 @@ from bench.scenario import ScenarioSpec
 from workloads import Workload
 
 Scenario = tuple[ScenarioSpec, Workload, int | None]
+WARMUP_ROUNDS = 1
 
 
 @dataclass(frozen=True)
@@ -67,8 +68,7 @@ def _spec(claim: str, workload: str, runner: str, tasks: int, concurrency: int, 
           start_method: str | None = None, cold: bool = False, **overrides: Any) -> ScenarioSpec:
     concurrency = 1 if runner == "sequential" else concurrency
     return ScenarioSpec(workload, runner, tasks, concurrency, start_method, rounds,
-                        0 if cold and runner == "sequential" else 1,
-                        tuple(sorted(overrides.items())), cold, claim)
+                        WARMUP_ROUNDS, tuple(sorted(overrides.items())), cold, claim)
 
 
 def _sweep(s: Sizes) -> Iterator[ScenarioSpec]:
@@ -106,8 +106,9 @@ def claim_scenarios(s: Sizes) -> list[ScenarioSpec]:
     for calls in s.cold_calls:
         for runner, method in (("sequential", None), ("asyncio", None), ("threads", None),
                                *(("processes", m) for m in START_METHODS)):
-            specs.append(_spec("c9_cold", "http", runner, calls, calls, s.rounds,
-                               start_method=method, cold=True, delay_ms=s.cold_delay_ms))
+            for cold in (True, False):  # the warm twin shows what the set-up costs
+                specs.append(_spec("c9_cold", "http", runner, calls, calls, s.rounds,
+                                   start_method=method, cold=cold, delay_ms=s.cold_delay_ms))
     return specs
 
 

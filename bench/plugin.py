@@ -70,6 +70,7 @@ def _check_reachable(url: str) -> None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "workload(name): the workload a benchmark test measures")
     raw = {option.lstrip("-").replace("-", "_"): config.getoption(_dest(option))
            for option, _, _ in OPTIONS}
     try:

@@ -299,6 +299,7 @@ def _claim_blocking(ax: Axes, rows: pd.DataFrame) -> None:
 
 
 def _claim_cold(ax: Axes, rows: pd.DataFrame) -> None:
+    rows = rows[rows["timed_setup"]]
     styles = {"": "-", "fork": "-", "forkserver": "--", "spawn": ":"}
     for (runner, method), mine in rows.groupby(["runner", rows["start_method"].fillna("")]):
         mine = mine.sort_values("tasks")

@@ -317,6 +317,7 @@ def crossover(rows: pd.DataFrame, runner: str, start_method: str | None = None) 
 
 def cold_start(table: pd.DataFrame) -> Verdict:
     rows = _rows(table, "c9_cold")
+    rows = rows[rows["timed_setup"]]
     if rows.empty:
         return Verdict(CLAIMS["c9_cold"], MISSING, "")
     parts = []
@@ -353,7 +354,31 @@ def verdicts(table: pd.DataFrame) -> list[Verdict]:
     return [check(table) for check in CHECKS]
 
 
-def claims_markdown(found: list[Verdict]) -> str:
+def setup_costs_markdown(table: pd.DataFrame) -> str:
+    """Cold and warm rounds with set-up and teardown, side by side, per runner and size."""
+    rows = _rows(table, "c9_cold")
+    if rows.empty:
+        return ""
+    keys = ["runner", "start_method", "tasks"]
+    rows = rows.assign(start_method=rows["start_method"].fillna(""))
+    warm = rows[~rows["timed_setup"]][[*keys, "median_s"]].rename(columns={"median_s": "warm_s"})
+    merged = rows[rows["timed_setup"]].merge(warm, on=keys, how="left")
+    lines = ["### Set-up, run and teardown", "",
+             "HTTP calls of the claims run's cold scenarios, C = calls.  Cold rounds build and "
+             "tear down the loop, session or pool inside the timed region; warm rounds do not. "
+             "Set-up and teardown are medians over the cold rounds.", "",
+             "| runner | calls | cold round | warm round | set-up | teardown |",
+             "|---|---|---|---|---|---|"]
+    for _, row in merged.iterrows():
+        method = str(row["start_method"])
+        label = f"{row['runner']} ({method})" if method else str(row["runner"])
+        lines.append(f"| {label} | {row['tasks']} | {_ms(float(row['median_s']))} | "
+                     f"{_ms(float(row['warm_s']))} | {_ms(float(row['setup_s']))} | "
+                     f"{_ms(float(row['teardown_s']))} |")
+    return "\n".join([*lines, ""])
+
+
+def claims_markdown(found: list[Verdict], table: pd.DataFrame | None = None) -> str:
     lines = ["## Claims", "",
              "Each claim paraphrases common advice about asyncio; the verdict is computed from "
              "this run by `scripts/claims.py`, whose thresholds are written next to each check. "
@@ -364,4 +389,6 @@ def claims_markdown(found: list[Verdict]) -> str:
         lines.append(f"| {number} | {verdict.claim.statement} | **{verdict.verdict}** | "
                      f"{verdict.evidence} |")
     lines += ["", "![claims](claims.png)", ""]
+    if table is not None:
+        lines.append(setup_costs_markdown(table))
     return "\n".join(lines)

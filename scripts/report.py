@@ -162,7 +162,7 @@ def write_report(paths: list[Path], out: Path | None) -> Path:
     claims = ""
     if (table["claim"] != "").any():
         found = verdicts(table)
-        claims = claims_markdown(found)
+        claims = claims_markdown(found, table)
         write_text(out / "claims.md", claims)
         titles = {v.claim.key: "\n".join(textwrap.wrap(
             f"{number}. {v.claim.statement} [{v.verdict}]", 60))

@@ -27,7 +27,8 @@ def row(claim: str, runner: str, median: float, **fields: Any) -> dict[str, Any]
         "median_s": median, "q1_s": median * 0.99, "q3_s": median * 1.01,
         "rounds_data": rounds(median), "ideal_s": 0.0, "extra": {"cores": 2},
         "failure_rate": 0.0, "pss_mb": 50.0, "start_method": None, "blocking": False,
-        "loop_lag_p99_s": float("nan"), "setup_s": 0.001,
+        "loop_lag_p99_s": float("nan"), "setup_s": 0.001, "teardown_s": 0.001,
+        "timed_setup": claim == "c9_cold",
     }
     base.update(fields)
     base["tasks_per_s"] = base["tasks"] / median
@@ -171,6 +172,16 @@ def cold(asyncio_wins_from: int | None) -> pd.DataFrame:
     (None, HOLDS), (8, HOLDS), (2, LIMITS), (1, FAILS)])
 def test_cold_start(wins_from: int | None, expected: str) -> None:
     assert claims.cold_start(cold(wins_from)).verdict == expected
+
+
+def test_warm_twins_do_not_decide_the_cold_verdict_but_are_listed() -> None:
+    frame = cold(None)
+    warm = [row("c9_cold", "asyncio", 0.001, tasks=calls, timed_setup=False)
+            for calls in (1, 2, 4, 8, 16)]
+    both = pd.concat([frame, table(*warm)], ignore_index=True)
+    assert claims.cold_start(both).verdict == HOLDS
+    listed = claims.setup_costs_markdown(both)
+    assert "| asyncio | 16 | 800.0 ms | 1.0 ms |" in listed
 
 
 def test_crossover_needs_every_larger_count_to_win() -> None:
