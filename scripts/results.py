@@ -82,7 +82,8 @@ def load_run(path: Path) -> Run:
 
 def _params(extra: dict[str, Any]) -> str:
     """The workload's sizing knobs as one readable string, e.g. 'seconds=0.02'."""
-    knobs = {key: value for key, value in (extra.get("params") or {}).items() if key != "url"}
+    knobs = {key: value for key, value in (extra.get("params") or {}).items()
+             if key != "url" and value is not False}  # an option left off is no knob
     return ", ".join(f"{key}={value}" for key, value in sorted(knobs.items()))
 
 

@@ -138,3 +138,8 @@ def test_mixed_and_hash_twins_agree() -> None:
     sync_digest, async_digest = both_twins(hashing)
     assert sync_digest == async_digest and len(str(sync_digest)) == 64
     assert mixed.ideal_seconds(8, 8, 2) >= 0.001 and hashing.task_seconds() > 0
+
+
+def test_equal_cpu_jobs_share_one_calibrated_ideal() -> None:
+    # Scenarios build their own workload objects; they must still share one ideal.
+    assert CpuWorkload(n=30_000).task_seconds() == CpuWorkload(n=30_000).task_seconds()

@@ -42,17 +42,18 @@ CALIBRATION_CALLS = 5
 
 
 @functools.cache
-def best_seconds(call: Callable[[], object]) -> float:
-    """Fastest of a few calls of `call` in this process, after one that warms caches.
+def best_seconds(workload: Workload) -> float:
+    """Fastest of a few calls of `workload.call` in this process, after one that warms caches.
 
-    Cached per call (workloads are frozen dataclasses, so a bound method of one is a
-    stable key): the ideal of a CPU-bound job is measured once, outside every timing.
+    Cached by the workload's value (workloads are frozen dataclasses), so every scenario
+    of a run that uses the same job is measured against the same ideal, taken once and
+    outside every timing.
     """
-    call()
+    workload.call()
     samples = []
     for _ in range(CALIBRATION_CALLS):
         start = time.perf_counter()
-        call()
+        workload.call()
         samples.append(time.perf_counter() - start)
     return min(samples)
 
@@ -115,7 +116,7 @@ class CpuBoundWorkload(Workload):
     """A job that computes and never waits: it overlaps only on separate cores."""
 
     def task_seconds(self) -> float:
-        return best_seconds(self.call)
+        return best_seconds(self)
 
     def ideal_seconds(self, tasks: int, concurrency: int, cores: int) -> float:
         return math.ceil(tasks / min(concurrency, cores)) * self.task_seconds()
