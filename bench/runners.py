@@ -21,7 +21,7 @@ from types import TracebackType
 from typing import Any, ClassVar
 
 from bench.environment import usable_cores
-from bench.outcome import Outcome, TaskResult, arun_task, run_task
+from bench.outcome import OTHER, Outcome, TaskResult, arun_task, run_task
 from workloads.base import Workload
 
 START_METHODS = ("fork", "forkserver", "spawn")
@@ -227,7 +227,7 @@ def collect(futures: list[Future[TaskResult]]) -> Outcome:
         except BrokenProcessPool:
             outcome.fail(WORKER_DIED)
         except Exception:
-            outcome.fail("other")
+            outcome.fail(OTHER)
     return outcome
 
 

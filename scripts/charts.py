@@ -23,6 +23,8 @@ from matplotlib.figure import Figure
 
 from scripts.results import RUNNER_ORDER, atomic_path
 
+matplotlib.rcParams["svg.hashsalt"] = "concurrency-bench"  # stable ids: same data, same SVG
+
 COLOURS = {"sequential": "#7f7f7f", "asyncio": "#1f77b4", "threads": "#ff7f0e",
            "processes": "#2ca02c"}
 LOG_SCALE_RANGE = 20  # use a log axis when the largest value is this many times the smallest
@@ -206,7 +208,9 @@ def _save(fig: Figure, out: Path, name: str) -> list[Path]:
         for suffix in ("png", "svg"):
             path = out / f"{name}.{suffix}"
             with atomic_path(path) as partial:
-                fig.savefig(partial, dpi=DPI, format=suffix)
+                # No date in the SVG: the same data makes the same file.
+                metadata = {"Date": None} if suffix == "svg" else {}
+                fig.savefig(partial, dpi=DPI, format=suffix, metadata=metadata)
             paths.append(path)
     finally:
         plt.close(fig)

@@ -106,6 +106,8 @@ def _fairness(run: Run, table: pd.DataFrame) -> list[str]:
         f"- **Process start method**: {fair.get('start_method', '?')}.",
         f"- **HTTP clients**: {fair.get('http_clients', '?')}; per-request timeout "
         f"{fair.get('http_timeout_s', '?')} s; server: {fair.get('server', '?')}.",
+        "- **Event-loop lag**: asyncio and hybrid rounds carry a heartbeat timer (every 5 ms) "
+        "whose lateness is recorded as loop lag; its cost is part of their timed rounds.",
         "- **Same work everywhere**: every runner runs the same task count with the same "
         "per-task work; each task's result is checked and counted as ok or failed.",
         "- **Ideal time**: I/O: ceil(tasks / C) x per-task wait; CPU: ceil(tasks / min(C, cores)) "
