@@ -45,4 +45,4 @@ def test_probes_start_every_task_and_release_them(runner: str) -> None:
 def test_threads_hold_more_memory_than_coroutines() -> None:
     # Fresh-interpreter numbers, as the claims run takes them (500 of each).
     assert memory_in_fresh_interpreter("threads", 500) > memory_in_fresh_interpreter(
-        "asyncio", 500) > 0
+        "asyncio", 500) >= 0
