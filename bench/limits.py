@@ -3,18 +3,24 @@
 Open files: every HTTP connection is a socket, and every process-pool worker costs
 the parent a few pipes.  If the soft limit is too low we raise it (up to the hard
 limit, which needs no privilege); past the hard limit we stop with a message saying
-what to run.  Threads and worker processes are checked against the kernel's thread
-limit and the memory a worker needs.
+what to run.  Threads are checked against the kernel's thread limit and the per-user
+process limit (threads count against both), worker processes against the memory a
+worker needs.  What a scenario needs is asked of its workload and runner classes.
 """
 
 from __future__ import annotations
 
+import contextlib
 import resource
 from pathlib import Path
 
 import psutil
 
+from bench.runners import RUNNERS
+from workloads import WORKLOADS
+
 BASE_FILES = 256  # interpreter, pytest, libraries, the server pipe, log files
+BASE_THREADS = 256  # the interpreter's own, pytest's, the libraries', the server's
 FILES_PER_WORKER = 4  # call queue, result pipe, sentinel, wake-up pipe
 MEMORY_PER_WORKER = 40 * 1024 * 1024  # a spawned worker with aiohttp and requests imported
 THREADS_MAX = Path("/proc/sys/kernel/threads-max")
@@ -25,8 +31,8 @@ class LimitError(ValueError):
 
 
 def files_needed(workload: str, runner: str, concurrency: int) -> int:
-    sockets = concurrency if workload == "http" else 0
-    workers = concurrency if runner in ("processes", "hybrid") else 0
+    workers = RUNNERS[runner].worker_processes(concurrency)
+    sockets = WORKLOADS[workload].connections(concurrency)
     return BASE_FILES + sockets + FILES_PER_WORKER * workers
 
 
@@ -42,21 +48,32 @@ def ensure_open_files(needed: int) -> int:
     return needed
 
 
+def _thread_limits() -> list[tuple[int, str]]:
+    """(limit, what it is) for every limit that a new thread counts against."""
+    limits = []
+    with contextlib.suppress(OSError, ValueError):
+        limits.append((int(THREADS_MAX.read_text()), "the kernel allows (threads-max)"))
+    soft, _ = resource.getrlimit(resource.RLIMIT_NPROC)
+    if soft != resource.RLIM_INFINITY:
+        limits.append((soft, "the per-user process limit allows (ulimit -u)"))
+    return limits
+
+
 def check_workers(runner: str, concurrency: int) -> None:
-    if runner == "threads":
-        try:
-            limit = int(THREADS_MAX.read_text())
-        except (OSError, ValueError):
-            return
-        if concurrency + BASE_FILES > limit:
-            raise LimitError(f"--concurrency {concurrency} needs that many threads but the "
-                             f"kernel allows {limit} in all; lower --concurrency")
-    if runner == "processes":
-        affordable = psutil.virtual_memory().available // MEMORY_PER_WORKER
-        if concurrency > affordable:
-            raise LimitError(f"--concurrency {concurrency} would start {concurrency} worker "
-                             f"processes; available memory allows about {affordable}: "
+    cls = RUNNERS[runner]
+    threads = cls.threads_started(concurrency)
+    for limit, what in _thread_limits():
+        if threads and threads + BASE_THREADS > limit:
+            raise LimitError(f"--runner {runner} at --concurrency {concurrency} starts "
+                             f"{threads} threads but {what} about {limit} in all; "
                              "lower --concurrency")
+    workers = cls.worker_processes(concurrency)
+    if workers:
+        affordable = psutil.virtual_memory().available // MEMORY_PER_WORKER
+        if workers > affordable:
+            raise LimitError(f"--runner {runner} at --concurrency {concurrency} would start "
+                             f"{workers} worker processes; available memory allows about "
+                             f"{affordable}: drop {runner} from --runner or lower --concurrency")
 
 
 def check_scenario(workload: str, runner: str, concurrency: int) -> None:

@@ -1,9 +1,15 @@
 """Run one scenario under pytest-benchmark and record what the clock does not see.
 
-pytest-benchmark times each round (`benchmark.pedantic`, exact round counts).  Around
-it we bracket the counted rounds with a ResourceMeter, keep the per-task results of
-counted rounds only (warm-up rounds are run, timed by nobody and forgotten), and
-write the rest into `extra_info`.
+Three steps, each a function of its own:
+
+- `calibrate`: whatever the ideal time needs measured (a CPU job's one-task time) is
+  measured before any timing, so no round pays for it;
+- `run_rounds`: pytest-benchmark times each round (`benchmark.pedantic`, exact round
+  counts) while a ResourceMeter brackets the counted rounds; per-task results are kept
+  for counted rounds only (warm-up rounds are run, timed by nobody and forgotten);
+- `make_record`: the ScenarioRecord of what happened, with the ideal decided from the
+  calibration and the fastest task the run saw together, so that a busy moment during
+  calibration cannot put efficiency above 100 %.
 
 Warm scenarios (the default) build the runner before the first round and tear it
 down after the last, outside the timed region.  Cold scenarios (`timed_setup`) build
@@ -13,19 +19,22 @@ the set-up and teardown times are recorded beside the round times.
 
 from __future__ import annotations
 
+import dataclasses
 import inspect
 import platform
 import statistics
 import time
 import warnings
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 from bench.environment import gil_enabled, usable_cores
 from bench.limits import check_scenario
 from bench.outcome import Outcome
-from bench.resources import ResourceMeter
-from bench.runners import WORKER_DIED, make_runner
+from bench.record import ScenarioRecord
+from bench.resources import ResourceMeter, ResourceUsage
+from bench.runners import WORKER_DIED, Runner, make_runner
 from bench.scenario import ScenarioSpec
 from workloads.base import Workload
 
@@ -34,10 +43,10 @@ class LostTasks(RuntimeError):
     """Fewer tasks were accounted for than were run: the result must not be cited."""
 
 
-def percentiles(values: list[float], prefix: str = "latency") -> dict[str, float | None]:
-    """p50/p95/p99 (and max) of `values` as extra_info entries named `<prefix>_pNN_s`."""
+def percentiles(values: list[float], prefix: str = "latency") -> dict[str, Any]:
+    """p50/p95/p99 (and max) of `values` as record fields named `<prefix>_pNN_s`."""
     if not values:
-        empty: dict[str, float | None] = {f"{prefix}_p{q}_s": None for q in (50, 95, 99)}
+        empty: dict[str, Any] = {f"{prefix}_p{q}_s": None for q in (50, 95, 99)}
         return {**empty, f"{prefix}_max_s": None}
     cuts = values * 99 if len(values) == 1 else statistics.quantiles(
         values, n=100, method="inclusive")
@@ -51,13 +60,26 @@ def _duration(step: Callable[[], None]) -> float:
     return time.perf_counter() - start
 
 
-def measure(benchmark: Any, spec: ScenarioSpec, workload: Workload,
-            server_pid: int | None = None) -> Outcome:
-    """Benchmark one scenario; return the Outcome of its counted rounds."""
-    check_scenario(spec.workload, spec.runner, spec.concurrency)
-    cores = usable_cores()
-    ideal_s = workload.ideal_seconds(spec.tasks, spec.concurrency, cores)  # calibrates CPU jobs
-    runner = make_runner(spec.runner, workload, spec.concurrency, spec.start_method)
+@dataclass
+class Rounds:
+    """What the counted rounds of one scenario produced."""
+
+    outcome: Outcome
+    rounds: int
+    warmup_rounds: int
+    usage: ResourceUsage
+    setups: list[float] = field(default_factory=list)  # counted rounds' own (cold), or the one
+    teardowns: list[float] = field(default_factory=list)
+
+
+def calibrate(workload: Workload) -> float:
+    """Measure what the ideal needs before any timing; return one task's time."""
+    return workload.task_seconds()
+
+
+def run_rounds(benchmark: Any, spec: ScenarioSpec, runner: Runner,
+               server_pid: int | None = None) -> Rounds:
+    """Time every round with pytest-benchmark; keep the counted rounds' outcomes."""
     warmups = 0 if benchmark.disabled else spec.warmup_rounds
     counted = Outcome()
     meter = ResourceMeter(server_pid)
@@ -96,37 +118,52 @@ def measure(benchmark: Any, spec: ScenarioSpec, workload: Workload,
         teardowns.append(_duration(runner.close))  # a no-op for cold runners, closed already
 
     rounds = rounds_started - warmups
-    if counted.failures.get(WORKER_DIED):
-        warnings.warn(f"{spec.id}: a pool worker died; {counted.failures[WORKER_DIED]} tasks "
-                      "counted as failed (worker_died)", RuntimeWarning, stacklevel=2)
-    if counted.tasks != spec.tasks * rounds:
-        raise LostTasks(f"{spec.tasks * rounds} tasks run but {counted.tasks} accounted for")
     if spec.timed_setup:  # the counted rounds' own set-ups, not the warm-up's
         setups, teardowns = setups[-rounds:], teardowns[-rounds - 1:-1]
-    benchmark.extra_info.update({
-        "workload": spec.workload,
-        "claim": spec.claim,
-        "params": workload.describe(),
-        **runner.describe(),
-        "tasks": spec.tasks,
-        "rounds": rounds,
-        "warmup_rounds": warmups,
-        "tasks_run": counted.tasks,
-        "ok": counted.ok,
-        "failed": counted.failed,
-        "failure_kinds": dict(counted.failures),
-        "cores": cores,
-        "ideal_s": ideal_s,
-        **percentiles(counted.latencies),
-        **percentiles(counted.loop_lags, prefix="loop_lag"),
-        "cpu_s": usage.cpu_s / rounds,
-        "peak_rss_mb": usage.peak_rss_mb,
-        "pss_mb": usage.pss_mb,
-        "server_cpu_s": None if usage.server_cpu_s is None else usage.server_cpu_s / rounds,
-        "timed_setup": spec.timed_setup,
-        "setup_s": statistics.median(setups),
-        "teardown_s": statistics.median(teardowns),
-        "python": platform.python_version(),
-        "gil_enabled": gil_enabled(),
-    })
-    return counted
+    return Rounds(counted, rounds, warmups, usage, setups, teardowns)
+
+
+def make_record(spec: ScenarioSpec, workload: Workload, runner: Runner,
+                done: Rounds) -> ScenarioRecord:
+    """The record of one scenario.  Raises LostTasks if any task is unaccounted for."""
+    counted, rounds = done.outcome, done.rounds
+    if counted.tasks != spec.tasks * rounds:
+        raise LostTasks(f"{spec.tasks * rounds} tasks run but {counted.tasks} accounted for")
+    if counted.latencies:
+        workload.observe(min(counted.latencies))  # a faster task than calibration saw?
+    cores = usable_cores()
+    record = ScenarioRecord(
+        workload=spec.workload, runner=runner.name, tasks=spec.tasks,
+        concurrency=spec.concurrency, ok=counted.ok, failed=counted.failed,
+        ideal_s=workload.ideal_seconds(spec.tasks, spec.concurrency, cores),
+        claim=spec.claim, params=workload.describe(),
+        start_method=runner.describe().get("start_method"),
+        pool_workers=runner.describe().get("pool_workers"),
+        rounds=rounds, warmup_rounds=done.warmup_rounds, tasks_run=counted.tasks,
+        failure_kinds=dict(counted.failures), faults_injected=workload.faults_injected(),
+        cores=cores, task_s=workload.task_seconds(), ideal_basis=workload.ideal_basis,
+        cpu_s=done.usage.cpu_s / rounds, peak_rss_mb=done.usage.peak_rss_mb,
+        pss_mb=done.usage.pss_mb,
+        server_cpu_s=None if done.usage.server_cpu_s is None else
+        done.usage.server_cpu_s / rounds,
+        timed_setup=spec.timed_setup, setup_s=statistics.median(done.setups),
+        teardown_s=statistics.median(done.teardowns),
+        python=platform.python_version(), gil_enabled=gil_enabled(),
+    )
+    return dataclasses.replace(record, **percentiles(counted.latencies),
+                               **percentiles(counted.loop_lags, prefix="loop_lag"))
+
+
+def measure(benchmark: Any, spec: ScenarioSpec, workload: Workload,
+            server_pid: int | None = None) -> ScenarioRecord:
+    """Benchmark one scenario: calibrate, run, record; the record goes into extra_info."""
+    check_scenario(spec.workload, spec.runner, spec.concurrency)
+    calibrate(workload)
+    runner = make_runner(spec.runner, workload, spec.concurrency, dict(spec.runner_options))
+    done = run_rounds(benchmark, spec, runner, server_pid)
+    if done.outcome.failures.get(WORKER_DIED):
+        warnings.warn(f"{spec.id}: a pool worker died; {done.outcome.failures[WORKER_DIED]} "
+                      "tasks counted as failed (worker_died)", RuntimeWarning, stacklevel=2)
+    record = make_record(spec, workload, runner, done)
+    benchmark.extra_info.update(record.as_dict())
+    return record

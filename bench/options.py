@@ -1,35 +1,28 @@
-"""The suite's command-line options, parsed and checked without pytest.
+"""The suite's command-line options, built from the registries and checked without pytest.
 
-The plugin hands the raw option values to `parse_settings`; every bad value becomes
-one `OptionError` whose message is a single line naming the option, the value and
-what is accepted.  Keeping this free of pytest makes every rule testable directly.
+Three kinds of option: the suite's own (which workloads, runners, sizes, rounds), each
+registered runner's options (`Runner.options`), and each registered workload's knobs
+(fields made with `workloads.base.knob`).  `option_table` lists them all with their help
+text and defaults, which the plugin hands to pytest; `parse_settings` turns the raw
+strings back into checked Settings.  Every bad value becomes one `OptionError` whose
+message is a single line naming the option, the value and what is accepted.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
-from bench.runners import DEFAULT_RUNNERS, RUNNERS, START_METHODS
-from workloads import (
-    DEFAULT_WORKLOADS,
-    WORKLOADS,
-    Workload,
-)
-from workloads.http import FAULTS
-from workloads.server import MAX_DELAY_MS, MAX_SIZE
+from bench.runners import RUNNERS, default_runners, runner_options
+from workloads import WORKLOADS, Workload, default_workloads
+from workloads.base import KnobField
 
 T = TypeVar("T", int, float)
 
-DEFAULT_TASKS = {"sleep": 128, "http": 256, "cpu": 32, "hash": 32, "mixed": 32}
 DEFAULT_CONCURRENCY = (2, 16, 64)
-DEFAULT_SLEEP_MS = 20.0
-DEFAULT_HTTP_DELAY_MS = 10
-DEFAULT_HTTP_SIZE = 1024
-DEFAULT_HTTP_TIMEOUT_S = 10.0
-DEFAULT_CPU_N = 1_000_000
 DEFAULT_ROUNDS = 5
 DEFAULT_WARMUP_ROUNDS = 1
 MAX_TASKS = 1_000_000
@@ -41,44 +34,91 @@ class OptionError(ValueError):
 
 
 @dataclass(frozen=True)
+class Option:
+    """One command-line option: its flag, the key of its raw value, help and metavar."""
+
+    flag: str
+    help: str
+    metavar: str
+
+    @property
+    def key(self) -> str:
+        return option_key(self.flag)
+
+
+def option_key(flag: str) -> str:
+    """The key of an option's raw value: `--http-delay-ms` -> `http_delay_ms`."""
+    return flag.lstrip("-").replace("-", "_")
+
+
+def knob_flag(workload: type[Workload], knob: KnobField) -> str:
+    return knob.knob.option or f"--{workload.name}-{knob.name.replace('_', '-')}"
+
+
+def _shown(value: Any, scale: float = 1.0) -> str:
+    """A default as the user types it (in the option's unit, not the field's)."""
+    if isinstance(value, float) or scale != 1.0:
+        return f"{round(value / scale, 9):g}"
+    return str(value)
+
+
+def option_table() -> list[Option]:
+    """Every option the suite takes, in the order `--help` lists them."""
+    names = ", ".join(WORKLOADS)
+    table = [
+        Option("--workload", f"comma list of workloads, from: {names} "
+               f"(default: {','.join(default_workloads())})", "W[,W]"),
+        Option("--runner", f"comma list of runners, from: {', '.join(RUNNERS)} "
+               f"(default: {','.join(default_runners())})", "R[,R]"),
+        Option("--tasks", "comma list of task counts (default: per workload: " + ", ".join(
+            f"{name} {cls.default_tasks}" for name, cls in WORKLOADS.items()) + ")", "N[,N]"),
+        Option("--concurrency", "comma list of concurrency levels "
+               f"(default: {','.join(map(str, DEFAULT_CONCURRENCY))})", "C[,C]"),
+        Option("--rounds", f"counted rounds per scenario (default: {DEFAULT_ROUNDS})", "R"),
+        Option("--warmup-rounds", "uncounted warm-up rounds per scenario "
+               f"(default: {DEFAULT_WARMUP_ROUNDS})", "R"),
+        Option("--target-url", "benchmark this running copy of the suite's test server "
+               "instead of starting the local one", "URL"),
+    ]
+    for option in runner_options().values():
+        users = ", ".join(name for name, cls in RUNNERS.items() if option in cls.options)
+        choices = f"; one of {', '.join(option.choices)}" if option.choices else ""
+        table.append(Option(option.option, f"{users}: {option.help}{choices}", "VALUE"))
+    for workload in WORKLOADS.values():
+        for knob in workload.knobs():
+            choices = f"; one of {', '.join(knob.knob.choices)}" if knob.knob.choices else ""
+            table.append(Option(knob_flag(workload, knob),
+                                f"{workload.name} workload: {knob.knob.help}{choices} "
+                                f"(default: {_shown(knob.default, knob.knob.scale)})",
+                                knob.type.__name__.upper()))
+    return table
+
+
+@dataclass(frozen=True)
 class Settings:
     workloads: tuple[str, ...]
     runners: tuple[str, ...]
     tasks: tuple[int, ...] | None  # None: each workload's own default
     concurrency: tuple[int, ...]
-    sleep_ms: float
-    http_delay_ms: int
-    http_size: int
-    http_timeout_s: float
-    cpu_n: int
-    http_fail_rate: float
-    http_fault: str
-    http_fail_status: int
-    seed: int
     rounds: int
     warmup_rounds: int
-    start_method: str | None
     target_url: str | None
+    runner_options: Mapping[str, Any]  # option name -> value, None where not given
+    knobs: Mapping[str, Mapping[str, Any]]  # workload -> field -> value (default if not given)
 
     def tasks_for(self, workload: str) -> tuple[int, ...]:
-        return self.tasks or (DEFAULT_TASKS[workload],)
+        return self.tasks or (WORKLOADS[workload].default_tasks,)
 
     def make_workload(self, name: str, base_url: str | None = None,
                       **overrides: Any) -> Workload:
         """The named workload sized by these settings; `overrides` win over them."""
-        knobs: dict[str, Any] = {}
-        if name == "sleep":
-            knobs = {"seconds": self.sleep_ms / 1000}
-        elif name == "cpu":
-            knobs = {"n": self.cpu_n}
-        elif name == "http":
+        cls = WORKLOADS[name]
+        values = {**self.knobs.get(name, {}), **overrides}
+        if cls.needs_server:
             if base_url is None:
-                raise ValueError("the http workload needs a server URL")
-            knobs = {"base_url": base_url, "delay_ms": self.http_delay_ms,
-                     "size": self.http_size, "timeout_s": self.http_timeout_s,
-                     "fail_rate": self.http_fail_rate, "fault": self.http_fault,
-                     "fail_status": self.http_fail_status, "seed": self.seed}
-        return WORKLOADS[name](**{**knobs, **overrides})
+                raise ValueError(f"the {name} workload needs a server URL")
+            values["base_url"] = base_url
+        return cls(**values)
 
 
 def _names(option: str, raw: str, known: Mapping[str, object]) -> tuple[str, ...]:
@@ -100,6 +140,12 @@ def _number(option: str, raw: str, kind: Callable[[str], T], low: T, high: T) ->
     return value
 
 
+def _choice(option: str, raw: str, choices: tuple[str, ...]) -> str:
+    if raw not in choices:
+        raise OptionError(f"{option}: unknown value {raw!r}; choose from {', '.join(choices)}")
+    return raw
+
+
 def _int_list(option: str, raw: str, high: int) -> tuple[int, ...]:
     parts = [part for part in raw.split(",")]
     return tuple(dict.fromkeys(_number(option, part, int, 1, high) for part in parts))
@@ -112,47 +158,62 @@ def _url(raw: str) -> str:
     return raw if parts.path else raw + "/"
 
 
+def parse_knob(flag: str, knob: KnobField, raw: str) -> Any:
+    """One knob's value from its option string, typed and range-checked by its field."""
+    spec = knob.knob
+    if spec.choices:
+        return _choice(flag, raw, spec.choices)
+    if knob.type is bool:
+        words = {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False}
+        if raw.strip().lower() not in words:
+            raise OptionError(f"{flag}: expected true or false, got {raw!r}")
+        return words[raw.strip().lower()]
+    if knob.type in (int, float):
+        kind = knob.type
+        low = -math.inf if spec.low is None else kind(spec.low)
+        high = math.inf if spec.high is None else kind(spec.high)
+        value = _number(flag, raw, kind, low, high)
+        return value * spec.scale if spec.scale != 1.0 else value
+    return raw
+
+
+def _knobs(raw: Mapping[str, str | None]) -> dict[str, dict[str, Any]]:
+    knobs: dict[str, dict[str, Any]] = {}
+    for name, workload in WORKLOADS.items():
+        values = knobs.setdefault(name, {})
+        for knob in workload.knobs():
+            flag = knob_flag(workload, knob)
+            given = raw.get(option_key(flag))
+            values[knob.name] = knob.default if given is None else parse_knob(flag, knob, given)
+    return knobs
+
+
 def parse_settings(raw: Mapping[str, str | None]) -> Settings:
-    """Turn raw option strings (None where not given) into checked Settings."""
+    """Turn raw option strings (None where not given), keyed like `Option.key`, into Settings."""
 
     def given(key: str, default: str) -> str:
         value = raw.get(key)
         return default if value is None else value
 
-    start_method = raw.get("start_method")
-    if start_method is not None and start_method not in START_METHODS:
-        raise OptionError(f"--start-method: unknown value {start_method!r}; "
-                          f"choose from {', '.join(START_METHODS)}")
-    fault = given("http_fault", "status")
-    if fault not in FAULTS:
-        raise OptionError(f"--http-fault: unknown value {fault!r}; choose from {', '.join(FAULTS)}")
+    options: dict[str, Any] = {}
+    for option in runner_options().values():
+        value = raw.get(option_key(option.option))
+        options[option.name] = None if value is None else _choice(option.option, value,
+                                                                   option.choices)
     tasks = raw.get("tasks")
     target_url = raw.get("target_url")
     return Settings(
-        workloads=_names("--workload", given("workload", ",".join(DEFAULT_WORKLOADS)), WORKLOADS),
-        runners=_names("--runner", given("runner", ",".join(DEFAULT_RUNNERS)), RUNNERS),
+        workloads=_names("--workload", given("workload", ",".join(default_workloads())),
+                         WORKLOADS),
+        runners=_names("--runner", given("runner", ",".join(default_runners())), RUNNERS),
         tasks=None if tasks is None else _int_list("--tasks", tasks, MAX_TASKS),
         concurrency=_int_list("--concurrency",
                               given("concurrency", ",".join(map(str, DEFAULT_CONCURRENCY))),
                               MAX_CONCURRENCY),
-        sleep_ms=_number("--sleep-ms", given("sleep_ms", str(DEFAULT_SLEEP_MS)), float,
-                         0.0, float(MAX_DELAY_MS)),
-        http_delay_ms=_number("--http-delay-ms", given("http_delay_ms",
-                              str(DEFAULT_HTTP_DELAY_MS)), int, 0, MAX_DELAY_MS),
-        http_size=_number("--http-size", given("http_size", str(DEFAULT_HTTP_SIZE)), int,
-                          0, MAX_SIZE),
-        http_timeout_s=_number("--http-timeout-s", given("http_timeout_s",
-                               str(DEFAULT_HTTP_TIMEOUT_S)), float, 0.001, 3600.0),
-        cpu_n=_number("--cpu-n", given("cpu_n", str(DEFAULT_CPU_N)), int, 1, 10**9),
-        http_fail_rate=_number("--http-fail-rate", given("http_fail_rate", "0"), float,
-                               0.0, 1.0),
-        http_fault=fault,
-        http_fail_status=_number("--http-fail-status", given("http_fail_status", "500"), int,
-                                 400, 599),
-        seed=_number("--seed", given("seed", "0"), int, 0, 2**32 - 1),
         rounds=_number("--rounds", given("rounds", str(DEFAULT_ROUNDS)), int, 1, 1000),
         warmup_rounds=_number("--warmup-rounds", given("warmup_rounds",
                               str(DEFAULT_WARMUP_ROUNDS)), int, 0, 100),
-        start_method=start_method,
         target_url=None if target_url is None else _url(target_url),
+        runner_options=options,
+        knobs=_knobs(raw),
     )

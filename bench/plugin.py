@@ -3,6 +3,11 @@
 Loaded through the `pytest11` entry point, so the options exist wherever the
 project is installed.  Logic lives in the other modules; this file only adapts
 them to pytest's hooks and fixtures.
+
+A test module that takes a `scenario` fixture is parametrized with the default matrix
+built from the options, unless it defines `scenario_specs(config)` to give its own
+(the claims suite does).  Limits are checked once the scenarios are collected, so a
+pytest session that collects no benchmark never checks them.
 """
 
 from __future__ import annotations
@@ -16,47 +21,25 @@ import requests
 
 from bench.environment import library_versions, python_build, usable_cores
 from bench.limits import LimitError, check_scenario
-from bench.options import OptionError, Settings, parse_settings
+from bench.options import OptionError, Settings, option_table, parse_settings
+from bench.runners import RUNNERS
 from bench.scenario import ScenarioSpec, scenarios_for
-from workloads import Workload
+from workloads import WORKLOADS, Workload
 from workloads.server import ServerProcess
 
 SETTINGS = pytest.StashKey[Settings]()
 TARGET_CHECK_TIMEOUT_S = 5.0
 
-# (option, help, metavar); every value arrives as a string and is checked in bench.options.
-OPTIONS = (
-    ("--workload", "comma list of workloads (default: all)", "W[,W]"),
-    ("--runner", "comma list of runners (default: all)", "R[,R]"),
-    ("--tasks", "comma list of task counts (default: per workload)", "N[,N]"),
-    ("--concurrency", "comma list of concurrency levels (default: 2,16,64)", "C[,C]"),
-    ("--sleep-ms", "sleep workload: milliseconds per task (default: 20)", "MS"),
-    ("--http-delay-ms", "http workload: server delay per request (default: 10)", "MS"),
-    ("--http-size", "http workload: response body bytes (default: 1024)", "BYTES"),
-    ("--http-timeout-s", "http workload: per-request timeout, both clients (default: 10)", "S"),
-    ("--cpu-n", "cpu workload: sum of squares below n (default: 1000000)", "N"),
-    ("--http-fail-rate", "http workload: share of tasks that ask for a fault (default: 0)",
-     "RATE"),
-    ("--http-fault", "what a faulty task gets: status, reset (mid-body) or slow (past the "
-                     "timeout) (default: status)", "KIND"),
-    ("--http-fail-status", "status code of the 'status' fault (default: 500)", "CODE"),
-    ("--seed", "which tasks are faulty: the same seed fails the same tasks (default: 0)", "N"),
-    ("--rounds", "counted rounds per scenario (default: 5)", "R"),
-    ("--warmup-rounds", "uncounted warm-up rounds per scenario (default: 1)", "R"),
-    ("--start-method", "process pool start method: fork, forkserver or spawn "
-                       "(default: this Python's default)", "METHOD"),
-    ("--target-url", "benchmark this running server instead of starting the local one", "URL"),
-)
 
-
-def _dest(option: str) -> str:
-    return "bench_" + option.lstrip("-").replace("-", "_")
+def _dest(key: str) -> str:
+    return "bench_" + key
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("concurrency-bench", "concurrency-bench scenarios")
-    for option, help_text, metavar in OPTIONS:
-        group.addoption(option, dest=_dest(option), default=None, metavar=metavar, help=help_text)
+    for option in option_table():
+        group.addoption(option.flag, dest=_dest(option.key), default=None,
+                        metavar=option.metavar, help=option.help)
     group.addoption("--quick", dest="bench_quick", action="store_true",
                     help="claims suite: tiny sizes, to check the wiring (numbers mean nothing)")
 
@@ -70,49 +53,51 @@ def _check_reachable(url: str) -> None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line("markers", "workload(name): the workload a benchmark test measures")
-    raw = {option.lstrip("-").replace("-", "_"): config.getoption(_dest(option))
-           for option, _, _ in OPTIONS}
+    raw = {option.key: config.getoption(_dest(option.key)) for option in option_table()}
     try:
         settings = parse_settings(raw)
     except OptionError as exc:
         raise pytest.UsageError(str(exc)) from None
-    if settings.target_url and "http" in settings.workloads:
+    if settings.target_url and any(WORKLOADS[name].needs_server for name in settings.workloads):
         _check_reachable(settings.target_url)
-    try:
-        for workload in settings.workloads:
-            for runner in settings.runners:
-                for concurrency in settings.concurrency:
-                    check_scenario(workload, runner, concurrency)
-    except LimitError as exc:
-        raise pytest.UsageError(str(exc)) from None
     config.stash[SETTINGS] = settings
 
 
-def _marked_workload(node: Any) -> str | None:
-    marker = node.get_closest_marker("workload")
-    return None if marker is None else str(marker.args[0])
+def _param(spec: ScenarioSpec, label: str) -> Any:
+    reason = RUNNERS[spec.runner].unavailable()
+    marks = [pytest.mark.skip(reason=f"{spec.runner} is not available: {reason}")] \
+        if reason else []
+    return pytest.param(spec, id=label, marks=marks)
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    workload = _marked_workload(metafunc.definition)
-    if workload is None or "scenario" not in metafunc.fixturenames:
+    if "scenario" not in metafunc.fixturenames:
         return
-    settings = metafunc.config.stash[SETTINGS]
-    specs = scenarios_for(workload, settings) if workload in settings.workloads else []
-    metafunc.parametrize("scenario", specs, ids=[spec.id for spec in specs], indirect=True)
+    own = getattr(metafunc.module, "scenario_specs", None)
+    if own is not None:
+        specs = own(metafunc.config)
+        labels = [f"{spec.claim}-{spec.workload}-{spec.id}" for spec in specs]
+    else:
+        settings = metafunc.config.stash[SETTINGS]
+        specs = [spec for name in settings.workloads for spec in scenarios_for(name, settings)]
+        labels = [f"{spec.workload}-{spec.id}" for spec in specs]
+    metafunc.parametrize("scenario", [_param(s, label) for s, label in zip(specs, labels,
+                                                                           strict=True)],
+                         indirect=True)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    selected = config.stash[SETTINGS].workloads
-    keep: list[pytest.Item] = []
-    drop: list[pytest.Item] = []
+    """Check every collected scenario against the machine's limits before any runs."""
+    seen = set()
     for item in items:
-        workload = _marked_workload(item)
-        (drop if workload is not None and workload not in selected else keep).append(item)
-    if drop:
-        config.hook.pytest_deselected(items=drop)
-        items[:] = keep
+        spec = getattr(getattr(item, "callspec", None), "params", {}).get("scenario")
+        if isinstance(spec, ScenarioSpec):
+            seen.add((spec.workload, spec.runner, spec.concurrency))
+    try:
+        for workload, runner, concurrency in sorted(seen):
+            check_scenario(workload, runner, concurrency)
+    except LimitError as exc:
+        raise pytest.UsageError(str(exc)) from None
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -142,7 +127,7 @@ def scenario(request: pytest.FixtureRequest) -> tuple[ScenarioSpec, Workload, in
     spec: ScenarioSpec = request.param
     settings = request.config.stash[SETTINGS]
     url, server_pid = None, None
-    if spec.workload == "http":
+    if WORKLOADS[spec.workload].needs_server:
         url, server_pid = request.getfixturevalue("bench_server")
     return spec, settings.make_workload(spec.workload, url, **dict(spec.overrides)), server_pid
 
@@ -157,9 +142,10 @@ def pytest_benchmark_update_machine_info(config: pytest.Config,
         "timed_region": "warm: loop, pool, session and worker start-up happen before timing",
         "rounds": settings.rounds,
         "warmup_rounds": settings.warmup_rounds,
-        "start_method": settings.start_method or python_build()["default_start_method"],
+        "start_method": settings.runner_options.get("start_method")
+        or python_build()["default_start_method"],
         "http_clients": "aiohttp: one ClientSession, connector limit = concurrency; requests: "
                         "one Session per worker thread or process; keep-alive on both",
-        "http_timeout_s": settings.http_timeout_s,
+        "http_timeout_s": settings.knobs["http"]["timeout_s"],
         "server": settings.target_url or "local aiohttp server in its own process on 127.0.0.1",
     }

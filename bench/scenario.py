@@ -1,17 +1,19 @@
 """A scenario is one question: N tasks of workload W, at most C in flight, under runner R.
 
-`scenarios_for` expands the settings into the matrix for one workload: the
-sequential baseline once per task count (its concurrency is 1 by definition), then
-every other runner at every concurrency level.
+`scenarios_for` expands the settings into the matrix for one workload: each runner at
+each concurrency level it runs at (the sequential baseline at 1 only), once per task
+count.  Which levels and options apply is asked of the runner classes.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from bench.options import Settings
-from bench.runners import HybridRunner, ProcessRunner, SequentialRunner
+from bench.runners import RUNNERS
+
+if TYPE_CHECKING:
+    from bench.options import Settings
 
 
 @dataclass(frozen=True)
@@ -22,29 +24,30 @@ class ScenarioSpec:
     runner: str
     tasks: int
     concurrency: int
-    start_method: str | None
     rounds: int
     warmup_rounds: int
+    runner_options: tuple[tuple[str, Any], ...] = ()  # e.g. (("start_method", "spawn"),)
     overrides: tuple[tuple[str, Any], ...] = ()  # workload knobs that differ from the options
     timed_setup: bool = False  # "cold": build and tear down the runner inside every round
     claim: str = ""  # the claim this scenario is evidence for, if any
 
     @property
     def id(self) -> str:
-        method = f"-{self.start_method}" if self.start_method else ""
+        options = "".join(f"-{value}" for _, value in self.runner_options)
         knobs = "".join(f"-{key}={value}" for key, value in self.overrides)
         cold = "-cold" if self.timed_setup else ""
-        return f"{self.runner}{method}-c{self.concurrency}-n{self.tasks}{knobs}{cold}"
+        return f"{self.runner}{options}-c{self.concurrency}-n{self.tasks}{knobs}{cold}"
 
 
 def scenarios_for(workload: str, settings: Settings) -> list[ScenarioSpec]:
     specs = []
     for tasks in settings.tasks_for(workload):
-        for runner in settings.runners:
-            levels = (1,) if runner == SequentialRunner.name else settings.concurrency
-            for concurrency in levels:
-                uses_processes = runner in (ProcessRunner.name, HybridRunner.name)
-                start_method = settings.start_method if uses_processes else None
-                specs.append(ScenarioSpec(workload, runner, tasks, concurrency, start_method,
-                                          settings.rounds, settings.warmup_rounds))
+        for name in settings.runners:
+            runner = RUNNERS[name]
+            options = tuple((option.name, settings.runner_options[option.name])
+                            for option in runner.options
+                            if settings.runner_options.get(option.name) is not None)
+            for concurrency in runner.levels(settings.concurrency):
+                specs.append(ScenarioSpec(workload, name, tasks, concurrency, settings.rounds,
+                                          settings.warmup_rounds, options))
     return specs

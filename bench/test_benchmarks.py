@@ -1,7 +1,8 @@
-"""The benchmark suite: one parametrized test per workload.
+"""The benchmark suite: one parametrized test serves every registered workload.
 
 Run with `pytest --benchmark-only`; the scenario matrix comes from the options the
-plugin registers (`pytest --help`, section concurrency-bench).
+plugin registers (`pytest --help`, section concurrency-bench).  The claims suite runs
+this same test over its own scenarios.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from bench.limits import LimitError
 from bench.measure import measure
 from bench.scenario import ScenarioSpec
 from workloads import Workload
@@ -17,23 +19,15 @@ from workloads import Workload
 Scenario = tuple[ScenarioSpec, Workload, int | None]
 
 
-def _run(benchmark: Any, scenario: Scenario) -> None:
+def test_scenario(benchmark: Any, scenario: Scenario) -> None:
     spec, workload, server_pid = scenario
-    benchmark.group = spec.workload
-    outcome = measure(benchmark, spec, workload, server_pid)
-    assert outcome.ok + outcome.failed == outcome.tasks
-
-
-@pytest.mark.workload("sleep")
-def test_sleep(benchmark: Any, scenario: Scenario) -> None:
-    _run(benchmark, scenario)
-
-
-@pytest.mark.workload("http")
-def test_http(benchmark: Any, scenario: Scenario) -> None:
-    _run(benchmark, scenario)
-
-
-@pytest.mark.workload("cpu")
-def test_cpu(benchmark: Any, scenario: Scenario) -> None:
-    _run(benchmark, scenario)
+    benchmark.group = spec.claim or spec.workload
+    try:
+        record = measure(benchmark, spec, workload, server_pid)
+    except LimitError as exc:
+        pytest.fail(f"{spec.id}: {exc}", pytrace=False)
+    if record.failed and not record.faults_injected:
+        kinds = ", ".join(f"{kind}={count}" for kind, count in sorted(record.failure_kinds.items()))
+        pytest.fail(f"{spec.workload} {spec.id}: {record.failed} of {record.tasks_run} tasks "
+                    f"failed ({kinds}) with no fault injected; this scenario is not a result",
+                    pytrace=False)

@@ -21,12 +21,12 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from scripts.results import RUNNER_ORDER, atomic_path
+from bench.claims import CLAIMS
+from bench.claims.kit import colour as _colour
+from scripts.results import atomic_path, runner_order
 
 matplotlib.rcParams["svg.hashsalt"] = "concurrency-bench"  # stable ids: same data, same SVG
 
-COLOURS = {"sequential": "#7f7f7f", "asyncio": "#1f77b4", "threads": "#ff7f0e",
-           "processes": "#2ca02c"}
 LOG_SCALE_RANGE = 20  # use a log axis when the largest value is this many times the smallest
 PANEL_KEYS = ["workload", "params", "tasks"]
 PANELS_PER_ROW = 3
@@ -37,10 +37,6 @@ LEGEND_HEADROOM_LOG = 6.0  # log axes: the same, as a factor of the top value
 PanelDraw = Callable[[Axes, pd.DataFrame], None]
 
 
-def _colour(runner: str) -> str:
-    return COLOURS.get(runner, "#9467bd")
-
-
 def _panels(table: pd.DataFrame) -> Iterator[tuple[str, pd.DataFrame]]:
     for (workload, params, tasks), rows in table.groupby(PANEL_KEYS, sort=False):
         detail = f"\n{params}" if params else ""
@@ -49,7 +45,7 @@ def _panels(table: pd.DataFrame) -> Iterator[tuple[str, pd.DataFrame]]:
 
 def _concurrent_runners(rows: pd.DataFrame) -> list[str]:
     present = [r for r in rows["runner"].unique() if r != "sequential"]
-    return sorted(present, key=lambda r: RUNNER_ORDER.index(r) if r in RUNNER_ORDER else 99)
+    return sorted(present, key=runner_order)
 
 
 def _maybe_log(ax: Axes, values: pd.Series) -> None:
@@ -130,7 +126,7 @@ def _draw_efficiency(ax: Axes, rows: pd.DataFrame) -> None:
 
 def _draw_latency(ax: Axes, rows: pd.DataFrame) -> None:
     ordered = rows.assign(
-        _r=rows["runner"].map(lambda r: RUNNER_ORDER.index(r) if r in RUNNER_ORDER else 99))
+        _r=rows["runner"].map(runner_order))
     ordered = ordered.sort_values(["_r", "concurrency"])
     x = np.arange(len(ordered))
     p50, p95, p99 = (ordered[f"latency_p{q}_s"] * 1000 for q in (50, 95, 99))
@@ -217,134 +213,27 @@ def _save(fig: Figure, out: Path, name: str) -> list[Path]:
     return paths
 
 
-# --- the claims figure: one panel per claim ------------------------------------------
-
-def _bars(ax: Axes, labels: list[str], values: list[float], colours: list[str],
-          errors: np.ndarray | None = None) -> None:
-    x = np.arange(len(labels))
-    ax.bar(x, values, 0.6, color=colours, yerr=errors, capsize=3)
-    ax.set_xticks(x, labels, fontsize=7)
-
-
-def _iqr_errors(rows: pd.DataFrame) -> np.ndarray:
-    return np.vstack([rows["median_s"] - rows["q1_s"], rows["q3_s"] - rows["median_s"]]).clip(0)
-
-
-def _claim_gather(ax: Axes, rows: pd.DataFrame) -> None:
-    _bars(ax, list(rows["runner"]), list(rows["median_s"]),
-          [_colour(r) for r in rows["runner"]], _iqr_errors(rows))
-    wait = float(rows["ideal_s"].min())
-    ax.axhline(wait, color="black", linestyle="--", linewidth=1, label="one wait")
-    ax.set_ylabel("wall time for three waits (s)")
-
-
-def _claim_isolation(ax: Axes, rows: pd.DataFrame) -> None:
-    kinds = ["delivered_ok", "delivered_failed", "finished_unseen", "failed_unseen", "cancelled"]
-    colours = ["#2ca02c", "#d62728", "#bcbd22", "#8c564b", "#7f7f7f"]
-    left = np.zeros(len(rows))
-    for kind, colour in zip(kinds, colours, strict=True):
-        counts = np.array([row["extra"].get("buckets", {}).get(kind, 0)
-                           for _, row in rows.iterrows()], dtype=float)
-        ax.barh(np.arange(len(rows)), counts, left=left, color=colour,
-                label=kind.replace("_", " "))
-        left += counts
-    ax.set_yticks(np.arange(len(rows)), [m.replace("_", "\n") for m in rows["runner"]],
-                  fontsize=7)
-    ax.set_xlabel("tasks")
-
-
-def _claim_inflight(ax: Axes, rows: pd.DataFrame) -> None:
-    rows = rows.sort_values("runner", key=lambda runners: runners.map(RUNNER_ORDER.index))
-    memory = [float(row["extra"].get("memory_per_task_kb", np.nan)) for _, row in rows.iterrows()]
-    _bars(ax, list(rows["runner"]), memory, [_colour(r) for r in rows["runner"]])
-    for index, (_, row) in enumerate(rows.iterrows()):
-        start = float(row["median_s"]) / float(row["tasks"])
-        ax.annotate(f"start {start * 1e6:,.0f} µs\n(x{int(row['tasks'])})", (index, memory[index]),
-                    ha="center", va="bottom", fontsize=7)
-    ax.set_yscale("log")
-    ax.set_ylim(top=np.nanmax(memory) * 8)  # room for the labels above the tallest bar
-    ax.set_ylabel("memory per parked task (KiB, PSS)")
-
-
-def _claim_scaling(ax: Axes, rows: pd.DataFrame) -> None:
-    for (workload, runner), mine in rows.groupby(["workload", "runner"]):
-        mine = mine.sort_values("concurrency")
-        ax.plot(mine["concurrency"], mine["tasks_per_s"], marker="o", markersize=3,
-                color=_colour(str(runner)), linestyle="-" if workload == "http" else "--",
-                label=f"{workload}/{runner}")
-    ax.set_xscale("log")
-    ax.set_yscale("log")
-    ax.set_xlabel("concurrency (log)")
-    ax.set_ylabel("throughput (tasks/s, log)")
-
-
-def _claim_speedup(ax: Axes, rows: pd.DataFrame) -> None:
-    _bars(ax, list(rows["runner"]), list(rows["speedup"]), [_colour(r) for r in rows["runner"]])
-    ax.axhline(1.0, color="black", linestyle="--", linewidth=1, label="sequential")
-    ax.set_ylabel("speedup over sequential (x)")
-
-
-def _claim_hybrid(ax: Axes, rows: pd.DataFrame) -> None:
-    mine = rows[rows["runner"].isin(["asyncio", "hybrid"])]
-    labels = [f"{w}\n{r}" for w, r in zip(mine["workload"], mine["runner"], strict=True)]
-    lags = list(mine["loop_lag_p99_s"].fillna(0) * 1000)
-    _bars(ax, labels, lags, [_colour(r) if r != "hybrid" else "#9467bd" for r in mine["runner"]])
-    ax.set_yscale("log")
-    ax.set_ylabel("event-loop lag p99 (ms, log)")
-
-
-def _claim_blocking(ax: Axes, rows: pd.DataFrame) -> None:
-    labels = [f"{w}\n{'blocking' if b else 'awaiting'}"
-              for w, b in zip(rows["workload"], rows["blocking"], strict=True)]
-    _bars(ax, labels, list(rows["median_s"] * 1000),
-          ["#d62728" if b else _colour("asyncio") for b in rows["blocking"]],
-          _iqr_errors(rows) * 1000)
-    ax.set_ylabel("wall time per round (ms)")
-
-
-def _claim_cold(ax: Axes, rows: pd.DataFrame) -> None:
-    rows = rows[rows["timed_setup"]]
-    styles = {"": "-", "fork": "-", "forkserver": "--", "spawn": ":"}
-    for (runner, method), mine in rows.groupby(["runner", rows["start_method"].fillna("")]):
-        mine = mine.sort_values("tasks")
-        ax.plot(mine["tasks"], mine["median_s"] * 1000, marker="o", markersize=3,
-                color=_colour(str(runner)), linestyle=styles.get(str(method), "-"),
-                label=f"{runner} {method}".strip())
-    calls = sorted(rows["tasks"].unique())
-    ax.set_xscale("log", base=2)
-    ax.set_xticks(calls, [str(c) for c in calls])
-    ax.set_yscale("log")
-    ax.set_xlabel("calls in the script (log)")
-    ax.set_ylabel("cold wall time incl. set-up (ms, log)")
-
-
-CLAIM_PANELS: dict[str, Callable[[Axes, pd.DataFrame], None]] = {
-    "c1_gather_waits": _claim_gather,
-    "c2_failure_isolation": _claim_isolation,
-    "c3_inflight_cost": _claim_inflight,
-    "c4_scaling": _claim_scaling,
-    "c5_cpu": _claim_speedup,
-    "c6_gil_release": _claim_speedup,
-    "c7_hybrid": _claim_hybrid,
-    "c8_blocking": _claim_blocking,
-    "c9_cold": _claim_cold,
-}
-
+# --- the claims figure: one panel per registered claim --------------------------------
 
 def write_claims_chart(table: pd.DataFrame, titles: dict[str, str], out: Path,
                        footnote: str) -> list[Path]:
-    """One 3 x 3 figure, a panel per claim, titled with the claim and its verdict."""
-    fig, axes = plt.subplots(3, 3, figsize=(17, 14.5))
-    for ax, (claim, draw) in zip(axes.flat, CLAIM_PANELS.items(), strict=True):
-        rows = table[table["claim"] == claim]
-        ax.set_title(titles.get(claim, claim), fontsize=9)
+    """One figure, a panel per registered claim, titled with the claim and its verdict."""
+    columns = PANELS_PER_ROW
+    grid_rows = math.ceil(len(CLAIMS) / columns)
+    fig, axes = plt.subplots(grid_rows, columns, figsize=(17, 4.8 * grid_rows + 0.1),
+                             squeeze=False)
+    for ax, claim in zip(axes.flat, CLAIMS, strict=False):
+        rows = table[table["claim"] == claim.key]
+        ax.set_title(titles.get(claim.key, claim.key), fontsize=9)
         if rows.empty:
             ax.text(0.5, 0.5, "not measured", ha="center", transform=ax.transAxes)
             continue
-        draw(ax, rows)
+        claim.panel(ax, rows)
         ax.grid(axis="y", alpha=0.3)
         if ax.get_legend_handles_labels()[0]:
             _legend_above_data(ax)
+    for ax in axes.flat[len(CLAIMS):]:
+        ax.set_visible(False)
     fig.suptitle("The article's claims, measured", fontsize=14)
     fig.text(0.01, 0.005, footnote, fontsize=7, color="#444444", ha="left", va="bottom")
     fig.tight_layout(rect=(0, 0.02, 1, 0.97))

@@ -19,11 +19,13 @@ from typing import Any
 
 import pandas as pd
 
+from bench.record import RecordError, ScenarioRecord
+from bench.runners import RUNNERS
+from workloads import WORKLOADS
+
 NOISE_LIMIT = 0.10  # IQR / median above this: the row is shown but flagged as not citable
-WORKLOAD_ORDER = ("sleep", "http", "cpu")
-RUNNER_ORDER = ("sequential", "asyncio", "threads", "processes")
-REQUIRED_EXTRA = ("workload", "runner", "tasks", "concurrency", "ok", "failed", "ideal_s")
 REQUIRED_STATS = ("median", "iqr", "q1", "q3", "rounds")
+UNKNOWN_ORDER = 1000  # names no registry knows (experiments) sort after the known ones
 
 
 class ReportError(Exception):
@@ -74,15 +76,20 @@ def load_run(path: Path) -> Run:
         extra = bench.get("extra_info") if isinstance(bench, dict) else None
         if not isinstance(stats, dict) or any(key not in stats for key in REQUIRED_STATS):
             raise ReportError(f"{path}: benchmark {name} has no pytest-benchmark statistics")
-        if not isinstance(extra, dict) or any(key not in extra for key in REQUIRED_EXTRA):
+        if not isinstance(extra, dict):
             raise ReportError(f"{path}: benchmark {name} was not made by the concurrency-bench "
-                              "suite (extra_info is missing scenario fields)")
+                              "suite (it has no extra_info)")
+        try:
+            ScenarioRecord.from_dict(extra)
+        except (RecordError, TypeError) as exc:
+            raise ReportError(f"{path}: benchmark {name} was not made by the concurrency-bench "
+                              f"suite (extra_info: {exc})") from None
     return Run(path, data)
 
 
-def _params(extra: dict[str, Any]) -> str:
+def _params(record: ScenarioRecord) -> str:
     """The workload's sizing knobs as one readable string, e.g. 'seconds=0.02'."""
-    knobs = {key: value for key, value in (extra.get("params") or {}).items()
+    knobs = {key: value for key, value in record.params.items()
              if key != "url" and value is not False}  # an option left off is no knob
     return ", ".join(f"{key}={value}" for key, value in sorted(knobs.items()))
 
@@ -90,44 +97,48 @@ def _params(extra: dict[str, Any]) -> str:
 def _rows(run: Run) -> list[dict[str, Any]]:
     rows = []
     for bench in run.data["benchmarks"]:
-        stats, extra = bench["stats"], bench["extra_info"]
+        stats = bench["stats"]
+        record = ScenarioRecord.from_dict(bench["extra_info"])
         rows.append({
             "source": str(run.path),
             "name": bench.get("name", ""),
-            "workload": extra["workload"],
-            "params": _params(extra),
-            "runner": extra["runner"],
-            "start_method": extra.get("start_method"),
-            "concurrency": int(extra["concurrency"]),
-            "tasks": int(extra["tasks"]),
+            "workload": record.workload,
+            "params": _params(record),
+            "runner": record.runner,
+            "start_method": record.start_method,
+            "concurrency": int(record.concurrency),
+            "tasks": int(record.tasks),
             "rounds": int(stats["rounds"]),
             "median_s": float(stats["median"]),
             "iqr_s": float(stats["iqr"]),
             "q1_s": float(stats["q1"]),
             "q3_s": float(stats["q3"]),
             "min_s": float(stats.get("min", stats["median"])),
-            "ideal_s": float(extra["ideal_s"]),
-            "latency_p50_s": extra.get("latency_p50_s"),
-            "latency_p95_s": extra.get("latency_p95_s"),
-            "latency_p99_s": extra.get("latency_p99_s"),
-            "cpu_s": extra.get("cpu_s"),
-            "peak_rss_mb": extra.get("peak_rss_mb"),
-            "pss_mb": extra.get("pss_mb"),
-            "server_cpu_s": extra.get("server_cpu_s"),
-            "tasks_run": int(extra.get("tasks_run", extra["ok"] + extra["failed"])),
-            "ok": int(extra["ok"]),
-            "failed": int(extra["failed"]),
+            "ideal_s": record.ideal_s,
+            "task_s": record.task_s,
+            "cores": record.cores,
+            "latency_p50_s": record.latency_p50_s,
+            "latency_p95_s": record.latency_p95_s,
+            "latency_p99_s": record.latency_p99_s,
+            "cpu_s": record.cpu_s,
+            "peak_rss_mb": record.peak_rss_mb,
+            "pss_mb": record.pss_mb,
+            "server_cpu_s": record.server_cpu_s,
+            "tasks_run": int(record.tasks_run or 0),
+            "ok": int(record.ok),
+            "failed": int(record.failed),
             "failure_kinds": ", ".join(f"{kind}={count}" for kind, count
-                                       in sorted((extra.get("failure_kinds") or {}).items())),
-            "timed_setup": bool(extra.get("timed_setup", False)),
-            "setup_s": extra.get("setup_s"),
-            "teardown_s": extra.get("teardown_s"),
-            "claim": extra.get("claim") or "",
-            "blocking": bool((extra.get("params") or {}).get("blocking", False)),
-            "loop_lag_p50_s": extra.get("loop_lag_p50_s"),
-            "loop_lag_p99_s": extra.get("loop_lag_p99_s"),
+                                       in sorted(record.failure_kinds.items())),
+            "faults_injected": record.faults_injected,
+            "timed_setup": record.timed_setup,
+            "setup_s": record.setup_s,
+            "teardown_s": record.teardown_s,
+            "claim": record.claim or "",
+            "blocking": bool(record.params.get("blocking", False)),
+            "loop_lag_p50_s": record.loop_lag_p50_s,
+            "loop_lag_p99_s": record.loop_lag_p99_s,
             "rounds_data": list(stats.get("data") or []),
-            "extra": extra,
+            "extra": record.extra,
         })
     return rows
 
@@ -135,9 +146,9 @@ def _rows(run: Run) -> list[dict[str, Any]]:
 def scenario_table(runs: list[Run]) -> pd.DataFrame:
     """All scenarios of all runs, with derived columns, in a stable reading order."""
     table = pd.DataFrame([row for run in runs for row in _rows(run)])
-    for column in ("latency_p50_s", "latency_p95_s", "latency_p99_s", "cpu_s", "peak_rss_mb",
-                   "pss_mb", "server_cpu_s", "setup_s", "teardown_s", "loop_lag_p50_s",
-                   "loop_lag_p99_s"):
+    for column in ("ideal_s", "task_s", "cores", "latency_p50_s", "latency_p95_s",
+                   "latency_p99_s", "cpu_s", "peak_rss_mb", "pss_mb", "server_cpu_s", "setup_s",
+                   "teardown_s", "loop_lag_p50_s", "loop_lag_p99_s"):
         table[column] = pd.to_numeric(table[column], errors="coerce")
     table["noise"] = table["iqr_s"] / table["median_s"]
     table["citable"] = table["noise"] <= NOISE_LIMIT
@@ -151,15 +162,21 @@ def scenario_table(runs: list[Run]) -> pd.DataFrame:
                 .groupby(baseline_keys)["median_s"].first().rename("baseline_s"))
     table = table.join(baseline, on=baseline_keys)
     table["speedup"] = table["baseline_s"] / table["median_s"]
-    table["_w"] = table["workload"].map(_order(WORKLOAD_ORDER))
-    table["_r"] = table["runner"].map(_order(RUNNER_ORDER))
+    table["_w"] = table["workload"].map(workload_order)
+    table["_r"] = table["runner"].map(runner_order)
     table = table.sort_values(["source", "claim", "_w", "params", "tasks", "_r", "concurrency"],
                               kind="stable")
     return table.drop(columns=["_w", "_r"]).reset_index(drop=True)
 
 
-def _order(names: tuple[str, ...]) -> dict[str, int]:
-    return {name: index for index, name in enumerate(names)}
+def workload_order(name: str) -> int:
+    known = WORKLOADS.get(name)
+    return known.order if known is not None else UNKNOWN_ORDER
+
+
+def runner_order(name: str) -> int:
+    known = RUNNERS.get(name)
+    return known.order if known is not None else UNKNOWN_ORDER
 
 
 MARKDOWN_COLUMNS = {

@@ -10,8 +10,24 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from scripts import claims
-from scripts.claims import FAILS, HOLDS, LIMITS, MISSING, SAME
+from bench.claims import (
+    FAILS,
+    HOLDS,
+    LIMITS,
+    MISSING,
+    SAME,
+    c1_gather_waits,
+    c2_failure_isolation,
+    c3_inflight_cost,
+    c4_scaling,
+    c5_cpu,
+    c6_gil_release,
+    c7_hybrid,
+    c8_blocking,
+    c9_cold,
+    verdicts,
+)
+from scripts.claims import setup_costs_markdown
 from tests.conftest import REPO
 
 VERDICTS = {HOLDS, LIMITS, FAILS, SAME}
@@ -25,7 +41,7 @@ def row(claim: str, runner: str, median: float, **fields: Any) -> dict[str, Any]
     base: dict[str, Any] = {
         "claim": claim, "runner": runner, "workload": "sleep", "tasks": 10, "concurrency": 2,
         "median_s": median, "q1_s": median * 0.99, "q3_s": median * 1.01,
-        "rounds_data": rounds(median), "ideal_s": 0.0, "extra": {"cores": 2},
+        "rounds_data": rounds(median), "ideal_s": 0.0, "extra": {}, "cores": 2,
         "failure_rate": 0.0, "pss_mb": 50.0, "start_method": None, "blocking": False,
         "loop_lag_p99_s": float("nan"), "setup_s": 0.001, "teardown_s": 0.001,
         "timed_setup": claim == "c9_cold",
@@ -52,7 +68,7 @@ def gather(aio: float, seq: float = 3.0) -> pd.DataFrame:
 
 @pytest.mark.parametrize("aio, expected", [(1.02, HOLDS), (1.6, LIMITS), (3.0, SAME)])
 def test_gather_waits(aio: float, expected: str) -> None:
-    assert claims.gather_waits(gather(aio)).verdict == expected
+    assert c1_gather_waits.check(gather(aio)).verdict == expected
 
 
 def isolation(buckets: dict[str, int]) -> pd.DataFrame:
@@ -65,7 +81,7 @@ def isolation(buckets: dict[str, int]) -> pd.DataFrame:
     ({"delivered_failed": 1, "cancelled": 9}, FAILS),
 ])
 def test_failure_isolation(buckets: dict[str, int], expected: str) -> None:
-    assert claims.failure_isolation(isolation(buckets)).verdict == expected
+    assert c2_failure_isolation.check(isolation(buckets)).verdict == expected
 
 
 def inflight(aio_start: float, aio_kb: float) -> pd.DataFrame:
@@ -79,7 +95,7 @@ def inflight(aio_start: float, aio_kb: float) -> pd.DataFrame:
 @pytest.mark.parametrize("aio_start, aio_kb, expected", [
     (2e-6, 1.0, HOLDS), (2e-6, 10.0, LIMITS), (50e-6, 10.0, FAILS)])
 def test_inflight_cost(aio_start: float, aio_kb: float, expected: str) -> None:
-    assert claims.inflight_cost(inflight(aio_start, aio_kb)).verdict == expected
+    assert c3_inflight_cost.check(inflight(aio_start, aio_kb)).verdict == expected
 
 
 def sweep(asyncio_top: float, threads_growth: bool, asyncio_failures: float = 0.0) -> pd.DataFrame:
@@ -107,7 +123,7 @@ def sweep(asyncio_top: float, threads_growth: bool, asyncio_failures: float = 0.
 ])
 def test_scaling(asyncio_top: float, threads_growth: bool, failures: float,
                  expected: str) -> None:
-    found = claims.scaling(sweep(asyncio_top, threads_growth, failures))
+    found = c4_scaling.check(sweep(asyncio_top, threads_growth, failures))
     assert found.verdict == expected
 
 
@@ -119,12 +135,12 @@ def speedups(claim: str, aio: float, thr: float, proc: float) -> pd.DataFrame:
 @pytest.mark.parametrize("aio, thr, proc, expected", [
     (1.0, 1.0, 1.9, HOLDS), (1.0, 1.9, 1.9, LIMITS), (1.5, 1.9, 1.0, FAILS)])
 def test_cpu_bound(aio: float, thr: float, proc: float, expected: str) -> None:
-    assert claims.cpu_bound(speedups("c5_cpu", aio, thr, proc)).verdict == expected
+    assert c5_cpu.check(speedups("c5_cpu", aio, thr, proc)).verdict == expected
 
 
 @pytest.mark.parametrize("thr, expected", [(1.9, HOLDS), (1.3, LIMITS), (1.0, SAME)])
 def test_gil_release(thr: float, expected: str) -> None:
-    assert claims.gil_release(speedups("c6_gil_release", 1.0, thr, 1.9)).verdict == expected
+    assert c6_gil_release.check(speedups("c6_gil_release", 1.0, thr, 1.9)).verdict == expected
 
 
 def hybrid(hybrid_s: float, hybrid_lag: float) -> pd.DataFrame:
@@ -139,7 +155,7 @@ def hybrid(hybrid_s: float, hybrid_lag: float) -> pd.DataFrame:
 @pytest.mark.parametrize("hybrid_s, lag, expected", [
     (0.5, 0.001, HOLDS), (1.0, 0.001, LIMITS), (0.5, 0.05, LIMITS), (1.0, 0.05, FAILS)])
 def test_hybrid(hybrid_s: float, lag: float, expected: str) -> None:
-    assert claims.hybrid(hybrid(hybrid_s, lag)).verdict == expected
+    assert c7_hybrid.check(hybrid(hybrid_s, lag)).verdict == expected
 
 
 def blocking(bad_s: float, bad_lag: float) -> pd.DataFrame:
@@ -155,7 +171,7 @@ def blocking(bad_s: float, bad_lag: float) -> pd.DataFrame:
 @pytest.mark.parametrize("bad_s, lag, expected", [
     (0.64, 0.6, HOLDS), (0.64, float("nan"), HOLDS), (0.04, 0.0002, FAILS)])
 def test_blocking(bad_s: float, lag: float, expected: str) -> None:
-    assert claims.blocking(blocking(bad_s, lag)).verdict == expected
+    assert c8_blocking.check(blocking(bad_s, lag)).verdict == expected
 
 
 def cold(asyncio_wins_from: int | None) -> pd.DataFrame:
@@ -171,7 +187,7 @@ def cold(asyncio_wins_from: int | None) -> pd.DataFrame:
 @pytest.mark.parametrize("wins_from, expected", [
     (None, HOLDS), (8, HOLDS), (2, LIMITS), (1, FAILS)])
 def test_cold_start(wins_from: int | None, expected: str) -> None:
-    assert claims.cold_start(cold(wins_from)).verdict == expected
+    assert c9_cold.check(cold(wins_from)).verdict == expected
 
 
 def test_warm_twins_do_not_decide_the_cold_verdict_but_are_listed() -> None:
@@ -179,8 +195,8 @@ def test_warm_twins_do_not_decide_the_cold_verdict_but_are_listed() -> None:
     warm = [row("c9_cold", "asyncio", 0.001, tasks=calls, timed_setup=False)
             for calls in (1, 2, 4, 8, 16)]
     both = pd.concat([frame, table(*warm)], ignore_index=True)
-    assert claims.cold_start(both).verdict == HOLDS
-    listed = claims.setup_costs_markdown(both)
+    assert c9_cold.check(both).verdict == HOLDS
+    listed = setup_costs_markdown(both)
     assert "| asyncio | 16 | 800.0 ms | 1.0 ms |" in listed
 
 
@@ -189,12 +205,12 @@ def test_crossover_needs_every_larger_count_to_win() -> None:
     # Make asyncio lose again at 8 calls: the crossover moves past it.
     loser = frame.index[(frame["runner"] == "asyncio") & (frame["tasks"] == 8)][0]
     frame.at[loser, "rounds_data"] = rounds(10.0)
-    assert claims.crossover(frame, "asyncio") == 16
+    assert c9_cold.crossover(frame, "asyncio") == 16
 
 
 def test_missing_claims_say_so() -> None:
     empty = table(row("other", "sequential", 1.0))
-    assert {verdict.verdict for verdict in claims.verdicts(empty)} == {MISSING}
+    assert {verdict.verdict for verdict in verdicts(empty)} == {MISSING}
 
 
 def test_real_quick_claims_run_gives_nine_verdicts(tmp_path: Path) -> None:
@@ -221,4 +237,4 @@ def test_a_tiny_significant_gain_is_not_a_crossover() -> None:
     tiny = frame.index[(frame["runner"] == "asyncio") & (frame["tasks"] == 1)][0]
     frame.at[tiny, "median_s"] = 0.049
     frame.at[tiny, "rounds_data"] = rounds(0.049, spread=0.001)
-    assert claims.crossover(frame, "asyncio") is None
+    assert c9_cold.crossover(frame, "asyncio") is None

@@ -7,19 +7,35 @@ import sys
 
 import pytest
 
-from bench.options import DEFAULT_CONCURRENCY, DEFAULT_TASKS, OptionError, parse_settings
-from bench.runners import DEFAULT_RUNNERS
+from bench.options import DEFAULT_CONCURRENCY, OptionError, parse_settings
 from tests.conftest import REPO
-from workloads import DEFAULT_WORKLOADS
+from workloads import HttpWorkload, SleepWorkload
 
 
-def test_defaults_cover_every_workload_and_runner() -> None:
+def test_defaults_are_the_default_matrix() -> None:
     settings = parse_settings({})
-    assert settings.workloads == DEFAULT_WORKLOADS
-    assert settings.runners == DEFAULT_RUNNERS
+    assert settings.workloads == ("sleep", "http", "cpu")
+    assert settings.runners == ("sequential", "asyncio", "threads", "processes")
     assert settings.concurrency == DEFAULT_CONCURRENCY
-    assert settings.tasks_for("http") == (DEFAULT_TASKS["http"],)
-    assert settings.start_method is None and settings.target_url is None
+    assert settings.tasks_for("http") == (HttpWorkload.default_tasks,)
+    assert settings.runner_options == {"start_method": None} and settings.target_url is None
+
+
+def test_knob_defaults_come_from_the_workload_fields() -> None:
+    settings = parse_settings({})
+    assert settings.knobs["http"]["timeout_s"] == HttpWorkload().timeout_s
+    assert settings.make_workload("sleep") == SleepWorkload()
+    assert settings.make_workload("http", "http://127.0.0.1:1/") == HttpWorkload(
+        base_url="http://127.0.0.1:1/")
+
+
+def test_knobs_are_typed_and_scaled() -> None:
+    settings = parse_settings({"sleep_ms": "5", "http_fault": "reset", "seed": "7",
+                               "mixed_wait_ms": "3", "hash_size": "1024"})
+    assert settings.make_workload("sleep").seconds == pytest.approx(0.005)
+    assert settings.knobs["http"]["fault"] == "reset" and settings.knobs["http"]["seed"] == 7
+    assert settings.make_workload("mixed").wait_s == pytest.approx(0.003)
+    assert settings.make_workload("hash").size == 1024
 
 
 def test_lists_are_parsed_and_deduplicated() -> None:
@@ -56,6 +72,8 @@ BAD_VALUES = [
     ({"start_method": "thread"}, "--start-method: unknown value 'thread'"),
     ({"target_url": "localhost:8080"}, "--target-url: expected an http:// or https:// URL"),
     ({"http_fail_rate": "2"}, "--http-fail-rate: must be between 0.0 and 1.0, got 2"),
+    ({"hash_size": "0"}, "--hash-size: must be between 1 and"),
+    ({"mixed_n": "x"}, "--mixed-n: expected an integer, got 'x'"),
     ({"http_fail_rate": "some"}, "--http-fail-rate: expected a number, got 'some'"),
     ({"http_fault": "boom"}, "--http-fault: unknown value 'boom'; choose from status, reset, "
                              "slow"),

@@ -15,7 +15,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-from bench.limits import LimitError, ensure_open_files, files_needed
+from bench.limits import LimitError, check_workers, ensure_open_files, files_needed
 from bench.runners import RUNNERS, ProcessRunner, make_runner
 from scripts.results import atomic_path
 from tests.conftest import REPO
@@ -168,9 +168,32 @@ def test_hard_open_file_limit_is_a_one_line_error() -> None:
          "--runner", "asyncio", "--concurrency", "1000"],
         cwd=REPO, capture_output=True, text=True, timeout=120, preexec_fn=_limit_files(300, 300))
     assert result.returncode == 4
-    lines = (result.stdout + result.stderr).strip().splitlines()
-    assert lines == ["ERROR: this scenario needs about 1256 open files but the hard limit is "
-                     "300; raise it (ulimit -Hn 1256, as root) or lower --concurrency"]
+    # Limits are checked once the scenarios are collected, after pytest's header: the
+    # error itself is one line, and no traceback is printed.
+    assert result.stderr.strip().splitlines() == [
+        "ERROR: this scenario needs about 1256 open files but the hard limit is 300; raise it "
+        "(ulimit -Hn 1256, as root) or lower --concurrency"]
+    assert "Traceback" not in result.stdout and "no tests ran" in result.stdout
+
+
+def test_limits_are_not_checked_when_no_benchmark_is_collected() -> None:
+    # A pytest session of the project's own tests never asks for 1000 worker processes.
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "--collect-only", "-q", "tests/test_style.py",
+         "--runner", "processes", "--concurrency", "100000"],
+        cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_thread_check_counts_the_per_user_process_limit() -> None:
+    soft, hard = resource.getrlimit(resource.RLIMIT_NPROC)
+    try:
+        resource.setrlimit(resource.RLIMIT_NPROC, (1000, hard))
+        with pytest.raises(LimitError, match=r"ulimit -u"):
+            check_workers("threads", 5000)
+        check_workers("threads", 100)  # within the limit: no error
+    finally:
+        resource.setrlimit(resource.RLIMIT_NPROC, (soft, hard))
 
 
 def test_low_soft_limit_still_runs_a_high_concurrency_scenario() -> None:
@@ -185,9 +208,7 @@ def test_low_soft_limit_still_runs_a_high_concurrency_scenario() -> None:
 
 
 def test_limit_error_names_the_fix() -> None:
-    with pytest.raises(LimitError, match="lower --concurrency"):
-        from bench.limits import check_workers
-
+    with pytest.raises(LimitError, match="drop processes from --runner or lower --concurrency"):
         check_workers("processes", 10**9)
 
 

@@ -44,10 +44,12 @@ def test_table_values_are_consistent(suite_run: Path) -> None:
     sequential = table[table["runner"] == "sequential"]
     assert (sequential["speedup"] == 1.0).all()
     assert (table["ok"] + table["failed"] == table["tasks_run"]).all()
-    # Nothing beats its ideal by more than the measurement noise (5 % slack for the CPU
-    # ideal, which is itself measured).
-    assert (table["efficiency"] <= 1 + table["noise"] + 0.05).all(), table[
-        ["workload", "runner", "efficiency", "noise"]]
+    # The ideal is built on the fastest task the run saw (or the wait), so no sequential
+    # round can beat it: every task of a round took at least that long.
+    assert (sequential["efficiency"] <= 1.0).all(), sequential[["workload", "efficiency"]]
+    # Concurrent rounds neither: waits overlap at most C-fold, computing at most K-fold.  The
+    # 5 % allows for a pool task's CPU time being a little under its fastest latency.
+    assert (table["efficiency"] <= 1.05).all(), table[["workload", "runner", "efficiency"]]
     assert (table["tasks_per_s"] * table["median_s"] - table["tasks"]).abs().max() < 1e-6
 
 

@@ -10,9 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from workloads.base import CpuBoundWorkload, WrongResult
-
-DEFAULT_N = 1_000_000
+from workloads.base import CpuBoundWorkload, WrongResult, knob, register_workload
 
 
 def sum_of_squares(n: int) -> int:
@@ -23,10 +21,14 @@ def expected_sum(n: int) -> int:
     return (n - 1) * n * (2 * n - 1) // 6
 
 
+@register_workload
 @dataclass(frozen=True)
 class CpuWorkload(CpuBoundWorkload):
     name: ClassVar[str] = "cpu"
-    n: int = DEFAULT_N
+    order: ClassVar[int] = 30
+    default_tasks: ClassVar[int] = 32
+    in_default_matrix: ClassVar[bool] = True
+    n: int = knob(1_000_000, "sum of squares below n, per task", low=1, high=10**9)
 
     def call(self) -> int:
         return sum_of_squares(self.n)

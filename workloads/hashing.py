@@ -12,9 +12,9 @@ import hashlib
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from workloads.base import CpuBoundWorkload, WrongResult
+from workloads.base import CpuBoundWorkload, WrongResult, knob, register_workload
 
-DEFAULT_SIZE = 16 * 1024 * 1024
+MAX_SIZE = 1024 * 1024 * 1024
 
 
 @functools.lru_cache(maxsize=4)
@@ -31,10 +31,13 @@ def expected_digest(size: int) -> str:
     return sha256_hex(size)
 
 
+@register_workload
 @dataclass(frozen=True)
 class HashWorkload(CpuBoundWorkload):
     name: ClassVar[str] = "hash"
-    size: int = DEFAULT_SIZE
+    order: ClassVar[int] = 40
+    default_tasks: ClassVar[int] = 32
+    size: int = knob(16 * 1024 * 1024, "bytes hashed per task", low=1, high=MAX_SIZE)
 
     def call(self) -> str:
         return sha256_hex(self.size)

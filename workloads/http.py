@@ -31,12 +31,13 @@ from urllib.parse import urlencode
 import aiohttp
 import requests
 
-from workloads.base import TaskFailed, Workload, WrongResult
+from workloads.base import TaskFailed, Workload, WrongResult, knob, register_workload
 
-DEFAULT_DELAY_MS = 10
-DEFAULT_SIZE = 1024
-DEFAULT_TIMEOUT_S = 10.0
 FAULTS = ("status", "reset", "slow")
+# What the test server accepts (it imports these; it must not be imported from here, since
+# `python -m workloads.server` runs it as a script after the package is imported).
+MAX_DELAY_MS = 600_000
+MAX_SIZE = 64 * 1024 * 1024
 SLOW_EXTRA_MS = 1000  # a "slow" answer comes this long after the client gave up
 
 # One requests.Session per (process, thread).  Keyed by pid so that a forked worker
@@ -67,25 +68,38 @@ def _requests_connection_kind(exc: requests.ConnectionError) -> str:
     return "connection"
 
 
+@register_workload
 @dataclass(frozen=True)
 class HttpWorkload(Workload):
     name: ClassVar[str] = "http"
+    order: ClassVar[int] = 20
+    default_tasks: ClassVar[int] = 256
+    needs_server: ClassVar[bool] = True
+    in_default_matrix: ClassVar[bool] = True
     base_url: str = "http://127.0.0.1:8080/"
-    delay_ms: int = DEFAULT_DELAY_MS
-    size: int = DEFAULT_SIZE
+    delay_ms: int = knob(10, "server delay per request, in milliseconds", low=0,
+                         high=MAX_DELAY_MS)
+    size: int = knob(1024, "response body bytes", low=0, high=MAX_SIZE)
     status: int = 200
-    timeout_s: float = DEFAULT_TIMEOUT_S
+    timeout_s: float = knob(10.0, "per-request timeout in seconds, both clients", low=0.001,
+                            high=3600)
     blocking: bool = False
-    fail_rate: float = 0.0
-    fault: str = "status"
-    fail_status: int = 500
-    seed: int = 0
+    fail_rate: float = knob(0.0, "share of tasks that ask the server for a fault", low=0,
+                            high=1)
+    fault: str = knob("status", "what a faulty task gets: status, reset (mid-body) or slow "
+                      "(past the timeout)", choices=FAULTS)
+    fail_status: int = knob(500, "status code of the 'status' fault", low=400, high=599)
+    seed: int = knob(0, "which tasks are faulty: the same seed fails the same tasks", low=0,
+                     high=2**32 - 1, option="--seed")
     inject: str = ""  # the fault this one task asks for; set by `for_task`
 
     def faulty(self, index: int) -> bool:
         """Whether task `index` of a round asks for a fault: fixed by the seed alone."""
         return self.fail_rate > 0 and random.Random(f"{self.seed}:{index}").random() < \
             self.fail_rate
+
+    def faults_injected(self) -> bool:
+        return self.fail_rate > 0
 
     def for_task(self, index: int) -> HttpWorkload:
         return dataclasses.replace(self, inject=self.fault) if self.faulty(index) else self
@@ -139,6 +153,10 @@ class HttpWorkload(Workload):
 
     def task_seconds(self) -> float:
         return self.delay_ms / 1000
+
+    @classmethod
+    def connections(cls, concurrency: int) -> int:
+        return concurrency
 
     @asynccontextmanager
     async def async_client(self, concurrency: int) -> AsyncIterator[aiohttp.ClientSession]:

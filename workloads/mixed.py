@@ -13,18 +13,20 @@ import time
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from workloads.base import Offload, Workload, WrongResult
+from workloads.base import Offload, Workload, WrongResult, knob, register_workload
 from workloads.cpu import CpuWorkload, expected_sum, sum_of_squares
 
-DEFAULT_WAIT_S = 0.02
-DEFAULT_N = 300_000
 
-
+@register_workload
 @dataclass(frozen=True)
 class MixedWorkload(Workload):
     name: ClassVar[str] = "mixed"
-    wait_s: float = DEFAULT_WAIT_S
-    n: int = DEFAULT_N
+    order: ClassVar[int] = 50
+    default_tasks: ClassVar[int] = 32
+    wait_s: float = knob(0.02, "milliseconds each task waits before computing", low=0,
+                         high=600_000, option="--mixed-wait-ms", scale=0.001)
+    n: int = knob(300_000, "sum of squares below n, computed after the wait", low=1,
+                  high=10**9)
 
     def call(self) -> int:
         time.sleep(self.wait_s)
@@ -42,8 +44,16 @@ class MixedWorkload(Workload):
         if result != expected_sum(self.n):
             raise WrongResult(f"sum was {result!r}, expected {expected_sum(self.n)}")
 
+    ideal_basis: ClassVar[str] = ("the wait plus the fastest sum seen in this process "
+                                  "(calibration and counted tasks)")
+
     def cpu_seconds(self) -> float:
         return CpuWorkload(self.n).task_seconds()
+
+    def observe(self, fastest_task_s: float) -> None:
+        # A task is a wait and then the sum: what is left after the wait is the sum's time.
+        if fastest_task_s > self.wait_s:
+            CpuWorkload(self.n).observe(fastest_task_s - self.wait_s)
 
     def task_seconds(self) -> float:
         return self.wait_s + self.cpu_seconds()

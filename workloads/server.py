@@ -27,10 +27,10 @@ from types import TracebackType
 
 from aiohttp import web
 
+from workloads.http import MAX_DELAY_MS, MAX_SIZE
+
 HOST = "127.0.0.1"
 BACKLOG = 4096
-MAX_DELAY_MS = 600_000
-MAX_SIZE = 64 * 1024 * 1024
 START_TIMEOUT_S = 30.0
 STOP_TIMEOUT_S = 5.0
 READY_PREFIX = "listening on "

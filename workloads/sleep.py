@@ -14,15 +14,20 @@ import time
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from workloads.base import Workload, WrongResult
+from workloads.base import Workload, WrongResult, knob, register_workload
 
-DEFAULT_SECONDS = 0.02
+MAX_SECONDS = 600.0
 
 
+@register_workload
 @dataclass(frozen=True)
 class SleepWorkload(Workload):
     name: ClassVar[str] = "sleep"
-    seconds: float = DEFAULT_SECONDS
+    order: ClassVar[int] = 10
+    default_tasks: ClassVar[int] = 128
+    in_default_matrix: ClassVar[bool] = True
+    seconds: float = knob(0.02, "milliseconds each task waits", low=0, high=MAX_SECONDS * 1000,
+                          option="--sleep-ms", scale=0.001)
     blocking: bool = False
 
     def call(self) -> float:

@@ -1,0 +1,45 @@
+"""Claim 2: with gather(return_exceptions=True) one failed request neither cancels nor
+loses the others.  Measured by the FailureIsolation experiment (bench/experiments.py),
+which the claims suite runs once per mode."""
+
+from __future__ import annotations
+
+from bench.claims.kit import FAILS, HOLDS, MISSING, Axes, Claim, Table, Verdict, claim_rows
+
+KEY = "c2_failure_isolation"
+BUCKETS = ("delivered_ok", "delivered_failed", "finished_unseen", "failed_unseen", "cancelled")
+BUCKET_COLOURS = ("#2ca02c", "#d62728", "#bcbd22", "#8c564b", "#7f7f7f")
+
+
+def check(table: Table) -> Verdict:
+    rows = claim_rows(table, KEY)
+    modes = {row["runner"]: row["extra"].get("buckets", {}) for _, row in rows.iterrows()}
+    if "gather_return_exceptions" not in modes:
+        return Verdict(CLAIM, MISSING, "")
+    tasks = int(rows["tasks"].iloc[0])
+
+    def describe(buckets: dict[str, int]) -> str:
+        return ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in sorted(buckets.items()))
+
+    evidence = "; ".join(f"{mode}: {describe(b)}" for mode, b in modes.items())
+    chosen = modes["gather_return_exceptions"]
+    isolated = chosen.get("delivered_ok", 0) == tasks - 1 and chosen.get(
+        "delivered_failed", 0) == 1
+    return Verdict(CLAIM, HOLDS if isolated else FAILS,
+                   f"{tasks} requests, one failing: {evidence}")
+
+
+def panel(ax: Axes, rows: Table) -> None:
+    positions = list(range(len(rows)))
+    left = [0.0] * len(rows)
+    for kind, colour in zip(BUCKETS, BUCKET_COLOURS, strict=True):
+        counts = [float(row["extra"].get("buckets", {}).get(kind, 0))
+                  for _, row in rows.iterrows()]
+        ax.barh(positions, counts, left=left, color=colour, label=kind.replace("_", " "))
+        left = [a + b for a, b in zip(left, counts, strict=True)]
+    ax.set_yticks(positions, [m.replace("_", "\n") for m in rows["runner"]], fontsize=7)
+    ax.set_xlabel("tasks")
+
+
+CLAIM = Claim(KEY, "With gather(return_exceptions=True) one failed request neither cancels "
+              "nor loses the others.", check, panel)

@@ -1,0 +1,59 @@
+"""How big the claims run is: every size in one place, and `QUICK` for a wiring check."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from bench.runners import RUNNERS
+from bench.scenario import ScenarioSpec
+
+WARMUP_ROUNDS = 1
+
+
+@dataclass(frozen=True)
+class Sizes:
+    """Everything the claims run sizes; `QUICK` keeps the shape and drops the cost."""
+
+    rounds: int = 5
+    sweep_rounds: int = 3
+    wait_s: float = 1.0  # claim 1: three waits of this long
+    sweep_levels: tuple[int, ...] = (1, 10, 100, 1000, 10_000)
+    sweep_process_levels: tuple[int, ...] = (1, 8, 64)
+    sweep_sleep_s: float = 0.1
+    sweep_http_delay_ms: int = 50
+    sweep_max_tasks: int = 10_000
+    cpu_n: int = 1_000_000
+    cpu_tasks: int = 16
+    hash_size: int = 16 * 1024 * 1024
+    hash_tasks: int = 32
+    mixed_wait_s: float = 0.05
+    mixed_n: int = 300_000
+    mixed_tasks: int = 32
+    pitfall_ms: int = 20
+    pitfall_tasks: int = 32
+    cold_calls: tuple[int, ...] = (1, 2, 4, 8, 16)
+    cold_delay_ms: int = 50
+    isolation_tasks: int = 10
+    isolation_delay_ms: int = 300
+    inflight: tuple[tuple[str, int], ...] = (("asyncio", 2000), ("threads", 2000),
+                                             ("processes", 32))
+
+
+FULL = Sizes()
+QUICK = Sizes(rounds=2, sweep_rounds=1, wait_s=0.05, sweep_levels=(1, 10, 100),
+              sweep_process_levels=(1, 4), sweep_sleep_s=0.01, sweep_http_delay_ms=5,
+              sweep_max_tasks=200, cpu_n=20_000, cpu_tasks=4, hash_size=256 * 1024,
+              hash_tasks=4, mixed_wait_s=0.005, mixed_n=5_000, mixed_tasks=4, pitfall_ms=5,
+              pitfall_tasks=4, cold_calls=(1, 2), cold_delay_ms=5, isolation_tasks=4,
+              isolation_delay_ms=50, inflight=(("asyncio", 50), ("threads", 50),
+                                               ("processes", 2)))
+
+
+def spec(claim: str, workload: str, runner: str, tasks: int, concurrency: int, rounds: int,
+         start_method: str | None = None, cold: bool = False, **overrides: Any) -> ScenarioSpec:
+    """A claim's scenario; the runner decides its own concurrency levels (sequential: 1)."""
+    concurrency = RUNNERS[runner].levels((concurrency,))[0]
+    options = (("start_method", start_method),) if start_method else ()
+    return ScenarioSpec(workload, runner, tasks, concurrency, rounds, WARMUP_ROUNDS, options,
+                        tuple(sorted(overrides.items())), cold, claim)

@@ -1,0 +1,27 @@
+"""How tasks are run: one class per concurrency model, one interface for all.
+
+Importing this package registers the built-in runners.  A new runner is one module
+with one class decorated with `register_runner`, and one import line here.
+"""
+
+from bench.runners.base import (
+    RUNNERS,
+    START_METHOD,
+    START_METHODS,
+    WARM_TIMEOUT_S,
+    WORKER_DIED,
+    Runner,
+    RunnerOption,
+    default_runners,
+    make_runner,
+    register_runner,
+    runner_options,
+)
+from bench.runners.eventloop import HEARTBEAT_S, AsyncioRunner, HybridRunner
+from bench.runners.pools import PoolRunner, ProcessRunner, ThreadRunner, started_process_pool
+from bench.runners.sequential import SequentialRunner
+
+__all__ = ["HEARTBEAT_S", "RUNNERS", "START_METHOD", "START_METHODS", "WARM_TIMEOUT_S",
+           "WORKER_DIED", "AsyncioRunner", "HybridRunner", "PoolRunner", "ProcessRunner",
+           "Runner", "RunnerOption", "SequentialRunner", "ThreadRunner", "default_runners",
+           "make_runner", "register_runner", "runner_options", "started_process_pool"]

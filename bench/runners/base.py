@@ -1,0 +1,144 @@
+"""What every runner is, and the registry that knows them by name.
+
+A runner is a context manager.  Entering it builds what the model needs (event loop
+and client session, thread pool, or process pool with every worker started);
+`run(tasks)` then runs N tasks, at most `concurrency` at a time, and returns an
+Outcome; leaving it tears everything down.  Only `run` is meant to be timed, so that
+the default ("warm") measurement leaves set-up and teardown out.
+
+The class also declares what the rest of the suite asks of it, so that no other
+module compares runner names: its options, the concurrency levels it runs at, the
+threads and worker processes it starts (for the limit checks), whether it can run on
+this Python, and its colour and place in tables and charts.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+from abc import ABC, abstractmethod
+from collections.abc import Mapping
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Any, ClassVar, TypeVar
+
+from bench.outcome import Outcome
+from workloads.base import Workload
+
+START_METHODS = ("fork", "forkserver", "spawn")
+WARM_TIMEOUT_S = 60.0
+WORKER_DIED = "worker_died"
+
+
+@dataclass(frozen=True)
+class RunnerOption:
+    """A command-line option that some runners take as a keyword argument of the same name."""
+
+    name: str
+    option: str
+    help: str
+    choices: tuple[str, ...] = ()
+
+
+START_METHOD = RunnerOption(
+    "start_method", "--start-method",
+    "process pool start method (default: this Python's default)", START_METHODS)
+
+
+class Runner(ABC):
+    """Runs N tasks of one workload at a fixed concurrency."""
+
+    name: ClassVar[str]
+    colour: ClassVar[str]  # the same in every chart
+    order: ClassVar[int] = 100  # where it stands in tables, charts and lists
+    in_default_matrix: ClassVar[bool] = False  # run when --runner is not given
+    options: ClassVar[tuple[RunnerOption, ...]] = ()
+
+    def __init__(self, workload: Workload, concurrency: int) -> None:
+        if concurrency < 1:
+            raise ValueError(f"concurrency must be at least 1, got {concurrency}")
+        self.workload = workload
+        self.concurrency = concurrency
+
+    @classmethod
+    def levels(cls, requested: tuple[int, ...]) -> tuple[int, ...]:
+        """The concurrency levels this runner runs at, given the ones asked for."""
+        return requested
+
+    @classmethod
+    def threads_started(cls, concurrency: int) -> int:
+        """OS threads it starts at this concurrency (checked against the machine's limits)."""
+        return 0
+
+    @classmethod
+    def worker_processes(cls, concurrency: int) -> int:
+        """Worker processes it starts at this concurrency (checked against memory and files)."""
+        return 0
+
+    @classmethod
+    def unavailable(cls) -> str | None:
+        """Why this runner cannot run on this Python, or None if it can."""
+        return None
+
+    def __enter__(self) -> Runner:
+        self.open()
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.close()
+
+    def open(self) -> None:  # noqa: B027 - runners without set-up need nothing here
+        """Build and warm whatever the model needs before the first timed round."""
+
+    @abstractmethod
+    def run(self, tasks: int) -> Outcome:
+        """Run `tasks` tasks and account for every one of them."""
+
+    def close(self) -> None:
+        self.workload.close_sync_clients()
+
+    def describe(self) -> dict[str, Any]:
+        return {"runner": self.name, "concurrency": self.concurrency, "start_method": None}
+
+
+def checked_start_method(start_method: str | None) -> str:
+    method = start_method or multiprocessing.get_start_method()
+    if method not in START_METHODS:
+        raise ValueError(f"start method must be one of {', '.join(START_METHODS)}")
+    return method
+
+
+R = TypeVar("R", bound=type[Runner])
+RUNNERS: dict[str, type[Runner]] = {}
+
+
+def register_runner(cls: R) -> R:
+    """Make a runner class known to the options, the suite, `--help` and the charts."""
+    if cls.name in RUNNERS and RUNNERS[cls.name] is not cls:
+        raise ValueError(f"a runner named {cls.name!r} is registered already")
+    RUNNERS[cls.name] = cls
+    ordered = sorted(RUNNERS.values(), key=lambda known: known.order)
+    RUNNERS.clear()
+    RUNNERS.update((known.name, known) for known in ordered)
+    return cls
+
+
+def default_runners() -> tuple[str, ...]:
+    return tuple(name for name, cls in RUNNERS.items() if cls.in_default_matrix)
+
+
+def runner_options() -> dict[str, RunnerOption]:
+    """Every option any registered runner takes, once each, by name."""
+    return {option.name: option for cls in RUNNERS.values() for option in cls.options}
+
+
+def make_runner(name: str, workload: Workload, concurrency: int,
+                options: Mapping[str, Any] | None = None) -> Runner:
+    """Build a runner by its registry name, passing it the options it declares."""
+    if name not in RUNNERS:
+        raise ValueError(f"unknown runner {name!r}; choose from {', '.join(RUNNERS)}")
+    cls = RUNNERS[name]
+    given = options or {}
+    mine = {option.name: given[option.name] for option in cls.options
+            if given.get(option.name) is not None}
+    return cls(workload, concurrency, **mine)

@@ -1,0 +1,149 @@
+"""Event-loop runners: every task a coroutine on one asyncio loop.
+
+`AsyncioRunner` gathers the async twins behind a semaphore of C slots.  `HybridRunner`
+is the same loop with a process pool beside it, for the CPU part of each task.  Both
+carry a heartbeat timer whose lateness is the loop's lag: how long the loop was held.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from concurrent.futures import ProcessPoolExecutor
+from contextlib import AsyncExitStack, suppress
+from typing import Any, ClassVar
+
+from bench.environment import usable_cores
+from bench.outcome import Outcome, TaskResult, arun_task
+from bench.runners.base import START_METHOD, Runner, checked_start_method, register_runner
+from bench.runners.pools import started_process_pool
+from workloads.base import Workload
+
+HEARTBEAT_S = 0.005  # how often the event loop is asked to wake, to measure its lag
+
+
+async def _heartbeat(lags: list[float]) -> None:
+    """Wake every HEARTBEAT_S and record how late each wake-up was: the loop's lag.
+
+    A loop that is free answers within a fraction of a millisecond; a loop held by
+    CPU work or a blocking call answers late by as long as it was held.
+    """
+    loop = asyncio.get_running_loop()
+    while True:
+        due = loop.time() + HEARTBEAT_S
+        try:
+            await asyncio.sleep(HEARTBEAT_S)
+        except asyncio.CancelledError:
+            # A loop held until the end never ran this wake-up: count how late it is.
+            if loop.time() > due:
+                lags.append(loop.time() - due)
+            raise
+        lags.append(max(0.0, loop.time() - due))
+
+
+@register_runner
+class AsyncioRunner(Runner):
+    """All tasks on one event loop, gathered, with a semaphore bounding those in flight."""
+
+    name: ClassVar[str] = "asyncio"
+    colour: ClassVar[str] = "#1f77b4"
+    order: ClassVar[int] = 10
+    in_default_matrix: ClassVar[bool] = True
+
+    def __init__(self, workload: Workload, concurrency: int) -> None:
+        super().__init__(workload, concurrency)
+        self._loop: asyncio.Runner | None = None
+        self._client: Any = None
+        self._exit_stack = AsyncExitStack()
+
+    def open(self) -> None:
+        self._loop = asyncio.Runner()
+        self._exit_stack = AsyncExitStack()
+        client_cm = self.workload.async_client(self.concurrency)
+        self._client = self._loop.run(self._exit_stack.enter_async_context(client_cm))
+
+    def run(self, tasks: int) -> Outcome:
+        if self._loop is None:
+            raise RuntimeError("open the runner before running it")
+        # A fresh coroutine every round, run to completion on the same loop.
+        return self._loop.run(self._gather(tasks))
+
+    def _one_task(self, workload: Workload) -> Awaitable[TaskResult]:
+        return arun_task(workload, lambda: workload.acall(self._client))
+
+    async def _gather(self, tasks: int) -> Outcome:
+        slots = asyncio.Semaphore(self.concurrency)
+        lags: list[float] = []
+        beat = asyncio.create_task(_heartbeat(lags))
+
+        async def bounded(index: int) -> TaskResult:
+            async with slots:
+                return await self._one_task(self.workload.for_task(index))
+
+        try:
+            results = await asyncio.gather(*(bounded(i) for i in range(tasks)))
+        finally:
+            beat.cancel()
+            with suppress(asyncio.CancelledError):
+                await beat
+        outcome = Outcome.from_results(results)
+        outcome.loop_lags = lags
+        return outcome
+
+    def close(self) -> None:
+        loop, self._loop = self._loop, None
+        if loop is not None:
+            try:
+                loop.run(self._exit_stack.aclose())
+            finally:
+                loop.close()
+        super().close()
+
+
+@register_runner
+class HybridRunner(AsyncioRunner):
+    """asyncio for the waiting, a process pool (one worker per core) for the computing.
+
+    Each task is the workload's hybrid twin: by default its whole sync twin is sent to
+    the pool with `run_in_executor`; workloads that mix I/O and CPU await their I/O on
+    the loop and send only the computation.
+    """
+
+    name: ClassVar[str] = "hybrid"
+    colour: ClassVar[str] = "#9467bd"
+    order: ClassVar[int] = 40
+    in_default_matrix: ClassVar[bool] = False
+    options = (START_METHOD,)
+
+    def __init__(self, workload: Workload, concurrency: int,
+                 start_method: str | None = None) -> None:
+        super().__init__(workload, concurrency)
+        self.start_method = checked_start_method(start_method)
+        self.pool_workers = self.worker_processes(concurrency)
+        self._pool: ProcessPoolExecutor | None = None
+
+    @classmethod
+    def worker_processes(cls, concurrency: int) -> int:
+        return min(concurrency, usable_cores())
+
+    def open(self) -> None:
+        self._pool = started_process_pool(self.pool_workers, self.start_method, self.workload)
+        super().open()
+
+    async def _offload(self, function: Callable[..., object], *args: object) -> object:
+        return await asyncio.get_running_loop().run_in_executor(self._pool, function, *args)
+
+    def _one_task(self, workload: Workload) -> Awaitable[TaskResult]:
+        return arun_task(workload, lambda: workload.ahybrid(self._client, self._offload))
+
+    def close(self) -> None:
+        try:
+            super().close()
+        finally:
+            pool, self._pool = self._pool, None
+            if pool is not None:
+                pool.shutdown(wait=True, cancel_futures=True)
+
+    def describe(self) -> dict[str, Any]:
+        return {**super().describe(), "start_method": self.start_method,
+                "pool_workers": self.pool_workers}

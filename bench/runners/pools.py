@@ -1,0 +1,146 @@
+"""Pool runners: submit N tasks to a `concurrent.futures` executor of C workers.
+
+What they share lives in `PoolRunner`: every worker is started before the first timed
+round, every future is collected, and a worker that dies counts its tasks as failed.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import threading
+from abc import abstractmethod
+from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from typing import Any, ClassVar
+
+from bench.outcome import OTHER, Outcome, TaskResult, run_task
+from bench.runners.base import (
+    START_METHOD,
+    WARM_TIMEOUT_S,
+    WORKER_DIED,
+    Runner,
+    checked_start_method,
+    register_runner,
+)
+from workloads.base import Workload
+
+
+class PoolRunner(Runner):
+    """What the thread and process runners share: submit N tasks to a bounded pool."""
+
+    def __init__(self, workload: Workload, concurrency: int) -> None:
+        super().__init__(workload, concurrency)
+        self._pool: Executor | None = None
+
+    @abstractmethod
+    def _started_pool(self) -> Executor:
+        """A new pool with all its workers already running, so no timed round pays for them."""
+
+    def open(self) -> None:
+        self._pool = self._started_pool()
+
+    def run(self, tasks: int) -> Outcome:
+        if self._pool is None:
+            raise RuntimeError("open the runner before running it")
+        futures = [self._pool.submit(run_task, self.workload.for_task(i)) for i in range(tasks)]
+        return collect(futures)
+
+    def close(self) -> None:
+        pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
+        super().close()
+
+
+def collect(futures: list[Future[TaskResult]]) -> Outcome:
+    """Wait for every future; a worker that died counts its tasks as failed."""
+    outcome = Outcome()
+    for future in futures:
+        try:
+            outcome.add(future.result())
+        except BrokenProcessPool:
+            outcome.fail(WORKER_DIED)
+        except Exception:
+            outcome.fail(OTHER)
+    return outcome
+
+
+@register_runner
+class ThreadRunner(PoolRunner):
+    """`ThreadPoolExecutor(max_workers=C)`: OS threads sharing one interpreter."""
+
+    name: ClassVar[str] = "threads"
+    colour: ClassVar[str] = "#ff7f0e"
+    order: ClassVar[int] = 20
+    in_default_matrix: ClassVar[bool] = True
+
+    @classmethod
+    def threads_started(cls, concurrency: int) -> int:
+        return concurrency
+
+    def _started_pool(self) -> Executor:
+        pool = ThreadPoolExecutor(max_workers=self.concurrency, thread_name_prefix="bench-worker")
+        # Threads start lazily, one per submit while none is idle: C tasks that wait
+        # for each other force all C into existence.
+        barrier = threading.Barrier(self.concurrency)
+        futures = [pool.submit(barrier.wait, WARM_TIMEOUT_S) for _ in range(self.concurrency)]
+        for future in futures:
+            future.result()
+        return pool
+
+
+def _import_workload(workload: Workload) -> None:
+    """Warm-up job: unpickling the workload imports its module in the worker."""
+
+
+def _wait_for_all_workers(barrier: Any) -> None:
+    barrier.wait(WARM_TIMEOUT_S)
+
+
+def started_process_pool(count: int, start_method: str,
+                         workload: Workload) -> ProcessPoolExecutor:
+    """A process pool of `count` workers, every one started and with the workload imported.
+
+    Workers start lazily, one per submit while none is idle; each waits at a barrier
+    in its initializer until all `count` (and this process) have arrived, so `count`
+    submits are sure to start `count` workers, and none is left starting later.
+    """
+    context = multiprocessing.get_context(start_method)
+    barrier = context.Barrier(count + 1)
+    pool = ProcessPoolExecutor(max_workers=count, mp_context=context,
+                               initializer=_wait_for_all_workers, initargs=(barrier,))
+    try:
+        futures = [pool.submit(_import_workload, workload) for _ in range(count)]
+        barrier.wait(WARM_TIMEOUT_S)
+        for future in futures:
+            future.result(WARM_TIMEOUT_S)
+    except BaseException:
+        pool.shutdown(wait=True, cancel_futures=True)
+        raise
+    return pool
+
+
+@register_runner
+class ProcessRunner(PoolRunner):
+    """`ProcessPoolExecutor(max_workers=C)` with a named start method."""
+
+    name: ClassVar[str] = "processes"
+    colour: ClassVar[str] = "#2ca02c"
+    order: ClassVar[int] = 30
+    in_default_matrix: ClassVar[bool] = True
+    options = (START_METHOD,)
+
+    def __init__(self, workload: Workload, concurrency: int,
+                 start_method: str | None = None) -> None:
+        super().__init__(workload, concurrency)
+        self.start_method = checked_start_method(start_method)
+
+    @classmethod
+    def worker_processes(cls, concurrency: int) -> int:
+        return concurrency
+
+    def _started_pool(self) -> Executor:
+        return started_process_pool(self.concurrency, self.start_method, self.workload)
+
+    def describe(self) -> dict[str, Any]:
+        return {**super().describe(), "start_method": self.start_method}
