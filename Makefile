@@ -24,7 +24,7 @@ $(STAMP): pyproject.toml
 define run_suite
 	@run=$(RUNS)/$$(date -u +%Y%m%dT%H%M%SZ)$(1); mkdir -p $(RUNS) && mkdir $$run || exit 1; \
 	partial=$$run/.benchmark.json.partial; \
-	trap 'rm -f $$partial; rmdir $$run 2>/dev/null; exit 130' INT TERM; \
+	trap 'rm -f $$partial; rmdir $$run 2>/dev/null; echo "interrupted: no results kept" >&2; exit 130' INT TERM; \
 	echo "run folder: $$run"; \
 	if $(BIN)/python -m pytest $(2) --benchmark-only --benchmark-json=$$partial $(BENCH_ARGS); then \
 		mv $$partial $$run/benchmark.json && echo "wrote $$run/benchmark.json" && \
@@ -42,7 +42,7 @@ bench: $(STAMP)
 claims: $(STAMP)
 	$(call run_suite,-claims,bench/claims_suite.py)
 
-# Report on the newest run (or on RUN=path/to/benchmark.json), into that run's folder.
+# Report on the newest run (or on RUN=a run folder or its benchmark.json), into that folder.
 charts: $(STAMP)
 	$(BIN)/python scripts/report.py $(RUN)
 

@@ -114,6 +114,11 @@ def run_rounds(benchmark: Any, spec: ScenarioSpec, runner: Runner,
         if inspect.isawaitable(result):  # a coroutine here would mean nothing was awaited
             raise TypeError("the benchmarked call returned an awaitable; nothing was timed")
         usage = meter.stop()
+    except BaseException:
+        # pytest-benchmark marks a benchmark as failed on Exception only; an interrupted
+        # one (Ctrl-C) would otherwise be saved and shown with the rounds it had so far.
+        benchmark.has_error = True
+        raise
     finally:
         teardowns.append(_duration(runner.close))  # a no-op for cold runners, closed already
 

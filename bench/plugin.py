@@ -23,12 +23,23 @@ from bench.environment import library_versions, python_build, usable_cores
 from bench.limits import LimitError, check_scenario
 from bench.options import OptionError, Settings, option_table, parse_settings
 from bench.runners import RUNNERS
-from bench.scenario import ScenarioSpec, scenarios_for
-from workloads import WORKLOADS, Workload
-from workloads.server import ServerProcess
+from bench.scenario import Scenario, ScenarioSpec, scenarios_for
+from workloads import WORKLOADS
+from workloads.server import ServerProcess, is_our_server
 
 SETTINGS = pytest.StashKey[Settings]()
+EXIT_STATUS = pytest.StashKey[int]()
+FAILED_SCENARIOS = pytest.StashKey[int]()
+LOCAL_SERVER = pytest.StashKey[ServerProcess]()
 TARGET_CHECK_TIMEOUT_S = 5.0
+# pytest-benchmark options that `benchmark.pedantic` ignores: the suite runs exactly
+# --rounds counted rounds after --warmup-rounds, so these would be silently without effect.
+NOT_HONOURED = ("--benchmark-min-rounds", "--benchmark-max-time", "--benchmark-min-time",
+                "--benchmark-warmup", "--benchmark-warmup-iterations",
+                "--benchmark-calibration-precision")
+RUN_STATUS: dict[int, str] = {pytest.ExitCode.OK: "complete",
+                              pytest.ExitCode.TESTS_FAILED: "failed",
+                              pytest.ExitCode.INTERRUPTED: "interrupted"}
 
 
 def _dest(key: str) -> str:
@@ -44,12 +55,25 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="claims suite: tiny sizes, to check the wiring (numbers mean nothing)")
 
 
-def _check_reachable(url: str) -> None:
+def _check_target(url: str) -> None:
+    """The URL must answer, and be a copy of the suite's test server."""
     try:
-        requests.get(url, timeout=TARGET_CHECK_TIMEOUT_S).close()
+        ours = is_our_server(url, TARGET_CHECK_TIMEOUT_S)
     except requests.RequestException as exc:
         reason = type(exc).__name__
         raise pytest.UsageError(f"--target-url: {url} is unreachable ({reason})") from None
+    if not ours:
+        raise pytest.UsageError(f"--target-url: {url} answers but is not a concurrency-bench "
+                                "test server (start one with python -m workloads.server)")
+
+
+def _refuse_unhonoured(config: pytest.Config) -> None:
+    for arg in config.invocation_params.args:
+        flag = str(arg).split("=", 1)[0]
+        if flag in NOT_HONOURED:
+            raise pytest.UsageError(f"{flag}: not honoured by concurrency-bench, which runs "
+                                    "exactly --rounds counted rounds after --warmup-rounds; "
+                                    "use those instead")
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -58,8 +82,9 @@ def pytest_configure(config: pytest.Config) -> None:
         settings = parse_settings(raw)
     except OptionError as exc:
         raise pytest.UsageError(str(exc)) from None
+    _refuse_unhonoured(config)
     if settings.target_url and any(WORKLOADS[name].needs_server for name in settings.workloads):
-        _check_reachable(settings.target_url)
+        _check_target(settings.target_url)
     config.stash[SETTINGS] = settings
 
 
@@ -118,23 +143,39 @@ def bench_server(pytestconfig: pytest.Config) -> Iterator[tuple[str, int | None]
         yield target, None
         return
     with ServerProcess() as server:
+        pytestconfig.stash[LOCAL_SERVER] = server
         yield server.url, server.pid
 
 
 @pytest.fixture
-def scenario(request: pytest.FixtureRequest) -> tuple[ScenarioSpec, Workload, int | None]:
+def scenario(request: pytest.FixtureRequest) -> Scenario:
     """The parametrized scenario with its workload built (and the server started if needed)."""
     spec: ScenarioSpec = request.param
     settings = request.config.stash[SETTINGS]
-    url, server_pid = None, None
+    url, server = None, None
     if WORKLOADS[spec.workload].needs_server:
-        url, server_pid = request.getfixturevalue("bench_server")
-    return spec, settings.make_workload(spec.workload, url, **dict(spec.overrides)), server_pid
+        url, _ = request.getfixturevalue("bench_server")
+        server = request.config.stash.get(LOCAL_SERVER, None)
+    workload = settings.make_workload(spec.workload, url, **dict(spec.overrides))
+    return Scenario(spec, workload, server)
+
+
+@pytest.hookimpl(hookwrapper=True, tryfirst=True)
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> Iterator[None]:
+    # Before pytest-benchmark writes its JSON (in its own wrapper of this hook), so that
+    # the file says whether the run it holds finished.
+    session.config.stash[EXIT_STATUS] = exitstatus
+    session.config.stash[FAILED_SCENARIOS] = session.testsfailed
+    yield
 
 
 def pytest_benchmark_update_machine_info(config: pytest.Config,
                                          machine_info: dict[str, Any]) -> None:
     settings = config.stash[SETTINGS]
+    status = config.stash.get(EXIT_STATUS, None)
+    machine_info["run_status"] = "unknown" if status is None else \
+        RUN_STATUS.get(status, "stopped")
+    machine_info["failed_tests"] = config.stash.get(FAILED_SCENARIOS, 0)
     machine_info["usable_cores"] = usable_cores()
     machine_info["python_build"] = python_build()
     machine_info["library_versions"] = library_versions()

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from bench.runners import RUNNERS
+from workloads import Workload
+from workloads.server import ServerProcess
 
 if TYPE_CHECKING:
     from bench.options import Settings
@@ -37,6 +39,24 @@ class ScenarioSpec:
         knobs = "".join(f"-{key}={value}" for key, value in self.overrides)
         cold = "-cold" if self.timed_setup else ""
         return f"{self.runner}{options}-c{self.concurrency}-n{self.tasks}{knobs}{cold}"
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """A scenario ready to run: its spec, its workload built, and the local server if used."""
+
+    spec: ScenarioSpec
+    workload: Workload
+    server: ServerProcess | None = None  # None: no server, or a --target-url
+
+    @property
+    def server_pid(self) -> int | None:
+        return None if self.server is None else self.server.pid
+
+    def server_exit(self) -> str | None:
+        """A line saying the local server has stopped, or None while it runs."""
+        code = None if self.server is None else self.server.exit_code()
+        return None if code is None else f"the test server exited (code {code})"
 
 
 def scenarios_for(workload: str, settings: Settings) -> list[ScenarioSpec]:

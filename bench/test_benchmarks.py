@@ -3,6 +3,10 @@
 Run with `pytest --benchmark-only`; the scenario matrix comes from the options the
 plugin registers (`pytest --help`, section concurrency-bench).  The claims suite runs
 this same test over its own scenarios.
+
+A scenario whose tasks fail with no fault injected on purpose is not a result: its test
+fails with one line naming the failure kinds, and pytest-benchmark leaves it out of the
+JSON.  If the local test server stops, the whole run stops.
 """
 
 from __future__ import annotations
@@ -13,21 +17,30 @@ import pytest
 
 from bench.limits import LimitError
 from bench.measure import measure
-from bench.scenario import ScenarioSpec
-from workloads import Workload
+from bench.scenario import Scenario
 
-Scenario = tuple[ScenarioSpec, Workload, int | None]
+
+def _not_a_result(benchmark: Any, scenario: Scenario, message: str) -> None:
+    """Fail the test with one line, and keep pytest-benchmark from saving its timings
+    (it drops a benchmark only when `pedantic` itself raised)."""
+    benchmark.has_error = True
+    died = scenario.server_exit()
+    if died:
+        pytest.exit(f"{died} during {scenario.spec.workload} {scenario.spec.id}; the run is "
+                    "stopped", returncode=3)
+    pytest.fail(f"{scenario.spec.workload} {scenario.spec.id}: {message}", pytrace=False)
 
 
 def test_scenario(benchmark: Any, scenario: Scenario) -> None:
-    spec, workload, server_pid = scenario
+    spec = scenario.spec
     benchmark.group = spec.claim or spec.workload
     try:
-        record = measure(benchmark, spec, workload, server_pid)
-    except LimitError as exc:
-        pytest.fail(f"{spec.id}: {exc}", pytrace=False)
+        record = measure(benchmark, spec, scenario.workload, scenario.server_pid)
+    except (LimitError, OSError, RuntimeError) as exc:  # limits the checks could not see
+        _not_a_result(benchmark, scenario, f"{type(exc).__name__}: {exc}")
+    if scenario.server_exit():
+        _not_a_result(benchmark, scenario, "the server stopped")
     if record.failed and not record.faults_injected:
         kinds = ", ".join(f"{kind}={count}" for kind, count in sorted(record.failure_kinds.items()))
-        pytest.fail(f"{spec.workload} {spec.id}: {record.failed} of {record.tasks_run} tasks "
-                    f"failed ({kinds}) with no fault injected; this scenario is not a result",
-                    pytrace=False)
+        _not_a_result(benchmark, scenario, f"{record.failed} of {record.tasks_run} tasks failed "
+                      f"({kinds}) with no fault injected; this scenario is not a result")

@@ -23,7 +23,7 @@ from matplotlib.figure import Figure
 
 from bench.claims import CLAIMS
 from bench.claims.kit import colour as _colour
-from scripts.results import atomic_path, runner_order
+from scripts.results import NOISE_LIMIT, atomic_path, runner_order
 
 matplotlib.rcParams["svg.hashsalt"] = "concurrency-bench"  # stable ids: same data, same SVG
 
@@ -33,6 +33,8 @@ PANELS_PER_ROW = 3
 DPI = 130
 LEGEND_HEADROOM = 1.3  # linear axes: extra top room for the legend, as a factor of the span
 LEGEND_HEADROOM_LOG = 6.0  # log axes: the same, as a factor of the top value
+NOISY_HATCH = "///"  # bars (and hollow markers) of rows too noisy to cite
+LOG_NOTE = " — log scale"
 
 PanelDraw = Callable[[Axes, pd.DataFrame], None]
 
@@ -48,55 +50,95 @@ def _concurrent_runners(rows: pd.DataFrame) -> list[str]:
     return sorted(present, key=runner_order)
 
 
-def _maybe_log(ax: Axes, values: pd.Series) -> None:
+def _wants_log(values: pd.Series) -> bool:
     positive = values[values > 0].dropna()
-    if len(positive) and positive.max() / positive.min() > LOG_SCALE_RANGE:
-        ax.set_yscale("log")
+    return bool(len(positive)) and positive.max() / positive.min() > LOG_SCALE_RANGE
 
 
-def _grouped_bars(ax: Axes, rows: pd.DataFrame, column: str, scale: float = 1.0,
-                  with_iqr: bool = False) -> None:
-    """Bars of `column` per runner, grouped by concurrency level."""
+def _log_axis(ax: Axes, label: str) -> None:
+    """A log y-axis that says so in its label."""
+    ax.set_yscale("log")
+    ax.set_ylabel(label + LOG_NOTE)
+
+
+def _zero_based(ax: Axes) -> None:
+    """Linear axes of times, rates and ratios start at zero, so a gap looks its true size."""
+    if ax.get_yscale() == "linear":
+        ax.set_ylim(bottom=0)
+
+
+def _grouped(ax: Axes, rows: pd.DataFrame, column: str, label: str, scale: float = 1.0,
+             with_iqr: bool = False, log_allowed: bool = True) -> None:
+    """`column` per runner, grouped by concurrency level: bars on a linear axis; on a log
+    axis (values spanning more than LOG_SCALE_RANGE), markers, since a bar's length means
+    nothing there.  Noisy rows are hatched (bars) or hollow (markers)."""
     runners = _concurrent_runners(rows)
     levels = sorted(rows.loc[rows["runner"] != "sequential", "concurrency"].unique())
     width = 0.8 / max(len(runners), 1)
+    log = log_allowed and _wants_log(rows[column] * scale)
     for index, runner in enumerate(runners):
         mine = rows[rows["runner"] == runner].set_index("concurrency").reindex(levels)
         x = np.arange(len(levels)) + (index - (len(runners) - 1) / 2) * width
-        heights = mine[column] * scale
+        heights = (mine[column] * scale).to_numpy(dtype=float)
+        noisy = ~mine["citable"].fillna(True).astype(bool).to_numpy()
         yerr = None
         if with_iqr:
             yerr = np.vstack([(mine["median_s"] - mine["q1_s"]) * scale,
                               (mine["q3_s"] - mine["median_s"]) * scale]).clip(min=0)
-        ax.bar(x, heights, width, yerr=yerr, capsize=2, label=runner, color=_colour(runner))
+        if log:
+            ax.errorbar(x, heights, yerr=yerr, fmt="none", ecolor=_colour(runner), capsize=2)
+            ax.scatter(x[~noisy], heights[~noisy], color=_colour(runner), label=runner, zorder=3)
+            ax.scatter(x[noisy], heights[noisy], facecolors="none", edgecolors=_colour(runner),
+                       zorder=3)
+        else:
+            bars = ax.bar(x, heights, width, yerr=yerr, capsize=2, label=runner,
+                          color=_colour(runner))
+            for bar, is_noisy in zip(bars, noisy, strict=True):
+                if is_noisy:
+                    bar.set_hatch(NOISY_HATCH)
     ax.set_xticks(np.arange(len(levels)), [str(level) for level in levels])
     ax.set_xlabel("concurrency (tasks in flight)")
+    if log:
+        _log_axis(ax, label)
+    else:
+        ax.set_ylabel(label)
 
 
 def _sequential_line(ax: Axes, rows: pd.DataFrame, column: str, scale: float = 1.0) -> None:
-    baseline = rows.loc[rows["runner"] == "sequential", column]
+    baseline = rows.loc[rows["runner"] == "sequential", column].dropna()
     if len(baseline):
         ax.axhline(float(baseline.iloc[0]) * scale, color=_colour("sequential"), linestyle="--",
                    linewidth=1.2, label="sequential")
 
 
+def _no_baseline(ax: Axes) -> None:
+    ax.text(0.5, 0.5, "no sequential baseline in this run:\nadd sequential to --runner",
+            ha="center", va="center", transform=ax.transAxes, fontsize=9)
+    ax.set_xticks([])
+    ax.set_yticks([])
+
+
 def _draw_wall_time(ax: Axes, rows: pd.DataFrame) -> None:
-    _grouped_bars(ax, rows, "median_s", scale=1000, with_iqr=True)
+    _grouped(ax, rows, "median_s", "wall time per round (ms, median; whiskers: IQR)",
+             scale=1000, with_iqr=True)
     _sequential_line(ax, rows, "median_s", scale=1000)
     levels = sorted(rows.loc[rows["runner"] != "sequential", "concurrency"].unique())
     ideal = rows[rows["runner"] != "sequential"].groupby("concurrency")["ideal_s"].first()
     centres = np.arange(len(levels))
     ax.hlines(ideal.reindex(levels) * 1000, centres - 0.42, centres + 0.42, colors="black",
               linestyles="dashed", linewidth=1.5, zorder=4, label="ideal")
-    ax.set_ylabel("wall time per round (ms, median; bars: IQR)")
-    _maybe_log(ax, rows["median_s"])
+    _zero_based(ax)
 
 
 def _draw_scaling(ax: Axes, rows: pd.DataFrame) -> None:
     for runner in _concurrent_runners(rows):
         mine = rows[rows["runner"] == runner].sort_values("concurrency")
-        ax.plot(mine["concurrency"], mine["tasks_per_s"], marker="o", color=_colour(runner),
-                label=runner)
+        ax.plot(mine["concurrency"], mine["tasks_per_s"], color=_colour(runner), label=runner)
+        noisy = ~mine["citable"].astype(bool)
+        ax.scatter(mine.loc[~noisy, "concurrency"], mine.loc[~noisy, "tasks_per_s"],
+                   color=_colour(runner), zorder=3)
+        ax.scatter(mine.loc[noisy, "concurrency"], mine.loc[noisy, "tasks_per_s"],
+                   facecolors="white", edgecolors=_colour(runner), zorder=3)
     others = rows[rows["runner"] != "sequential"]
     ideal = others.groupby("concurrency")["ideal_s"].first().sort_index()
     tasks = float(rows["tasks"].iloc[0])
@@ -105,33 +147,47 @@ def _draw_scaling(ax: Axes, rows: pd.DataFrame) -> None:
     ax.set_xscale("log", base=2)
     ax.set_xticks(list(ideal.index), [str(level) for level in ideal.index])
     ax.set_xlabel("concurrency (tasks in flight, log scale)")
-    ax.set_ylabel("throughput (tasks/s, from median)")
-    _maybe_log(ax, pd.concat([rows["tasks_per_s"], tasks / ideal]))
+    label = "throughput (ok tasks/s, from median)"
+    if _wants_log(pd.concat([rows["tasks_per_s"], tasks / ideal])):
+        _log_axis(ax, label)
+    else:
+        ax.set_ylabel(label)
+        _zero_based(ax)
 
 
 def _draw_speedup(ax: Axes, rows: pd.DataFrame) -> None:
-    _grouped_bars(ax, rows, "speedup")
+    if rows["speedup"].dropna().empty:
+        _no_baseline(ax)
+        return
+    _grouped(ax, rows, "speedup", "speedup over sequential (x)")
     ax.axhline(1.0, color=_colour("sequential"), linestyle="--", linewidth=1.2,
                label="sequential = 1")
-    ax.set_ylabel("speedup over sequential (x)")
-    _maybe_log(ax, rows["speedup"])
+    _zero_based(ax)
 
 
 def _draw_efficiency(ax: Axes, rows: pd.DataFrame) -> None:
-    _grouped_bars(ax, rows, "efficiency", scale=100)
+    if rows["efficiency"].dropna().empty:
+        ax.text(0.5, 0.5, "no ideal time for these rows", ha="center", va="center",
+                transform=ax.transAxes, fontsize=9)
+        return
+    # A share of the ideal: always linear, from zero.
+    _grouped(ax, rows, "efficiency", "efficiency (ideal time / median, %)", scale=100,
+             log_allowed=False)
     ax.axhline(100.0, color="black", linestyle=":", linewidth=1.2, label="ideal = 100 %")
-    ax.set_ylabel("efficiency (ideal time / median, %)")
     ax.set_ylim(0, max(110.0, float((rows["efficiency"] * 100).max()) * 1.1))
 
 
 def _draw_latency(ax: Axes, rows: pd.DataFrame) -> None:
-    ordered = rows.assign(
-        _r=rows["runner"].map(runner_order))
+    ordered = rows.assign(_r=rows["runner"].map(runner_order))
     ordered = ordered.sort_values(["_r", "concurrency"])
     x = np.arange(len(ordered))
     p50, p95, p99 = (ordered[f"latency_p{q}_s"] * 1000 for q in (50, 95, 99))
     colours = [_colour(r) for r in ordered["runner"]]
-    ax.bar(x, p50, 0.7, color=colours)
+    log = _wants_log(pd.concat([p50, p99]))
+    if log:  # markers, not bars, on a log axis
+        ax.scatter(x, p50, color=colours, zorder=3, label="p50")
+    else:
+        ax.bar(x, p50, 0.7, color=colours)
     spread = np.vstack([np.zeros(len(x)), (p99 - p50).clip(lower=0).to_numpy()])
     ax.errorbar(x, p50, yerr=spread, fmt="none",
                 ecolor="black", capsize=3, linewidth=1, label="p50 to p99")
@@ -139,8 +195,12 @@ def _draw_latency(ax: Axes, rows: pd.DataFrame) -> None:
     labels = [("seq" if r == "sequential" else f"{r}\nC={c}")
               for r, c in zip(ordered["runner"], ordered["concurrency"], strict=True)]
     ax.set_xticks(x, labels, fontsize=7, rotation=90)
-    ax.set_ylabel("per-task latency (ms; bar: p50)")
-    _maybe_log(ax, pd.concat([p50, p99]))
+    label = "per-task latency (ms; " + ("dot" if log else "bar") + ": p50)"
+    if log:
+        _log_axis(ax, label)
+    else:
+        ax.set_ylabel(label)
+        _zero_based(ax)
     for runner in ordered["runner"].unique():
         ax.bar([0], [0], color=_colour(runner), label=runner)  # legend swatch only
 
@@ -152,6 +212,8 @@ CHARTS: dict[str, tuple[str, list[PanelDraw]]] = {
                            [_draw_speedup, _draw_efficiency]),
     "latency": ("Per-task latency percentiles", [_draw_latency]),
 }
+NOISY_NOTE = (f"hatched bars / hollow markers: noise (IQR / median) above {NOISE_LIMIT:.0%}, "
+              "not citable without a rerun")
 
 
 def _legend_above_data(ax: Axes) -> None:
@@ -177,11 +239,14 @@ def _figure(table: pd.DataFrame, title: str, draws: list[PanelDraw],
             draw(ax, rows)
             ax.set_title(label, fontsize=10)
             ax.grid(axis="y", alpha=0.3)
-            _legend_above_data(ax)
+            if ax.get_legend_handles_labels()[0]:
+                _legend_above_data(ax)
     for ax in axes.flat[len(panels) * rows_per_panel:]:
         ax.set_visible(False)
     fig.suptitle(title, fontsize=13)
-    fig.text(0.01, 0.005, footnote, fontsize=7, color="#444444", ha="left", va="bottom")
+    noisy = "" if table["citable"].all() else f"   |   {NOISY_NOTE}"
+    fig.text(0.01, 0.005, footnote + noisy, fontsize=7, color="#444444", ha="left",
+             va="bottom")
     fig.tight_layout(rect=(0, 0.04, 1, 0.97))
     return fig
 
@@ -189,7 +254,8 @@ def _figure(table: pd.DataFrame, title: str, draws: list[PanelDraw],
 def write_charts(table: pd.DataFrame, out: Path, footnote: str) -> list[Path]:
     """Write every chart as PNG and SVG into `out`; return the paths written."""
     written = []
-    latest = table.drop_duplicates(
+    # A failed scenario is not a result: it has a row in the table, but no place in a chart.
+    latest = table[~table["failed_scenario"]].drop_duplicates(
         ["workload", "params", "tasks", "runner", "start_method", "concurrency"], keep="last")
     for name, (title, draws) in CHARTS.items():
         fig = _figure(latest, title, draws, footnote)

@@ -49,6 +49,10 @@ def claims_markdown(found: list[Verdict], table: pd.DataFrame | None = None) -> 
     for number, verdict in enumerate(found, start=1):
         lines.append(f"| {number} | {verdict.claim.statement} | **{verdict.verdict}** | "
                      f"{verdict.evidence} |")
+    details = [f"- **{number}**: {verdict.details}"
+               for number, verdict in enumerate(found, start=1) if verdict.details]
+    if details:
+        lines += ["", "Details:", "", *details]
     lines += ["", "![claims](claims.png)", ""]
     if table is not None:
         lines.append(setup_costs_markdown(table))

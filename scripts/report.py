@@ -33,6 +33,7 @@ from scripts.results import (
     write_tables,
     write_text,
 )
+from workloads import WORKLOADS
 
 RUNS_DIR = Path("results/runs")
 SIGNIFICANCE = 0.05  # Mann-Whitney U p-value below which two runs differ
@@ -47,6 +48,11 @@ def newest_run(runs_dir: Path = RUNS_DIR) -> Path:
     if not candidates:
         raise ReportError(f"no runs under {runs_dir}/ (run `make bench` first, or name a file)")
     return candidates[-1]
+
+
+def run_file(path: Path) -> Path:
+    """A run folder stands for the benchmark.json inside it."""
+    return path / "benchmark.json" if path.is_dir() else path
 
 
 def footnote(run: Run) -> str:
@@ -111,7 +117,9 @@ def _fairness(run: Run, table: pd.DataFrame) -> list[str]:
         "- **Same work everywhere**: every runner runs the same task count with the same "
         "per-task work; each task's result is checked and counted as ok or failed.",
         "- **Ideal time**: I/O: ceil(tasks / C) x per-task wait; CPU: ceil(tasks / min(C, cores)) "
-        "x one task's time measured alone. Efficiency = ideal / median.",
+        "x one task's time, which is the fastest single task seen in the measuring process "
+        "(a calibration before timing, and every counted task so far), so a busy moment "
+        "cannot inflate it. Efficiency = ideal / median.",
         f"- **Noise**: IQR / median; rows above {NOISE_LIMIT:.0%} are marked ⚠ and should not "
         "be cited without a rerun.",
     ]
@@ -128,22 +136,106 @@ def _failures(table: pd.DataFrame) -> list[str]:
     return [*lines, ""]
 
 
+def _label(row: pd.Series) -> str:
+    method = f" ({row['start_method']})" if isinstance(row["start_method"], str) else ""
+    level = "" if row["runner"] == "sequential" else f" at C={row['concurrency']}"
+    return f"{row['runner']}{method}{level}"
+
+
+def _summary(run: Run, table: pd.DataFrame) -> list[str]:
+    """What the run shows, computed from it: the fastest model per workload, and what not
+    to cite."""
+    lines = []
+    results = table[(table["claim"] == "") & ~table["failed_scenario"]]
+    for (workload, params, tasks), rows in results.groupby(["workload", "params", "tasks"],
+                                                          sort=False):
+        ordered = rows.sort_values("median_s")
+        best = ordered.iloc[0]
+        text = f"- **{workload}** ({tasks} tasks; {params}): fastest is {_label(best)}, " \
+               f"{best['median_s'] * 1000:,.3g} ms per round"
+        if not pd.isna(best["speedup"]) and best["runner"] != "sequential":
+            text += f", {best['speedup']:.2f}x sequential"
+        if len(ordered) > 1:
+            second = ordered.iloc[1]
+            text += (f"; next is {_label(second)}, "
+                     f"{second['median_s'] / best['median_s']:.2f}x slower")
+            if second["q1_s"] <= best["q3_s"]:
+                text += " (their IQRs overlap: no clear winner between the two)"
+        if not best["citable"]:
+            text += " (⚠ the fastest row is too noisy to cite: rerun before quoting it)"
+        lines.append(text + ".")
+    if not table["speedup"].notna().any() and (table["claim"] == "").any():
+        lines.append("- No sequential baseline in this run, so no speedups: add sequential to "
+                     "--runner.")
+    noisy = table[~table["citable"] & ~table["failed_scenario"]]
+    if len(noisy):
+        lines.append(f"- Not to cite without a rerun (noise above {NOISE_LIMIT:.0%}): "
+                     + ", ".join(f"{r['workload']} {_label(r)} ({r['noise']:.1%})"
+                                 for _, r in noisy.iterrows()) + ".")
+    failed = table[table["failed_scenario"]]
+    if len(failed):
+        lines.append("- Failed scenarios (tasks failed with no fault injected; no rate is "
+                     "shown for them): " + ", ".join(f"{r['workload']} {_label(r)}"
+                                                     for _, r in failed.iterrows()) + ".")
+    missing = int(run.machine.get("failed_tests") or 0)
+    if missing:
+        lines.append(f"- {missing} scenario(s) failed during the run and have no row here; "
+                     "the run's output names them.")
+    over = table[table["over_ideal"]]
+    if len(over):
+        lines.append("- ⚑ Efficiency above 100 %: " + ", ".join(
+            f"{r['workload']} {_label(r)} ({r['efficiency']:.1%})" for _, r in over.iterrows())
+            + ". A round cannot beat its ideal, so the ideal's one-task time was measured "
+            "slower than tasks ran: quote these as about 100 %.")
+    if not lines:
+        lines.append("- Nothing in this run is a default-matrix result (see the claims).")
+    return lines
+
+
+def _settings(table: pd.DataFrame) -> list[str]:
+    """Each workload's job and its sizing knobs, in words."""
+    lines = []
+    for (workload, params), rows in table.groupby(["workload", "params"], sort=False):
+        cls = WORKLOADS.get(str(workload))
+        job = ""
+        if cls is not None:
+            doc = sys.modules[cls.__module__].__doc__ or ""
+            job = doc.strip().splitlines()[0] if doc.strip() else ""
+        tasks = ", ".join(str(t) for t in sorted(rows["tasks"].unique()))
+        lines.append(f"- **{workload}**: {job} Knobs: {params or 'none'}; tasks per round: "
+                     f"{tasks}.")
+    return lines
+
+
+COLUMN_NOTES = (
+    "Columns: C = tasks in flight; tasks = tasks per round; median/IQR = wall time of one "
+    "round of all tasks; ok tasks/s = successful tasks per second of the median round "
+    "(† = faults were injected on purpose, so this is goodput, and speedup compares rounds "
+    "that ran the same seeded faults); speedup = sequential median / median (\"-\" where "
+    "the run has no sequential baseline); efficiency = ideal / median (\"-\" with injected "
+    "faults: the ideal assumes every task succeeds; ⚑ = above 100 %, see the summary); "
+    "p50/p99 = per-task latency, from the moment a task starts running (its coroutine "
+    "takes a slot, or a worker picks it up) until its result is checked, so time queued "
+    "behind the concurrency limit is not included; CPU = client CPU seconds per round, "
+    "child processes included; client/server CPU (cores) = CPU seconds per second of wall "
+    "time (1.00 = one core busy for the whole round); PSS = client memory at the end of "
+    "the run, shared pages split fairly; failed = failed / tasks run over all counted "
+    "rounds (tasks x rounds); ✗ FAILED = tasks failed with no fault injected, so the row "
+    "is not a result.")
+
+
 def report_markdown(run: Run, table: pd.DataFrame, charts: list[Path],
                     claims: str = "") -> str:
     noisy = int((~table["citable"]).sum())
-    lines = ["# concurrency-bench report", "", *_provenance(run), "",
-             "## Fairness rules", "", *_fairness(run, table), "", claims,
+    lines = ["# concurrency-bench report", "", "## Summary", "", *_summary(run, table), "",
+             *_provenance(run), "",
+             "## Fairness rules", "", *_fairness(run, table), "",
+             "## Workloads", "", *_settings(table), "", claims,
              "## Results", "",
              f"{len(table)} scenarios; {noisy} marked ⚠ as too noisy to cite; "
-             f"{int(table['failed'].sum())} of {int(table['tasks_run'].sum())} tasks failed.",
-             "", markdown_table(table), "",
-             "Columns: C = tasks in flight; median/IQR = wall time of one round of all tasks; "
-             "speedup = sequential median / median; efficiency = ideal / median; p50/p99 = "
-             "per-task latency; CPU = client CPU seconds per round, child processes included; "
-             "client/server CPU (cores) = CPU seconds per second of wall time (1.00 = one core "
-             "busy for the whole round); "
-             "PSS = client memory at the end of the run, shared pages split fairly; "
-             "failed = failed / tasks run over all counted rounds.", "",
+             f"{int(table['failed'].sum())} of {int(table['tasks_run'].sum())} tasks failed "
+             "(over all counted rounds).",
+             "", markdown_table(table), "", COLUMN_NOTES, "",
              *_failures(table),
              "## Charts", ""]
     for chart in charts:
@@ -230,10 +322,10 @@ def main(argv: list[str] | None = None) -> int:
         if args.compare:
             if len(args.files) != 2:
                 raise ReportError("--compare takes exactly two files: A.json B.json")
-            path = write_compare(args.files[0], args.files[1], args.out)
+            path = write_compare(run_file(args.files[0]), run_file(args.files[1]), args.out)
             print(path.read_text())
         else:
-            path = write_report(args.files or [newest_run()], args.out)
+            path = write_report([run_file(f) for f in args.files] or [newest_run()], args.out)
         print(f"wrote {path}")
     except ReportError as exc:
         print(f"report: error: {exc}", file=sys.stderr)

@@ -24,6 +24,8 @@ from bench.runners import RUNNERS
 from workloads import WORKLOADS
 
 NOISE_LIMIT = 0.10  # IQR / median above this: the row is shown but flagged as not citable
+OVER_IDEAL = 1.0  # efficiency above this beat the ideal: flagged, with the reason
+INCOMPLETE = ("interrupted", "stopped")  # run_status of a run that did not finish
 REQUIRED_STATS = ("median", "iqr", "q1", "q3", "rounds")
 UNKNOWN_ORDER = 1000  # names no registry knows (experiments) sort after the known ones
 
@@ -68,6 +70,10 @@ def load_run(path: Path) -> Run:
                           "the file may be truncated") from None
     if not isinstance(data, dict) or not isinstance(data.get("benchmarks"), list):
         raise ReportError(f"{path}: not a pytest-benchmark JSON file (no 'benchmarks' list)")
+    status = (data.get("machine_info") or {}).get("run_status")
+    if status in INCOMPLETE:
+        raise ReportError(f"{path}: the run was {status} before it finished; its results are "
+                          "incomplete and are not reported")
     if not data["benchmarks"]:
         raise ReportError(f"{path}: holds no benchmarks (was the run made with --benchmark-only?)")
     for bench in data["benchmarks"]:
@@ -151,9 +157,18 @@ def scenario_table(runs: list[Run]) -> pd.DataFrame:
                    "teardown_s", "loop_lag_p50_s", "loop_lag_p99_s"):
         table[column] = pd.to_numeric(table[column], errors="coerce")
     table["noise"] = table["iqr_s"] / table["median_s"]
-    table["citable"] = table["noise"] <= NOISE_LIMIT
-    table["tasks_per_s"] = table["tasks"] / table["median_s"]
-    table["efficiency"] = table["ideal_s"] / table["median_s"]
+    # A scenario whose tasks failed with no fault injected on purpose is not a result: it
+    # keeps its row (so the failure shows) but gets no rate, speedup or efficiency.
+    table["failed_scenario"] = (table["failed"] > 0) & ~table["faults_injected"]
+    table["citable"] = (table["noise"] <= NOISE_LIMIT) & ~table["failed_scenario"]
+    result = ~table["failed_scenario"]
+    # Throughput counts ok tasks only (goodput); without injected faults that is every task.
+    rounds = table["rounds"].where(table["rounds"] > 0)
+    table["tasks_per_s"] = (table["ok"] / rounds / table["median_s"]).where(result)
+    # The ideal assumes every task succeeds, so a round with injected faults has none.
+    table["efficiency"] = (table["ideal_s"] / table["median_s"]).where(
+        result & ~table["faults_injected"])
+    table["over_ideal"] = table["efficiency"] > OVER_IDEAL
     table["failure_rate"] = table["failed"] / table["tasks_run"]
     table["server_load"] = table["server_cpu_s"] / table["median_s"]
     table["client_cpu_load"] = table["cpu_s"] / table["median_s"]
@@ -161,7 +176,7 @@ def scenario_table(runs: list[Run]) -> pd.DataFrame:
     baseline = (table[table["runner"] == "sequential"]
                 .groupby(baseline_keys)["median_s"].first().rename("baseline_s"))
     table = table.join(baseline, on=baseline_keys)
-    table["speedup"] = table["baseline_s"] / table["median_s"]
+    table["speedup"] = (table["baseline_s"] / table["median_s"]).where(result)
     table["_w"] = table["workload"].map(workload_order)
     table["_r"] = table["runner"].map(runner_order)
     table = table.sort_values(["source", "claim", "_w", "params", "tasks", "_r", "concurrency"],
@@ -187,7 +202,7 @@ MARKDOWN_COLUMNS = {
     "median_ms": "median (ms)",
     "iqr_ms": "IQR (ms)",
     "noise_pct": "noise (%)",
-    "tasks_per_s": "tasks/s",
+    "tasks_per_s": "ok tasks/s",
     "speedup": "speedup (x)",
     "efficiency_pct": "efficiency (%)",
     "latency_p50_ms": "p50 (ms)",
@@ -212,18 +227,26 @@ def markdown_table(table: pd.DataFrame) -> str:
         "iqr_ms": (table["iqr_s"] * 1000).map(_sig3),
         "noise_pct": (table["noise"] * 100).map(lambda v: f"{v:.1f}")
         + table["citable"].map(lambda ok: "" if ok else " ⚠"),
-        "tasks_per_s": table["tasks_per_s"].map(_sig3),
-        "speedup": table["speedup"].map(lambda v: f"{v:.2f}"),
-        "efficiency_pct": (table["efficiency"] * 100).map(lambda v: f"{v:.0f}"),
+        "tasks_per_s": table["tasks_per_s"].map(_sig3)
+        + table["faults_injected"].map(lambda faults: " †" if faults else ""),
+        "speedup": table["speedup"].map(lambda v: _fixed(v, "{:.2f}")),
+        "efficiency_pct": (table["efficiency"] * 100).map(lambda v: _fixed(v, "{:.0f}"))
+        + table["over_ideal"].map(lambda over: " ⚑" if over else ""),
         "latency_p50_ms": (table["latency_p50_s"] * 1000).map(_sig3),
         "latency_p99_ms": (table["latency_p99_s"] * 1000).map(_sig3),
         "cpu_s": table["cpu_s"].map(_sig3),
-        "client_cpu_load": table["client_cpu_load"].map(lambda v: f"{v:.2f}"),
-        "server_load": table["server_load"].map(lambda v: "-" if pd.isna(v) else f"{v:.2f}"),
-        "pss_mb": table["pss_mb"].map(lambda v: f"{v:.0f}"),
-        "failed": table["failed"].astype(str) + "/" + table["tasks_run"].astype(str),
+        "client_cpu_load": table["client_cpu_load"].map(lambda v: _fixed(v, "{:.2f}")),
+        "server_load": table["server_load"].map(lambda v: _fixed(v, "{:.2f}")),
+        "pss_mb": table["pss_mb"].map(lambda v: _fixed(v, "{:.0f}")),
+        "failed": table["failed"].astype(str) + "/" + table["tasks_run"].astype(str)
+        + table["failed_scenario"].map(lambda failed: " ✗ FAILED" if failed else ""),
     }).rename(columns=MARKDOWN_COLUMNS)
     return str(shown.to_markdown(index=False, disable_numparse=True))
+
+
+def _fixed(value: float, fmt: str) -> str:
+    """`fmt` of a value, or "-" where there is none (never "nan")."""
+    return "-" if pd.isna(value) else fmt.format(value)
 
 
 def _sig3(value: float) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import resource
 import signal
@@ -11,6 +12,7 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import psutil
 import pytest
@@ -115,15 +117,18 @@ def test_ctrl_c_leaves_no_process_socket_or_file(tmp_path: Path) -> None:
                "--runner", "processes", "--concurrency", "3", "--tasks", "30",
                "--http-delay-ms", "200", "--rounds", "100", f"--benchmark-json={out}",
                "-p", "no:cacheprovider"]
-    session = subprocess.Popen(command, cwd=REPO, stdout=subprocess.DEVNULL,
-                               stderr=subprocess.DEVNULL, start_new_session=True)
+    # A terminal's Ctrl-C reaches a process whose SIGINT is at its default; a test runner
+    # started in the background may have passed it on ignored, so restore it.
+    session = subprocess.Popen(command, cwd=REPO, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, start_new_session=True, text=True,
+                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     try:
         # The server and three pool workers: the run is under way.
         assert _wait_for(lambda: len(_descendants(session.pid)) >= 4, 60)
         time.sleep(0.5)
         seen = _descendants(session.pid)
         os.killpg(session.pid, signal.SIGINT)  # what Ctrl-C in a terminal does
-        session.wait(timeout=60)
+        output, errors = session.communicate(timeout=60)
     finally:
         if session.poll() is None:
             os.killpg(session.pid, signal.SIGKILL)
@@ -132,6 +137,13 @@ def test_ctrl_c_leaves_no_process_socket_or_file(tmp_path: Path) -> None:
         p.pid for p in seen if _alive(p)]
     leftovers = [entry.name for entry in tmp_path.iterdir() if entry.name != "bench.json"]
     assert leftovers == []
+    assert "Traceback" not in output + errors and "KeyboardInterrupt" in output
+    if out.exists():  # pytest-benchmark writes its JSON even when interrupted
+        report = subprocess.run([sys.executable, "scripts/report.py", str(out), "--out",
+                                 str(tmp_path / "report")], cwd=REPO, capture_output=True,
+                                text=True, timeout=120)
+        assert report.returncode == 2
+        assert "was interrupted before it finished" in report.stderr
 
 
 def test_server_dies_with_its_parent() -> None:
@@ -220,3 +232,95 @@ def test_partial_files_vanish_when_writing_fails(tmp_path: Path) -> None:
         raise RuntimeError("disk full")
     assert target.read_text() == "earlier"
     assert [entry.name for entry in tmp_path.iterdir()] == ["table.csv"]
+
+
+def _suite(*args: str, **popen: Any) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "pytest", "bench", "--benchmark-only",
+                           "-p", "no:cacheprovider", *args], cwd=REPO, capture_output=True,
+                          text=True, timeout=300, **popen)
+
+
+def test_a_server_that_is_not_ours_is_refused_in_one_line() -> None:
+    plain = subprocess.Popen([sys.executable, "-m", "http.server", "0", "--bind", "127.0.0.1"],
+                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    try:
+        assert plain.stdout is not None
+        port = int(plain.stdout.readline().split(" port ")[1].split()[0])
+        result = _suite("--workload", "http", "--target-url", f"http://127.0.0.1:{port}/")
+    finally:
+        plain.kill()
+        plain.wait()
+        assert plain.stdout is not None
+        plain.stdout.close()
+    assert result.returncode == 4
+    assert (result.stdout + result.stderr).strip().splitlines() == [
+        f"ERROR: --target-url: http://127.0.0.1:{port}/ answers but is not a concurrency-bench "
+        "test server (start one with python -m workloads.server)"]
+
+
+def test_failed_tasks_fail_the_scenario_and_leave_no_rate(tmp_path: Path) -> None:
+    # Every request times out, and no fault was asked for: not a result.
+    out = tmp_path / "run.json"
+    result = _suite("--workload", "http,sleep", "--runner", "asyncio", "--tasks", "4",
+                    "--concurrency", "2", "--http-delay-ms", "300", "--http-timeout-s", "0.05",
+                    "--sleep-ms", "1", "--rounds", "1", f"--benchmark-json={out}")
+    assert result.returncode == 1
+    assert "http asyncio-c2-n4: 4 of 4 tasks failed (timeout=4) with no fault injected; this " \
+           "scenario is not a result" in result.stdout
+    assert "Traceback" not in result.stdout
+    saved = [b["extra_info"]["workload"] for b in json.loads(out.read_text())["benchmarks"]]
+    assert saved == ["sleep"]  # the failed scenario is not in the JSON
+    assert json.loads(out.read_text())["machine_info"]["run_status"] == "failed"
+
+
+def test_the_run_stops_in_one_line_when_the_server_dies(tmp_path: Path) -> None:
+    out = tmp_path / "run.json"
+    command = [sys.executable, "-m", "pytest", "bench", "--benchmark-only", "--workload", "http",
+               "--runner", "sequential,asyncio", "--tasks", "400", "--concurrency", "2",
+               "--http-delay-ms", "20", "--rounds", "3", f"--benchmark-json={out}",
+               "-p", "no:cacheprovider"]
+    session = subprocess.Popen(command, cwd=REPO, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        assert _wait_for(lambda: any("workloads.server" in " ".join(p.cmdline())
+                                     for p in _descendants(session.pid)), 60)
+        time.sleep(1.0)
+        server = next(p for p in _descendants(session.pid)
+                      if "workloads.server" in " ".join(p.cmdline()))
+        server.kill()
+        output, _ = session.communicate(timeout=120)
+    finally:
+        if session.poll() is None:
+            os.killpg(session.pid, signal.SIGKILL)
+            session.wait()
+    assert session.returncode == 3
+    assert "the test server exited (code -9) during http sequential-c1-n400; the run is " \
+           "stopped" in output
+    assert "Traceback" not in output
+    report = subprocess.run([sys.executable, "scripts/report.py", str(out), "--out",
+                             str(tmp_path / "report")], cwd=REPO, capture_output=True,
+                            text=True, timeout=120)
+    assert report.returncode == 2 and "was stopped before it finished" in report.stderr
+
+
+def test_too_many_threads_for_the_user_is_one_line() -> None:
+    def low_nproc() -> None:
+        resource.setrlimit(resource.RLIMIT_NPROC, (2000, resource.getrlimit(
+            resource.RLIMIT_NPROC)[1]))
+
+    result = _suite("--runner", "threads", "--workload", "sleep", "--concurrency", "5000",
+                    preexec_fn=low_nproc)
+    assert result.returncode == 4
+    assert result.stderr.strip().splitlines() == [
+        "ERROR: --runner threads at --concurrency 5000 starts 5000 threads but the per-user "
+        "process limit allows (ulimit -u) about 2000 in all; lower --concurrency"]
+
+
+@pytest.mark.parametrize("flag", ["--benchmark-min-rounds=12", "--benchmark-max-time=2"])
+def test_benchmark_options_the_suite_ignores_are_refused(flag: str) -> None:
+    result = _suite("--workload", "sleep", flag)
+    assert result.returncode == 4
+    name = flag.split("=")[0]
+    assert (result.stdout + result.stderr).strip().splitlines() == [
+        f"ERROR: {name}: not honoured by concurrency-bench, which runs exactly --rounds "
+        "counted rounds after --warmup-rounds; use those instead"]

@@ -162,3 +162,71 @@ def test_bad_arguments_are_one_line_and_exit_2(args: list[str], message: str) ->
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 2
     assert message in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
+def _edited_copy(source: Path, target: Path, edit: Any) -> Path:
+    data = json.loads(source.read_text())
+    edit(data)
+    target.write_text(json.dumps(data))
+    return target
+
+
+def test_a_failed_scenario_has_a_row_but_no_rate(suite_run: Path, tmp_path: Path) -> None:
+    def fail_first(data: dict[str, Any]) -> None:
+        info = data["benchmarks"][0]["extra_info"]
+        info["ok"], info["failed"] = 0, info["tasks_run"]
+        info["failure_kinds"] = {"connection": info["tasks_run"]}
+
+    path = _edited_copy(suite_run, tmp_path / "failed.json", fail_first)
+    table = scenario_table([load_run(path)])
+    failed = table[table["failed_scenario"]]
+    assert len(failed) == 1
+    assert failed[["tasks_per_s", "speedup", "efficiency"]].isna().all().all()
+    write_report([path], tmp_path)
+    markdown = (tmp_path / "table.md").read_text()
+    assert "✗ FAILED" in markdown
+    report = (tmp_path / "REPORT.md").read_text()
+    assert "Failed scenarios" in report and "nan" not in report
+
+
+def test_injected_faults_give_goodput_and_no_efficiency(suite_run: Path, tmp_path: Path) -> None:
+    def inject(data: dict[str, Any]) -> None:
+        info = data["benchmarks"][0]["extra_info"]
+        info["ok"], info["failed"] = info["tasks_run"] // 2, info["tasks_run"] - info[
+            "tasks_run"] // 2
+        info["faults_injected"] = True
+
+    path = _edited_copy(suite_run, tmp_path / "faults.json", inject)
+    row = scenario_table([load_run(path)]).query("faults_injected").iloc[0]
+    assert row["tasks_per_s"] == pytest.approx(row["ok"] / row["rounds"] / row["median_s"])
+    assert pd.isna(row["efficiency"]) and not row["failed_scenario"]
+
+
+def test_no_baseline_gives_dashes_and_a_note_not_nan(suite_run: Path, tmp_path: Path) -> None:
+    def drop_sequential(data: dict[str, Any]) -> None:
+        data["benchmarks"] = [b for b in data["benchmarks"]
+                              if b["extra_info"]["runner"] != "sequential"]
+
+    path = _edited_copy(suite_run, tmp_path / "nobase.json", drop_sequential)
+    write_report([path], tmp_path)
+    report = (tmp_path / "REPORT.md").read_text()
+    assert "nan" not in report and "nan" not in (tmp_path / "table.md").read_text()
+    assert "No sequential baseline in this run" in report
+    assert "add sequential to --runner" in report
+
+
+def test_report_opens_with_a_summary_and_states_the_settings(report_dir: Path) -> None:
+    report = (report_dir / "REPORT.md").read_text()
+    assert report.index("## Summary") < report.index("## Fairness rules")
+    assert "fastest is" in report
+    assert "## Workloads" in report and "Knobs: n=50000" in report
+    assert "time queued behind the concurrency limit is not included" in report
+    assert "(tasks x rounds)" in report
+
+
+def test_a_run_folder_stands_for_its_benchmark_json(suite_run: Path, tmp_path: Path) -> None:
+    result = subprocess.run([sys.executable, "scripts/report.py", str(suite_run.parent),
+                             "--out", str(tmp_path)], cwd=REPO, capture_output=True, text=True,
+                            timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "REPORT.md").exists()

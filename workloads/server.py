@@ -1,7 +1,9 @@
 """The local test server: a real aiohttp application in a process of its own.
 
 It runs apart from the client under test so that the two never share a GIL or an
-event loop.  One route, `GET /`, shaped by query knobs:
+event loop.  `GET /__concurrency_bench__` names it (so that `--target-url` can tell a
+copy of this server from any other service); `GET /` is the workload, shaped by query
+knobs:
 
     delay_ms  wait this long before answering (default 0)
     size      body length in bytes (default 0)
@@ -16,15 +18,20 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import functools
+import os
 import select
 import signal
 import socket
 import subprocess
 import sys
 import threading
+from importlib import metadata
 from types import TracebackType
+from urllib.parse import urljoin
 
+import requests
 from aiohttp import web
 
 from workloads.http import MAX_DELAY_MS, MAX_SIZE
@@ -35,6 +42,8 @@ START_TIMEOUT_S = 30.0
 STOP_TIMEOUT_S = 5.0
 READY_PREFIX = "listening on "
 FAULTS = ("", "reset")
+IDENTITY_PATH = "/__concurrency_bench__"
+IDENTITY = "concurrency-bench test server"
 
 
 class BadQuery(ValueError):
@@ -89,9 +98,29 @@ async def _reset_mid_response(request: web.Request, status: int,
     return response
 
 
+async def identify(request: web.Request) -> web.Response:
+    try:
+        version = metadata.version("concurrency-bench")
+    except metadata.PackageNotFoundError:
+        version = "unknown"
+    return web.json_response({"name": IDENTITY, "version": version})
+
+
+def is_our_server(url: str, timeout_s: float) -> bool:
+    """Whether `url` is served by a copy of this server (raises requests' errors if down)."""
+    response = requests.get(urljoin(url, IDENTITY_PATH), timeout=timeout_s)
+    try:
+        return response.status_code == 200 and response.json().get("name") == IDENTITY
+    except ValueError:  # not JSON
+        return False
+    finally:
+        response.close()
+
+
 def make_app() -> web.Application:
     app = web.Application()
     app.router.add_get("/", handle)
+    app.router.add_get(IDENTITY_PATH, identify)
     return app
 
 
@@ -110,10 +139,13 @@ async def serve(host: str, port: int, exit_on_stdin_eof: bool) -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     if exit_on_stdin_eof:
-        # A parent that dies for any reason closes our stdin; that is our cue.
+        # A parent that dies for any reason closes our stdin; that is our cue.  Raw reads:
+        # a daemon thread blocked in a buffered read makes interpreter shutdown abort.
         def watch_stdin() -> None:
-            sys.stdin.buffer.read()
-            loop.call_soon_threadsafe(stop.set)
+            while os.read(sys.stdin.fileno(), 4096):
+                pass
+            with contextlib.suppress(RuntimeError):  # the loop may be gone already
+                loop.call_soon_threadsafe(stop.set)
 
         threading.Thread(target=watch_stdin, name="stdin-watch", daemon=True).start()
 
@@ -167,6 +199,10 @@ class ServerProcess:
         if not line.startswith(READY_PREFIX):
             raise RuntimeError(f"test server did not start (exit code {process.poll()})")
         return line[len(READY_PREFIX):].strip()
+
+    def exit_code(self) -> int | None:
+        """None while the server runs; its exit code once it has stopped."""
+        return None if self._process is None else self._process.poll()
 
     def stop(self) -> None:
         process, self._process = self._process, None

@@ -49,14 +49,14 @@ def check(table: Table) -> Verdict:
     p = faster(aio_rounds, thr_rounds)
     start_ok = significant(p) and aio_start * CHEAPER_FACTOR <= thr_start
     memory_ok = aio_kb * CHEAPER_FACTOR <= thr_kb
-    evidence = (f"start-up per task: asyncio {aio_start * 1e6:.1f} µs, threads "
-                f"{thr_start * 1e6:.1f} µs ({p_text(p)}); memory per task: asyncio "
-                f"{aio_kb:.1f} KiB, threads {thr_kb:.1f} KiB")
-    if proc is not None:
-        evidence += (f"; processes {_per_task(proc)[0] * 1e3:.1f} ms and "
-                     f"{_memory_kb(proc):,.0f} KiB")
+    evidence = (f"per task, asyncio vs threads: start-up {aio_start * 1e6:.1f} vs "
+                f"{thr_start * 1e6:.1f} µs ({p_text(p, 'asyncio faster')}), memory "
+                f"{aio_kb:.1f} vs {thr_kb:.1f} KiB; 'much cheaper' = at most 1/"
+                f"{CHEAPER_FACTOR:.0f} of the threads' cost")
+    details = "" if proc is None else (f"processes: start-up {_per_task(proc)[0] * 1e3:.1f} "
+                                       f"ms and {_memory_kb(proc):,.0f} KiB per task")
     verdict = HOLDS if start_ok and memory_ok else LIMITS if start_ok or memory_ok else FAILS
-    return Verdict(CLAIM, verdict, evidence)
+    return Verdict(CLAIM, verdict, evidence, details)
 
 
 def panel(ax: Axes, rows: Table) -> None:

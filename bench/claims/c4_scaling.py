@@ -79,10 +79,15 @@ def check(table: Table) -> Verdict:
                 threads_top_out &= plateau <= TOP_OUT_LIMIT < reached or failures > 0
                 summary.append(f"threads ({workload}) top out at C={plateau} and complete "
                                f"C={reached} with {failures:.1%} failed")
-    evidence = "; ".join(summary) + ". Details: " + "; ".join(parts)
+    evidence = "; ".join(summary) + (f" ('easily' = no failures and >= {HOLD_AT_MAX:.0%} of "
+                                     f"its best throughput at the top; 'top out' = first "
+                                     f"reaching {PLATEAU:.0%} of the best, at C <= "
+                                     f"{TOP_OUT_LIMIT:,})")
+    details = "; ".join(parts)
     if not completes:
-        return Verdict(CLAIM, FAILS, evidence)
-    return Verdict(CLAIM, HOLDS if keeps_pace and threads_top_out else LIMITS, evidence)
+        return Verdict(CLAIM, FAILS, evidence, details)
+    return Verdict(CLAIM, HOLDS if keeps_pace and threads_top_out else LIMITS, evidence,
+                   details)
 
 
 def panel(ax: Axes, rows: Table) -> None:

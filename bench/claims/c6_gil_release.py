@@ -5,10 +5,10 @@ from __future__ import annotations
 import math
 
 from bench.claims.kit import (
+    FAILS,
     HOLDS,
     LIMITS,
     MISSING,
-    SAME,
     Claim,
     Table,
     Verdict,
@@ -35,12 +35,14 @@ def check(table: Table) -> Verdict:
         return Verdict(CLAIM, MISSING, "")
     proc_speedup, _, _ = speedup_check(rows, "processes")
     aio_speedup, _, _ = speedup_check(rows, "asyncio")
-    evidence = (f"SHA-256 over large buffers, threads {speedup:.2f}x sequential ({p_text(p)}) "
-                f"with {usable:.0f} usable workers; processes {proc_speedup:.2f}x, asyncio "
-                f"{aio_speedup:.2f}x")
+    line = CORE_SCALING * usable
+    evidence = (f"SHA-256 over large buffers: threads {speedup:.2f}x sequential "
+                f"({p_text(p, 'threads faster than sequential')}); helping fully = at least "
+                f"{line:.2f}x ({CORE_SCALING:.0%} of {usable:.0f} workers)")
+    details = f"processes {proc_speedup:.2f}x, asyncio {aio_speedup:.2f}x sequential"
     if not significant(p):
-        return Verdict(CLAIM, SAME, evidence)
-    return Verdict(CLAIM, HOLDS if speedup >= CORE_SCALING * usable else LIMITS, evidence)
+        return Verdict(CLAIM, FAILS, evidence + "; threads were not faster", details)
+    return Verdict(CLAIM, HOLDS if speedup >= line else LIMITS, evidence, details)
 
 
 CLAIM = Claim(KEY, "Threads do help with C-extension work that releases the GIL.", check,

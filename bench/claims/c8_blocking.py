@@ -57,11 +57,12 @@ def check(table: Table) -> Verdict:
         stalled = significant(p) and (missing(lag) or float(lag) >= STALLED_FRACTION * per_call)
         stalls.append(stalled)
         parts.append(f"{workload}: blocking {ms(bad['median_s'])} vs awaiting "
-                     f"{ms(good['median_s'])} ({p_text(p)}), {bad['tasks']} calls at C="
-                     f"{bad['concurrency']}; heartbeat p99 lag {lag_text} vs "
-                     f"{ms(float(good['loop_lag_p99_s']))}")
+                     f"{ms(good['median_s'])} ({p_text(p, 'awaiting faster')}), heartbeat p99 "
+                     f"lag {lag_text} vs {ms(float(good['loop_lag_p99_s']))}")
+        details = f"{bad['tasks']} calls at C={bad['concurrency']} for each workload"
     verdict = HOLDS if all(stalls) else LIMITS if any(stalls) else FAILS
-    return Verdict(CLAIM, verdict, "; ".join(parts))
+    return Verdict(CLAIM, verdict, "; ".join(parts) + f" (stalled = lag of at least "
+                   f"{STALLED_FRACTION:.0%} of one blocking call)", details)
 
 
 def panel(ax: Axes, rows: Table) -> None:

@@ -50,7 +50,8 @@ class Claim:
 class Verdict:
     claim: Claim
     verdict: str
-    evidence: str
+    evidence: str  # short: the numbers that decided it, with the thresholds they met
+    details: str = ""  # everything else worth knowing, shown below the claims table
     chart: str = "claims.png"
 
 
@@ -90,8 +91,10 @@ def ms(seconds: float) -> str:
     return f"{seconds * 1000:,.1f} ms" if seconds < 1 else f"{seconds:,.3f} s"
 
 
-def p_text(p: float) -> str:
-    return "p=n/a" if math.isnan(p) else f"p={p:.3f}"
+def p_text(p: float, tested: str = "") -> str:
+    """A p-value with what it tests, e.g. "asyncio faster than sequential: p=0.004"."""
+    value = "p=n/a" if math.isnan(p) else f"p={p:.3f}"
+    return f"{tested}: {value}" if tested else value
 
 
 def colour(runner: str) -> str:

@@ -7,6 +7,7 @@ round, every future is collected, and a worker that dies counts its tasks as fai
 from __future__ import annotations
 
 import multiprocessing
+import signal
 import threading
 from abc import abstractmethod
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
@@ -94,6 +95,9 @@ def _import_workload(workload: Workload) -> None:
 
 
 def _wait_for_all_workers(barrier: Any) -> None:
+    # Ctrl-C reaches the whole process group; the parent handles it and shuts the pool
+    # down.  A worker that took it too would print a traceback of its own.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     barrier.wait(WARM_TIMEOUT_S)
 
 
