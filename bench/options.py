@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
+from bench.precision import DEFAULT_MAX_ROUNDS, DEFAULT_MAX_SECONDS, DEFAULT_TARGET, RoundPlan
 from bench.runners import RUNNERS, default_runners, runner_options
 from workloads import WORKLOADS, Workload, default_workloads
 from workloads.base import KnobField
@@ -23,7 +24,6 @@ from workloads.base import KnobField
 T = TypeVar("T", int, float)
 
 DEFAULT_CONCURRENCY = (2, 16, 64)
-DEFAULT_ROUNDS = 5
 DEFAULT_WARMUP_ROUNDS = 1
 MAX_TASKS = 1_000_000
 MAX_CONCURRENCY = 100_000
@@ -74,7 +74,14 @@ def option_table() -> list[Option]:
             f"{name} {cls.default_tasks}" for name, cls in WORKLOADS.items()) + ")", "N[,N]"),
         Option("--concurrency", "comma list of concurrency levels "
                f"(default: {','.join(map(str, DEFAULT_CONCURRENCY))})", "C[,C]"),
-        Option("--rounds", f"counted rounds per scenario (default: {DEFAULT_ROUNDS})", "R"),
+        Option("--rounds", "exactly this many counted rounds per scenario (default: as many "
+               "as --precision needs, within --max-rounds and --max-seconds)", "R"),
+        Option("--precision", "target half-width of the 95 %% confidence interval of each "
+               f"median, as a fraction (default: {DEFAULT_TARGET})", "FRACTION"),
+        Option("--max-rounds", "cap on counted rounds per scenario "
+               f"(default: {DEFAULT_MAX_ROUNDS})", "R"),
+        Option("--max-seconds", "cap on a scenario's measured round time: no further pass "
+               f"once past it (default: {DEFAULT_MAX_SECONDS:g})", "S"),
         Option("--warmup-rounds", "uncounted warm-up rounds per scenario "
                f"(default: {DEFAULT_WARMUP_ROUNDS})", "R"),
         Option("--target-url", "benchmark this running copy of the suite's test server "
@@ -100,7 +107,7 @@ class Settings:
     runners: tuple[str, ...]
     tasks: tuple[int, ...] | None  # None: each workload's own default
     concurrency: tuple[int, ...]
-    rounds: int
+    plan: RoundPlan
     warmup_rounds: int
     target_url: str | None
     runner_options: Mapping[str, Any]  # option name -> value, None where not given
@@ -210,7 +217,15 @@ def parse_settings(raw: Mapping[str, str | None]) -> Settings:
         concurrency=_int_list("--concurrency",
                               given("concurrency", ",".join(map(str, DEFAULT_CONCURRENCY))),
                               MAX_CONCURRENCY),
-        rounds=_number("--rounds", given("rounds", str(DEFAULT_ROUNDS)), int, 1, 1000),
+        plan=RoundPlan(
+            target=_number("--precision", given("precision", str(DEFAULT_TARGET)), float,
+                           0.001, 0.5),
+            max_rounds=_number("--max-rounds", given("max_rounds", str(DEFAULT_MAX_ROUNDS)),
+                               int, 6, 1000),
+            max_seconds=_number("--max-seconds", given("max_seconds",
+                                str(DEFAULT_MAX_SECONDS)), float, 0.0, 86400.0),
+            forced=None if raw.get("rounds") is None else _number(
+                "--rounds", str(raw.get("rounds")), int, 1, 1000)),
         warmup_rounds=_number("--warmup-rounds", given("warmup_rounds",
                               str(DEFAULT_WARMUP_ROUNDS)), int, 0, 100),
         target_url=None if target_url is None else _url(target_url),

@@ -12,6 +12,7 @@ pytest session that collects no benchmark never checks them.
 
 from __future__ import annotations
 
+import dataclasses
 import inspect
 from collections.abc import Iterator
 from typing import Any
@@ -22,6 +23,7 @@ import requests
 from bench.environment import library_versions, python_build, usable_cores
 from bench.limits import LimitError, check_scenario
 from bench.options import OptionError, Settings, option_table, parse_settings
+from bench.precision import Tracker
 from bench.runners import RUNNERS
 from bench.scenario import Scenario, ScenarioSpec, scenarios_for
 from workloads import WORKLOADS
@@ -31,6 +33,7 @@ SETTINGS = pytest.StashKey[Settings]()
 EXIT_STATUS = pytest.StashKey[int]()
 FAILED_SCENARIOS = pytest.StashKey[int]()
 LOCAL_SERVER = pytest.StashKey[ServerProcess]()
+TRACKER = pytest.StashKey[Tracker]()
 TARGET_CHECK_TIMEOUT_S = 5.0
 # pytest-benchmark options that `benchmark.pedantic` ignores: the suite runs exactly
 # --rounds counted rounds after --warmup-rounds, so these would be silently without effect.
@@ -82,10 +85,15 @@ def pytest_configure(config: pytest.Config) -> None:
         settings = parse_settings(raw)
     except OptionError as exc:
         raise pytest.UsageError(str(exc)) from None
+    if config.getoption("benchmark_disable", False) and settings.plan.forced is None:
+        # Nothing is timed: one pass, one call of each scenario, is all there is to run.
+        settings = dataclasses.replace(settings, plan=dataclasses.replace(
+            settings.plan, forced=settings.plan.rounds_in(1)))
     _refuse_unhonoured(config)
     if settings.target_url and any(WORKLOADS[name].needs_server for name in settings.workloads):
         _check_target(settings.target_url)
     config.stash[SETTINGS] = settings
+    config.stash[TRACKER] = Tracker(settings.plan)
 
 
 def _param(spec: ScenarioSpec, label: str) -> Any:
@@ -105,7 +113,9 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     else:
         settings = metafunc.config.stash[SETTINGS]
         specs = [spec for name in settings.workloads for spec in scenarios_for(name, settings)]
-        labels = [f"{spec.workload}-{spec.id}" for spec in specs]
+        passes = settings.plan.passes > 1
+        labels = [f"{spec.workload}-{spec.id}" + (f"-pass{spec.pass_index}" if passes else "")
+                  for spec in specs]
     metafunc.parametrize("scenario", [_param(s, label) for s, label in zip(specs, labels,
                                                                            strict=True)],
                          indirect=True)
@@ -148,6 +158,12 @@ def bench_server(pytestconfig: pytest.Config) -> Iterator[tuple[str, int | None]
 
 
 @pytest.fixture
+def round_tracker(pytestconfig: pytest.Config) -> Tracker:
+    """The rounds every scenario has had so far in this session (bench.precision)."""
+    return pytestconfig.stash[TRACKER]
+
+
+@pytest.fixture
 def scenario(request: pytest.FixtureRequest) -> Scenario:
     """The parametrized scenario with its workload built (and the server started if needed)."""
     spec: ScenarioSpec = request.param
@@ -181,7 +197,10 @@ def pytest_benchmark_update_machine_info(config: pytest.Config,
     machine_info["library_versions"] = library_versions()
     machine_info["fairness"] = {
         "timed_region": "warm: loop, pool, session and worker start-up happen before timing",
-        "rounds": settings.rounds,
+        "rounds": settings.plan.forced,  # None: as many as the precision target needs
+        "precision_target": settings.plan.target,
+        "max_rounds": settings.plan.max_rounds,
+        "max_seconds": settings.plan.max_seconds,
         "warmup_rounds": settings.warmup_rounds,
         "start_method": settings.runner_options.get("start_method")
         or python_build()["default_start_method"],

@@ -35,6 +35,8 @@ class ScenarioRecord:
     failed: int  # over all counted rounds
     ideal_s: float | None  # best possible wall time of one round; None if unknown
     claim: str = ""
+    scenario: str = ""  # the spec's id: the passes of one scenario share it
+    pass_index: int = 1  # rounds come in passes (bench.precision); the report merges them
     params: dict[str, Any] = field(default_factory=dict)  # the workload's knobs
     start_method: str | None = None
     pool_workers: int | None = None
@@ -58,6 +60,9 @@ class ScenarioRecord:
     peak_rss_mb: float | None = None
     pss_mb: float | None = None
     server_cpu_s: float | None = None  # per round
+    others_cpu_s: float | None = None  # per round: CPU of processes outside the suite
+    steal_s: float | None = None  # per round: CPU time the hypervisor took
+    load_avg: float | None = None  # 1-minute load average at the end of the rounds
     timed_setup: bool = False
     setup_s: float | None = None
     teardown_s: float | None = None

@@ -12,6 +12,11 @@ per-process peaks, an upper bound on what they held at any one moment.  Forked
 workers count the pages they share with their parent in their own RSS too, so the
 meter also reports PSS at the end of the counted rounds: resident memory with every
 shared page split among the processes that share it, which adds up honestly.
+
+The neighbours: the machine's busy CPU time over the same interval (from /proc/stat via
+psutil), less the client's and the server's, is what other processes used; with the
+kernel's steal time (CPU taken by the hypervisor) and the load average it tells a noisy
+model from a noisy machine.
 """
 
 from __future__ import annotations
@@ -33,6 +38,16 @@ class ResourceUsage:
     peak_rss_mb: float
     pss_mb: float
     server_cpu_s: float | None
+    others_cpu_s: float = 0.0  # CPU used by processes other than the client and the server
+    steal_s: float = 0.0  # CPU time the hypervisor took from this machine
+    load_avg: float = 0.0  # the 1-minute load average when the rounds ended
+
+
+def _machine_busy_and_steal() -> tuple[float, float]:
+    times = psutil.cpu_times()
+    busy = times.user + times.nice + times.system + getattr(times, "irq", 0.0) + \
+        getattr(times, "softirq", 0.0)
+    return float(busy), float(getattr(times, "steal", 0.0))
 
 
 def _cpu_seconds(process: psutil.Process) -> float:
@@ -71,6 +86,7 @@ class ResourceMeter:
         self._start_cpu: dict[int, float] = {}
         self._start_reaped = 0.0
         self._start_server = 0.0
+        self._start_machine = (0.0, 0.0)
 
     def _server_tree(self) -> set[int]:
         if self._server is None:
@@ -103,6 +119,7 @@ class ResourceMeter:
         self._start_cpu = self._cpu_by_pid()
         self._start_reaped = self._reaped_children_cpu()
         self._start_server = _cpu_seconds(self._server) if self._server else 0.0
+        self._start_machine = _machine_busy_and_steal()
 
     def stop(self) -> ResourceUsage:
         end_cpu = self._cpu_by_pid()
@@ -116,5 +133,9 @@ class ResourceMeter:
             except psutil.NoSuchProcess:
                 continue
         server_cpu = _cpu_seconds(self._server) - self._start_server if self._server else None
+        busy, steal = _machine_busy_and_steal()
+        others = busy - self._start_machine[0] - cpu - (server_cpu or 0.0)
         return ResourceUsage(cpu_s=cpu, peak_rss_mb=peak / MIB, pss_mb=pss / MIB,
-                             server_cpu_s=server_cpu)
+                             server_cpu_s=server_cpu, others_cpu_s=max(0.0, others),
+                             steal_s=steal - self._start_machine[1],
+                             load_avg=os.getloadavg()[0])

@@ -32,6 +32,7 @@ class ScenarioSpec:
     overrides: tuple[tuple[str, Any], ...] = ()  # workload knobs that differ from the options
     timed_setup: bool = False  # "cold": build and tear down the runner inside every round
     claim: str = ""  # the claim this scenario is evidence for, if any
+    pass_index: int = 1  # which pass of rounds this is (bench.precision)
 
     @property
     def id(self) -> str:
@@ -39,6 +40,11 @@ class ScenarioSpec:
         knobs = "".join(f"-{key}={value}" for key, value in self.overrides)
         cold = "-cold" if self.timed_setup else ""
         return f"{self.runner}{options}-c{self.concurrency}-n{self.tasks}{knobs}{cold}"
+
+    @property
+    def key(self) -> str:
+        """Unique across workloads and claims; the passes of one scenario share it."""
+        return "/".join(part for part in (self.claim, self.workload, self.id) if part)
 
 
 @dataclass(frozen=True)
@@ -60,14 +66,20 @@ class Scenario:
 
 
 def scenarios_for(workload: str, settings: Settings) -> list[ScenarioSpec]:
+    """Every pass of every scenario of one workload, pass by pass within each task count, so
+    that the runners being compared take their rounds in alternation."""
     specs = []
+    plan = settings.plan
     for tasks in settings.tasks_for(workload):
-        for name in settings.runners:
-            runner = RUNNERS[name]
-            options = tuple((option.name, settings.runner_options[option.name])
-                            for option in runner.options
-                            if settings.runner_options.get(option.name) is not None)
-            for concurrency in runner.levels(settings.concurrency):
-                specs.append(ScenarioSpec(workload, name, tasks, concurrency, settings.rounds,
-                                          settings.warmup_rounds, options))
+        for pass_index in range(1, plan.passes + 1):
+            rounds = plan.rounds_in(pass_index)
+            warmups = settings.warmup_rounds if pass_index == 1 else 0
+            for name in settings.runners:
+                runner = RUNNERS[name]
+                options = tuple((option.name, settings.runner_options[option.name])
+                                for option in runner.options
+                                if settings.runner_options.get(option.name) is not None)
+                for concurrency in runner.levels(settings.concurrency):
+                    specs.append(ScenarioSpec(workload, name, tasks, concurrency, rounds,
+                                              warmups, options, pass_index=pass_index))
     return specs

@@ -17,6 +17,7 @@ import pytest
 
 from bench.limits import LimitError
 from bench.measure import measure
+from bench.precision import Tracker
 from bench.scenario import Scenario
 
 
@@ -31,15 +32,21 @@ def _not_a_result(benchmark: Any, scenario: Scenario, message: str) -> None:
     pytest.fail(f"{scenario.spec.workload} {scenario.spec.id}: {message}", pytrace=False)
 
 
-def test_scenario(benchmark: Any, scenario: Scenario) -> None:
+def test_scenario(benchmark: Any, scenario: Scenario, round_tracker: Tracker) -> None:
     spec = scenario.spec
     benchmark.group = spec.claim or spec.workload
+    if spec.pass_index > 1:  # a later pass runs only for scenarios short of the target
+        enough = round_tracker.enough(spec.key)
+        if enough:
+            pytest.skip(enough)
     try:
         record = measure(benchmark, spec, scenario.workload, scenario.server_pid)
     except (LimitError, OSError, RuntimeError) as exc:  # limits the checks could not see
         _not_a_result(benchmark, scenario, f"{type(exc).__name__}: {exc}")
     if scenario.server_exit():
         _not_a_result(benchmark, scenario, "the server stopped")
+    if not benchmark.disabled:
+        round_tracker.add(spec.key, list(benchmark.stats.stats.data))
     if record.failed and not record.faults_injected:
         kinds = ", ".join(f"{kind}={count}" for kind, count in sorted(record.failure_kinds.items()))
         _not_a_result(benchmark, scenario, f"{record.failed} of {record.tasks_run} tasks failed "

@@ -16,6 +16,7 @@ import subprocess
 import sys
 import textwrap
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 from scipy.stats import mannwhitneyu
@@ -23,6 +24,7 @@ from scipy.stats import mannwhitneyu
 from scripts.charts import write_charts, write_claims_chart
 from scripts.claims import claims_markdown, verdicts
 from scripts.results import (
+    NEIGHBOUR_LIMIT,
     NOISE_LIMIT,
     ReportError,
     Run,
@@ -41,6 +43,7 @@ SIGNIFICANCE = 0.05  # Mann-Whitney U p-value below which two runs differ
 # the test could never say "different"; below 4 rounds we fall back to IQR overlap.
 MIN_ROUNDS_FOR_TEST = 4
 SCENARIO_KEY = ["workload", "params", "tasks", "runner", "start_method", "concurrency"]
+AGREEMENT = 0.05  # two runs' medians "agree" when within 5 % of each other
 
 
 def newest_run(runs_dir: Path = RUNS_DIR) -> Path:
@@ -99,6 +102,23 @@ def _provenance(run: Run) -> list[str]:
     ]
 
 
+def _rounds_rule(fair: dict[str, Any]) -> str:
+    if fair.get("rounds"):
+        return (f"- **Rounds**: exactly {fair['rounds']} counted rounds after "
+                f"{fair.get('warmup_rounds', '?')} warm-up round(s) per scenario; the table "
+                "quotes the median round, its 95 % confidence interval and its IQR.")
+    if "precision_target" not in fair:
+        return "- **Rounds**: as the rounds column says; the table quotes the median round."
+    return (f"- **Rounds**: as many as it takes for the 95 % confidence interval of the median "
+            f"(order statistics, SciPy's quantile_test) to be within ±"
+            f"{float(fair['precision_target']):.0%}, at most {fair.get('max_rounds')} rounds "
+            f"or {fair.get('max_seconds')} s of rounds per scenario (⌛ = capped before "
+            "reaching it). Rounds come in alternating passes: every runner of a workload and "
+            "size does 6 rounds, then those still short of the target 4 more each, and so on, "
+            f"so a slow minute lands on all of them alike. {fair.get('warmup_rounds', '?')} "
+            "warm-up round(s) before the first pass.")
+
+
 def _fairness(run: Run, table: pd.DataFrame) -> list[str]:
     fair = run.machine.get("fairness") or {}
     timed = "cold (set-up inside the timed region)" if table["timed_setup"].any() else \
@@ -106,9 +126,11 @@ def _fairness(run: Run, table: pd.DataFrame) -> list[str]:
         "the clock starts and torn down after it stops"
     return [
         f"- **Timed region**: {timed}.",
-        f"- **Rounds**: {fair.get('rounds', '?')} counted rounds after "
-        f"{fair.get('warmup_rounds', '?')} warm-up round(s) per scenario; the table quotes "
-        "the median round and its IQR.",
+        _rounds_rule(fair),
+        "- **Neighbours**: CPU used during each scenario by processes other than the client, "
+        "its workers and the server (machine busy time from /proc/stat, less theirs), per "
+        f"second of wall time; rows above {NEIGHBOUR_LIMIT} cores are marked ⚡ as disturbed. "
+        "Steal time and the load average are in table.csv.",
         f"- **Process start method**: {fair.get('start_method', '?')}.",
         f"- **HTTP clients**: {fair.get('http_clients', '?')}; per-request timeout "
         f"{fair.get('http_timeout_s', '?')} s; server: {fair.get('server', '?')}.",
@@ -172,6 +194,19 @@ def _summary(run: Run, table: pd.DataFrame) -> list[str]:
         lines.append(f"- Not to cite without a rerun (noise above {NOISE_LIMIT:.0%}): "
                      + ", ".join(f"{r['workload']} {_label(r)} ({r['noise']:.1%})"
                                  for _, r in noisy.iterrows()) + ".")
+    capped = table[~table["precise"] & ~table["failed_scenario"] & (table["claim"] == "")]
+    if len(capped):
+        lines.append("- ⌛ Median less precise than the target (interval in the table): "
+                     + ", ".join(f"{r['workload']} {_label(r)} (±{r['ci_half']:.1%})"
+                                 if not pd.isna(r["ci_half"]) else
+                                 f"{r['workload']} {_label(r)} (no interval)"
+                                 for _, r in capped.iterrows()) + ".")
+    disturbed = table[table["disturbed"]]
+    if len(disturbed):
+        lines.append(f"- ⚡ Disturbed by other processes (more than {NEIGHBOUR_LIMIT} cores of "
+                     "CPU outside the suite): " + ", ".join(
+                         f"{r['workload']} {_label(r)} ({r['neighbours']:.2f} cores)"
+                         for _, r in disturbed.iterrows()) + ".")
     failed = table[table["failed_scenario"]]
     if len(failed):
         lines.append("- Failed scenarios (tasks failed with no fault injected; no rate is "
@@ -278,7 +313,13 @@ def compare_table(before: pd.DataFrame, after: pd.DataFrame) -> pd.DataFrame:
     overlap = (merged["q1_s_b"] <= merged["q3_s_a"]) & (merged["q1_s_a"] <= merged["q3_s_b"])
     same = merged["p_value"].ge(SIGNIFICANCE).where(merged["p_value"].notna(), overlap)
     merged["verdict"] = same.map({True: "within noise", False: "different"})
-    return merged[[*SCENARIO_KEY, "median_s_a", "median_s_b", "ratio", "p_value", "verdict"]]
+    merged["agree"] = (merged["ratio"] - 1).abs() <= AGREEMENT
+    return merged[[*SCENARIO_KEY, "median_s_a", "median_s_b", "ci_half_a", "ci_half_b",
+                   "precise_a", "precise_b", "ratio", "agree", "p_value", "verdict"]]
+
+
+def _half(value: float, precise: bool) -> str:
+    return "-" if pd.isna(value) else f"±{value:.1%}" + ("" if precise else " ⌛")
 
 
 def compare_markdown(table: pd.DataFrame, a: Path, b: Path) -> str:
@@ -287,11 +328,20 @@ def compare_markdown(table: pd.DataFrame, a: Path, b: Path) -> str:
         "C": table["concurrency"], "tasks": table["tasks"],
         "A median (ms)": (table["median_s_a"] * 1000).map(lambda v: f"{v:.3g}"),
         "B median (ms)": (table["median_s_b"] * 1000).map(lambda v: f"{v:.3g}"),
+        "A ±CI": [_half(v, ok) for v, ok in zip(table["ci_half_a"], table["precise_a"],
+                                                 strict=True)],
+        "B ±CI": [_half(v, ok) for v, ok in zip(table["ci_half_b"], table["precise_b"],
+                                                 strict=True)],
         "B/A": table["ratio"].map(lambda v: f"{v:.3f}"),
+        f"within {AGREEMENT:.0%}": table["agree"].map({True: "yes", False: "NO"}),
         "p (Mann-Whitney)": table["p_value"].map(lambda v: "-" if pd.isna(v) else f"{v:.3f}"),
         "verdict": table["verdict"],
     })
-    header = (f"A = {a}\n\nB = {b}\n\nB/A < 1 means B is faster. 'different' needs p < "
+    agree = int(table["agree"].sum())
+    header = (f"A = {a}\n\nB = {b}\n\n{agree} of {len(table)} medians agree within "
+              f"{AGREEMENT:.0%}. ±CI = half-width of the 95 % interval of each median (⌛: "
+              "wider than the run's precision target). "
+              "B/A < 1 means B is faster. 'different' needs p < "
               f"{SIGNIFICANCE} over the rounds (Mann-Whitney U, two-sided); with fewer than "
               f"{MIN_ROUNDS_FOR_TEST} rounds a side, non-overlapping IQRs.\n\n")
     return header + str(shown.to_markdown(index=False, disable_numparse=True)) + "\n"

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -19,11 +20,13 @@ from typing import Any
 
 import pandas as pd
 
+from bench.precision import DEFAULT_TARGET, median_interval
 from bench.record import RecordError, ScenarioRecord
 from bench.runners import RUNNERS
 from workloads import WORKLOADS
 
 NOISE_LIMIT = 0.10  # IQR / median above this: the row is shown but flagged as not citable
+NEIGHBOUR_LIMIT = 0.25  # cores of CPU used outside the suite during a scenario: "disturbed"
 OVER_IDEAL = 1.0  # efficiency above this beat the ideal: flagged, with the reason
 INCOMPLETE = ("interrupted", "stopped")  # run_status of a run that did not finish
 REQUIRED_STATS = ("median", "iqr", "q1", "q3", "rounds")
@@ -107,7 +110,7 @@ def _rows(run: Run) -> list[dict[str, Any]]:
         record = ScenarioRecord.from_dict(bench["extra_info"])
         rows.append({
             "source": str(run.path),
-            "name": bench.get("name", ""),
+            "name": re.sub(r"-pass\d+\]$", "]", str(bench.get("name", ""))),
             "workload": record.workload,
             "params": _params(record),
             "runner": record.runner,
@@ -130,11 +133,15 @@ def _rows(run: Run) -> list[dict[str, Any]]:
             "peak_rss_mb": record.peak_rss_mb,
             "pss_mb": record.pss_mb,
             "server_cpu_s": record.server_cpu_s,
+            "others_cpu_s": record.others_cpu_s,
+            "steal_s": record.steal_s,
+            "load_avg": record.load_avg,
+            "pass_index": record.pass_index,
+            "passes": 1,
             "tasks_run": int(record.tasks_run or 0),
             "ok": int(record.ok),
             "failed": int(record.failed),
-            "failure_kinds": ", ".join(f"{kind}={count}" for kind, count
-                                       in sorted(record.failure_kinds.items())),
+            "kinds": dict(record.failure_kinds),
             "faults_injected": record.faults_injected,
             "timed_setup": record.timed_setup,
             "setup_s": record.setup_s,
@@ -149,13 +156,86 @@ def _rows(run: Run) -> list[dict[str, Any]]:
     return rows
 
 
+# The passes of one scenario (bench.precision) share these; the report merges them.
+SCENARIO_KEYS = ["source", "name", "claim", "workload", "params", "runner", "start_method",
+                 "concurrency", "tasks", "timed_setup"]
+SUMMED = ("ok", "failed", "tasks_run")
+PER_ROUND = ("cpu_s", "server_cpu_s", "others_cpu_s", "steal_s", "setup_s", "teardown_s",
+             "loop_lag_p50_s", "loop_lag_p99_s", "pss_mb")
+PER_TASK = ("latency_p50_s", "latency_p95_s", "latency_p99_s")
+NUMERIC = ("ideal_s", "task_s", "cores", *PER_TASK, *PER_ROUND, "peak_rss_mb", "load_avg")
+
+
+def _weighted(rows: pd.DataFrame, column: str, weights: pd.Series) -> float:
+    """Mean of `column` over the passes, weighted; percentiles of equal-sized passes
+    combine this way (quantile averaging), and per-round means exactly."""
+    known = rows[column].notna() & (weights > 0)
+    if not known.any():
+        return float("nan")
+    return float((rows.loc[known, column] * weights[known]).sum() / weights[known].sum())
+
+
+def _merge_passes(passes: pd.DataFrame) -> dict[str, Any]:
+    """One row from the passes of one scenario: every round of every pass, and the
+    record fields combined as each one's meaning says."""
+    if len(passes) == 1:
+        return dict(passes.iloc[0])
+    ordered = passes.sort_values("pass_index")
+    merged = dict(ordered.iloc[0])
+    data = pd.Series([value for values in ordered["rounds_data"] for value in values])
+    q1, median, q3 = (float(data.quantile(q)) for q in (0.25, 0.5, 0.75))
+    merged.update(rounds_data=list(data), rounds=len(data), median_s=median, q1_s=q1, q3_s=q3,
+                  iqr_s=q3 - q1, min_s=float(data.min()), passes=len(ordered))
+    for column in SUMMED:
+        merged[column] = int(ordered[column].sum())
+    kinds: dict[str, int] = {}
+    for found in ordered["kinds"]:
+        for kind, count in found.items():
+            kinds[kind] = kinds.get(kind, 0) + count
+    merged["kinds"] = kinds
+    for column in PER_ROUND:
+        merged[column] = _weighted(ordered, column, ordered["rounds"])
+    for column in PER_TASK:
+        merged[column] = _weighted(ordered, column, ordered["ok"])
+    merged["peak_rss_mb"] = float(ordered["peak_rss_mb"].max())
+    merged["load_avg"] = float(ordered["load_avg"].max())
+    # Later passes know a faster task (CPU jobs): the smallest ideal is the best informed.
+    merged["ideal_s"] = float(ordered["ideal_s"].min())
+    merged["task_s"] = float(ordered["task_s"].min())
+    return merged
+
+
+def _targets(runs: list[Run]) -> dict[str, float]:
+    """Each run's precision target (runs made before there was one: the default)."""
+    return {str(run.path): float((run.machine.get("fairness") or {}).get(
+        "precision_target") or DEFAULT_TARGET) for run in runs}
+
+
+def _interval(rounds: list[float]) -> tuple[float, float]:
+    found = median_interval(rounds)
+    return (float("nan"), float("nan")) if found is None else found
+
+
 def scenario_table(runs: list[Run]) -> pd.DataFrame:
     """All scenarios of all runs, with derived columns, in a stable reading order."""
-    table = pd.DataFrame([row for run in runs for row in _rows(run)])
-    for column in ("ideal_s", "task_s", "cores", "latency_p50_s", "latency_p95_s",
-                   "latency_p99_s", "cpu_s", "peak_rss_mb", "pss_mb", "server_cpu_s", "setup_s",
-                   "teardown_s", "loop_lag_p50_s", "loop_lag_p99_s"):
-        table[column] = pd.to_numeric(table[column], errors="coerce")
+    raw = pd.DataFrame([row for run in runs for row in _rows(run)])
+    for column in NUMERIC:
+        raw[column] = pd.to_numeric(raw[column], errors="coerce")
+    raw["start_method"] = raw["start_method"].astype(object)
+    keys = pd.Series(["|".join(map(str, values))
+                      for values in raw[SCENARIO_KEYS].itertuples(index=False)], index=raw.index)
+    table = pd.DataFrame([_merge_passes(group) for _, group in raw.groupby(keys, sort=False)])
+    table["failure_kinds"] = table["kinds"].map(
+        lambda kinds: ", ".join(f"{kind}={count}" for kind, count in sorted(kinds.items())))
+    interval = table["rounds_data"].map(_interval)
+    table["ci_low_s"] = interval.map(lambda pair: pair[0])
+    table["ci_high_s"] = interval.map(lambda pair: pair[1])
+    table["ci_half"] = pd.concat([table["median_s"] - table["ci_low_s"],
+                                  table["ci_high_s"] - table["median_s"]],
+                                 axis=1).max(axis=1) / table["median_s"]
+    table["precise"] = table["ci_half"] <= table["source"].map(_targets(runs))
+    table["neighbours"] = table["others_cpu_s"] / table["median_s"]
+    table["disturbed"] = table["neighbours"] > NEIGHBOUR_LIMIT
     table["noise"] = table["iqr_s"] / table["median_s"]
     # A scenario whose tasks failed with no fault injected on purpose is not a result: it
     # keeps its row (so the failure shows) but gets no rate, speedup or efficiency.
@@ -200,6 +280,8 @@ MARKDOWN_COLUMNS = {
     "concurrency": "C",
     "tasks": "tasks",
     "median_ms": "median (ms)",
+    "ci_ms": "95% CI (ms)",
+    "rounds": "rounds",
     "iqr_ms": "IQR (ms)",
     "noise_pct": "noise (%)",
     "tasks_per_s": "ok tasks/s",
@@ -211,6 +293,7 @@ MARKDOWN_COLUMNS = {
     "client_cpu_load": "client CPU (cores)",
     "server_load": "server CPU (cores)",
     "pss_mb": "PSS (MB)",
+    "neighbours": "others' CPU (cores)",
     "failed": "failed",
 }
 
@@ -224,6 +307,9 @@ def markdown_table(table: pd.DataFrame) -> str:
         "concurrency": table["concurrency"],
         "tasks": table["tasks"],
         "median_ms": (table["median_s"] * 1000).map(_sig3),
+        "ci_ms": [_interval_text(low * 1000, high * 1000, precise) for low, high, precise
+                  in zip(table["ci_low_s"], table["ci_high_s"], table["precise"], strict=True)],
+        "rounds": table["rounds"].astype(str),
         "iqr_ms": (table["iqr_s"] * 1000).map(_sig3),
         "noise_pct": (table["noise"] * 100).map(lambda v: f"{v:.1f}")
         + table["citable"].map(lambda ok: "" if ok else " ⚠"),
@@ -238,10 +324,19 @@ def markdown_table(table: pd.DataFrame) -> str:
         "client_cpu_load": table["client_cpu_load"].map(lambda v: _fixed(v, "{:.2f}")),
         "server_load": table["server_load"].map(lambda v: _fixed(v, "{:.2f}")),
         "pss_mb": table["pss_mb"].map(lambda v: _fixed(v, "{:.0f}")),
+        "neighbours": table["neighbours"].map(lambda v: _fixed(v, "{:.2f}"))
+        + table["disturbed"].map(lambda disturbed: " ⚡" if disturbed else ""),
         "failed": table["failed"].astype(str) + "/" + table["tasks_run"].astype(str)
         + table["failed_scenario"].map(lambda failed: " ✗ FAILED" if failed else ""),
     }).rename(columns=MARKDOWN_COLUMNS)
     return str(shown.to_markdown(index=False, disable_numparse=True))
+
+
+def _interval_text(low: float, high: float, precise: bool) -> str:
+    """'low to high', marked ⌛ where it is wider than the precision target."""
+    if pd.isna(low) or pd.isna(high):
+        return "- ⌛"
+    return f"{_sig3(low)} to {_sig3(high)}" + ("" if precise else " ⌛")
 
 
 def _fixed(value: float, fmt: str) -> str:
@@ -265,7 +360,7 @@ def _sig3(value: float) -> str:
     return f"{value:.3g}"
 
 
-CSV_DROP = ("rounds_data", "extra")
+CSV_DROP = ("rounds_data", "extra", "kinds")
 
 
 @contextmanager
