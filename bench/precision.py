@@ -23,7 +23,7 @@ DEFAULT_TARGET = 0.03  # half-width of the interval, as a share of the median
 FIRST_PASS_ROUNDS = 6  # the fewest rounds for which a 95 % interval of the median exists
 LATER_PASS_ROUNDS = 4
 DEFAULT_MAX_ROUNDS = 30
-DEFAULT_MAX_SECONDS = 15.0  # of measured round time per scenario; passes stop past it
+DEFAULT_MAX_SECONDS = 10.0  # of measured round time per scenario; passes stop past it
 
 
 def median_interval(rounds: list[float]) -> tuple[float, float] | None:

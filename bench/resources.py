@@ -122,7 +122,11 @@ class ResourceMeter:
         self._start_machine = _machine_busy_and_steal()
 
     def stop(self) -> ResourceUsage:
+        # Every CPU reading at once, before the memory readings below: reading 64 workers'
+        # smaps costs kernel time that must not be counted as a neighbour's.
         end_cpu = self._cpu_by_pid()
+        busy, steal = _machine_busy_and_steal()
+        server_cpu = _cpu_seconds(self._server) - self._start_server if self._server else None
         cpu = sum(end - self._start_cpu.get(pid, 0.0) for pid, end in end_cpu.items())
         cpu += self._reaped_children_cpu() - self._start_reaped
         peak = pss = 0
@@ -132,8 +136,6 @@ class ResourceMeter:
                 pss += _pss_bytes(process)
             except psutil.NoSuchProcess:
                 continue
-        server_cpu = _cpu_seconds(self._server) - self._start_server if self._server else None
-        busy, steal = _machine_busy_and_steal()
         others = busy - self._start_machine[0] - cpu - (server_cpu or 0.0)
         return ResourceUsage(cpu_s=cpu, peak_rss_mb=peak / MIB, pss_mb=pss / MIB,
                              server_cpu_s=server_cpu, others_cpu_s=max(0.0, others),

@@ -26,7 +26,7 @@ def expected_sum(n: int) -> int:
 class CpuWorkload(CpuBoundWorkload):
     name: ClassVar[str] = "cpu"
     order: ClassVar[int] = 30
-    default_tasks: ClassVar[int] = 32
+    default_tasks: ClassVar[int] = 16
     in_default_matrix: ClassVar[bool] = True
     n: int = knob(1_000_000, "sum of squares below n, per task", low=1, high=10**9)
 
