@@ -1,7 +1,14 @@
 # concurrency-bench: `make bench` measures, `make test` checks.  Both create the
 # virtual environment in .venv on first use and reinstall when pyproject.toml changes.
+#
+# `make bench PYTHON=/path/to/python` measures under another interpreter, in an
+# environment of its own under .venvs/ holding only what measuring needs; the test server
+# and the report stay on .venv's Python.  `make interpreters PYTHONS="a b c"` does that for
+# several interpreters into one run folder and one report.
 
-PYTHON ?= python3
+BASE_PYTHON ?= python3
+PYTHON ?=
+PYTHONS ?=
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
@@ -9,13 +16,13 @@ RUNS := results/runs
 # Extra pytest options for `make bench`, e.g. BENCH_ARGS="--workload http --rounds 10".
 BENCH_ARGS ?=
 
-.PHONY: all bench claims charts test lint clean
+.PHONY: all bench claims charts interpreters test lint clean
 
 all: test
 
 $(STAMP): pyproject.toml
-	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	@test -x $(BIN)/python || $(BASE_PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[report,dev,subinterpreters]'
 	@touch $@
 
 # $(call run_suite,FOLDER-SUFFIX,PYTEST-TARGET): each run gets a new folder named by its
@@ -36,7 +43,16 @@ define run_suite
 endef
 
 bench: $(STAMP)
+ifeq ($(strip $(PYTHON)),)
 	$(call run_suite,,bench)
+else
+	$(BIN)/python scripts/interpreters.py run $(PYTHON) -- $(BENCH_ARGS)
+endif
+
+# The suite under each of PYTHONS, one run folder, one report (an interpreter column).
+interpreters: $(STAMP)
+	@test -n "$(strip $(PYTHONS))" || { echo 'give the interpreters: make interpreters PYTHONS="python3.11 python3.13"' >&2; exit 2; }
+	$(BIN)/python scripts/interpreters.py run $(PYTHONS) -- $(BENCH_ARGS)
 
 # The claims run: every claim's scenarios, then the report with its verdicts.
 claims: $(STAMP)
@@ -54,5 +70,5 @@ lint: $(STAMP)
 	$(BIN)/mypy
 
 clean:
-	rm -rf $(VENV) build *.egg-info .mypy_cache .ruff_cache
+	rm -rf $(VENV) .venvs build *.egg-info .mypy_cache .ruff_cache
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +

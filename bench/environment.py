@@ -37,8 +37,19 @@ def python_build() -> dict[str, object]:
         "compiler": platform.python_compiler(),
         "free_threaded_build": bool(sysconfig.get_config_var("Py_GIL_DISABLED")),
         "gil_enabled": gil_enabled(),
+        "python_gil_env": os.environ.get("PYTHON_GIL"),  # a free-threaded build honours it
+        "jit": jit_state(),
+        "cache_tag": sys.implementation.cache_tag,
         "default_start_method": multiprocessing.get_start_method(),
     }
+
+
+def jit_state() -> str:
+    """'enabled' / 'disabled' where the interpreter can say (3.14+), else 'not available'."""
+    jit = getattr(sys, "_jit", None)
+    if jit is None or not hasattr(jit, "is_enabled"):
+        return "not available"
+    return "enabled" if jit.is_enabled() else "disabled"
 
 
 def library_versions() -> dict[str, str]:

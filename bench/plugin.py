@@ -27,13 +27,14 @@ from bench.precision import Tracker
 from bench.runners import RUNNERS
 from bench.scenario import Scenario, ScenarioSpec, scenarios_for
 from workloads import WORKLOADS
-from workloads.server import ServerProcess, is_our_server
+from workloads.server import ServerProcess, identify_server, is_our_server
 
 SETTINGS = pytest.StashKey[Settings]()
 EXIT_STATUS = pytest.StashKey[int]()
 FAILED_SCENARIOS = pytest.StashKey[int]()
 LOCAL_SERVER = pytest.StashKey[ServerProcess]()
 TRACKER = pytest.StashKey[Tracker]()
+SERVER_IDENTITY = pytest.StashKey[dict[str, object]]()
 TARGET_CHECK_TIMEOUT_S = 5.0
 # pytest-benchmark options that `benchmark.pedantic` ignores: the suite runs exactly
 # --rounds counted rounds after --warmup-rounds, so these would be silently without effect.
@@ -150,10 +151,14 @@ def bench_server(pytestconfig: pytest.Config) -> Iterator[tuple[str, int | None]
     """(URL, server pid): the local server, or --target-url with no pid."""
     target = pytestconfig.stash[SETTINGS].target_url
     if target:
+        pytestconfig.stash[SERVER_IDENTITY] = identify_server(
+            target, TARGET_CHECK_TIMEOUT_S) or {}
         yield target, None
         return
     with ServerProcess() as server:
         pytestconfig.stash[LOCAL_SERVER] = server
+        pytestconfig.stash[SERVER_IDENTITY] = identify_server(
+            server.url, TARGET_CHECK_TIMEOUT_S) or {}
         yield server.url, server.pid
 
 
@@ -209,3 +214,6 @@ def pytest_benchmark_update_machine_info(config: pytest.Config,
         "http_timeout_s": settings.knobs["http"]["timeout_s"],
         "server": settings.target_url or "local aiohttp server in its own process on 127.0.0.1",
     }
+    identity = config.stash.get(SERVER_IDENTITY, None)
+    if identity:  # which Python served: the same for every interpreter of a run
+        machine_info["server_python"] = f"{identity.get('python')} ({identity.get('python_build')})"

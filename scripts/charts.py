@@ -28,7 +28,7 @@ from scripts.results import NOISE_LIMIT, atomic_path, runner_order
 matplotlib.rcParams["svg.hashsalt"] = "concurrency-bench"  # stable ids: same data, same SVG
 
 LOG_SCALE_RANGE = 20  # use a log axis when the largest value is this many times the smallest
-PANEL_KEYS = ["workload", "params", "tasks"]
+PANEL_KEYS = ["interpreter", "workload", "params", "tasks"]
 PANELS_PER_ROW = 3
 DPI = 130
 LEGEND_HEADROOM = 1.3  # linear axes: extra top room for the legend, as a factor of the span
@@ -40,9 +40,12 @@ PanelDraw = Callable[[Axes, pd.DataFrame], None]
 
 
 def _panels(table: pd.DataFrame) -> Iterator[tuple[str, pd.DataFrame]]:
-    for (workload, params, tasks), rows in table.groupby(PANEL_KEYS, sort=False):
+    """One panel per workload and size, and per interpreter where the run has several."""
+    several = table["interpreter"].nunique() > 1
+    for (interpreter, workload, params, tasks), rows in table.groupby(PANEL_KEYS, sort=False):
         detail = f"\n{params}" if params else ""
-        yield f"{workload}: {tasks} tasks{detail}", rows
+        python = f"Python {interpreter} | " if several else ""
+        yield f"{python}{workload}: {tasks} tasks{detail}", rows
 
 
 def _concurrent_runners(rows: pd.DataFrame) -> list[str]:
@@ -255,8 +258,8 @@ def write_charts(table: pd.DataFrame, out: Path, footnote: str) -> list[Path]:
     """Write every chart as PNG and SVG into `out`; return the paths written."""
     written = []
     # A failed scenario is not a result: it has a row in the table, but no place in a chart.
-    latest = table[~table["failed_scenario"]].drop_duplicates(
-        ["workload", "params", "tasks", "runner", "start_method", "concurrency"], keep="last")
+    # Every run keeps its own panels (runs are labelled apart), so none is dropped.
+    latest = table[~table["failed_scenario"]]
     for name, (title, draws) in CHARTS.items():
         fig = _figure(latest, title, draws, footnote)
         written += _save(fig, out, name)
@@ -279,17 +282,57 @@ def _save(fig: Figure, out: Path, name: str) -> list[Path]:
     return paths
 
 
+# --- the interpreters figure: CPU speedup of each runner on each Python ----------------
+
+def write_interpreters_chart(table: pd.DataFrame, out: Path, footnote: str) -> list[Path]:
+    """Speedup over sequential on the cpu workload (at its highest concurrency), one group of
+    bars per interpreter and one bar per runner; nothing if the run has no cpu rows."""
+    cpu = table[(table["workload"] == "cpu") & (table["claim"] == "")
+                & table["speedup"].notna() & (table["runner"] != "sequential")]
+    if cpu.empty:
+        return []
+    top = cpu[cpu["concurrency"] == cpu.groupby("interpreter")["concurrency"].transform("max")]
+    interpreters = list(dict.fromkeys(table["interpreter"]))
+    runners = sorted(top["runner"].unique(), key=runner_order)
+    fig, ax = plt.subplots(figsize=(2.2 + 1.9 * len(interpreters), 5.2))
+    width = 0.8 / max(len(runners), 1)
+    for index, runner in enumerate(runners):
+        mine = top[top["runner"] == runner].set_index("interpreter").reindex(interpreters)
+        x = np.arange(len(interpreters)) + (index - (len(runners) - 1) / 2) * width
+        bars = ax.bar(x, mine["speedup"], width, label=runner, color=_colour(runner))
+        for bar, value, citable in zip(bars, mine["speedup"], mine["citable"], strict=True):
+            if not pd.isna(value):
+                ax.annotate(f"{value:.2f}x", (bar.get_x() + bar.get_width() / 2, value),
+                            ha="center", va="bottom", fontsize=7)
+                if citable is False:
+                    bar.set_hatch(NOISY_HATCH)
+    ax.axhline(1.0, color=_colour("sequential"), linestyle="--", linewidth=1.2,
+               label="sequential = 1")
+    ax.set_xticks(np.arange(len(interpreters)), [f"Python {i}" for i in interpreters])
+    levels = ", ".join(f"C={c}" for c in sorted(top["concurrency"].unique()))
+    ax.set_ylabel(f"cpu workload: speedup over sequential (x, {levels})")
+    ax.set_ylim(bottom=0)
+    ax.grid(axis="y", alpha=0.3)
+    _legend_above_data(ax)
+    ax.set_title("Pure-Python CPU work: what each model gains on each interpreter", fontsize=11)
+    fig.text(0.01, 0.005, footnote, fontsize=6, color="#444444", ha="left", va="bottom")
+    fig.tight_layout(rect=(0, 0.04, 1, 1))
+    return _save(fig, out, "interpreters")
+
+
 # --- the claims figure: one panel per registered claim --------------------------------
 
 def write_claims_chart(table: pd.DataFrame, titles: dict[str, str], out: Path,
                        footnote: str) -> list[Path]:
-    """One figure, a panel per registered claim, titled with the claim and its verdict."""
-    columns = PANELS_PER_ROW
-    grid_rows = math.ceil(len(CLAIMS) / columns)
-    fig, axes = plt.subplots(grid_rows, columns, figsize=(17, 4.8 * grid_rows + 0.1),
+    """One figure, a panel per claim in `titles` (in registry order), titled with the claim
+    and its verdict; the grid is sized from them."""
+    shown = [claim for claim in CLAIMS if claim.key in titles]
+    columns = min(PANELS_PER_ROW, len(shown))
+    grid_rows = math.ceil(len(shown) / columns)
+    fig, axes = plt.subplots(grid_rows, columns, figsize=(5.7 * columns, 4.8 * grid_rows + 0.1),
                              squeeze=False)
-    for ax, claim in zip(axes.flat, CLAIMS, strict=False):
-        rows = table[table["claim"] == claim.key]
+    for ax, claim in zip(axes.flat, shown, strict=False):
+        rows = table if claim.matrix else table[table["claim"] == claim.key]
         ax.set_title(titles.get(claim.key, claim.key), fontsize=9)
         if rows.empty:
             ax.text(0.5, 0.5, "not measured", ha="center", transform=ax.transAxes)
@@ -298,9 +341,9 @@ def write_claims_chart(table: pd.DataFrame, titles: dict[str, str], out: Path,
         ax.grid(axis="y", alpha=0.3)
         if ax.get_legend_handles_labels()[0]:
             _legend_above_data(ax)
-    for ax in axes.flat[len(CLAIMS):]:
+    for ax in axes.flat[len(shown):]:
         ax.set_visible(False)
-    fig.suptitle("The article's claims, measured", fontsize=14)
+    fig.suptitle("The claims, measured", fontsize=14)
     fig.text(0.01, 0.005, footnote, fontsize=7, color="#444444", ha="left", va="bottom")
     fig.tight_layout(rect=(0, 0.02, 1, 0.97))
     return _save(fig, out, "claims")

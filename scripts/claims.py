@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import pandas as pd
 
-from bench.claims import SIGNIFICANCE, Verdict, verdicts
+from bench.claims import CLAIMS, SIGNIFICANCE, Verdict, verdicts
 from bench.claims.kit import claim_rows, ms
 
-__all__ = ["claims_markdown", "setup_costs_markdown", "verdicts"]
+__all__ = ["claims_markdown", "number", "setup_costs_markdown", "verdicts"]
 
 
 def setup_costs_markdown(table: pd.DataFrame) -> str:
@@ -39,6 +39,11 @@ def setup_costs_markdown(table: pd.DataFrame) -> str:
     return "\n".join([*lines, ""])
 
 
+def number(verdict: Verdict) -> int:
+    """A claim's number: its place in the registry, the same in every report."""
+    return CLAIMS.index(verdict.claim) + 1
+
+
 def claims_markdown(found: list[Verdict], table: pd.DataFrame | None = None) -> str:
     lines = ["## Claims", "",
              "Each claim paraphrases common advice about asyncio; the verdict is computed from "
@@ -46,11 +51,11 @@ def claims_markdown(found: list[Verdict], table: pd.DataFrame | None = None) -> 
              f"next to its check. 'Faster' always means significant at p < {SIGNIFICANCE} "
              "(one-sided Mann-Whitney U over the rounds).", "",
              "| # | claim | verdict | evidence |", "|---|---|---|---|"]
-    for number, verdict in enumerate(found, start=1):
-        lines.append(f"| {number} | {verdict.claim.statement} | **{verdict.verdict}** | "
+    for verdict in found:
+        lines.append(f"| {number(verdict)} | {verdict.claim.statement} | **{verdict.verdict}** | "
                      f"{verdict.evidence} |")
-    details = [f"- **{number}**: {verdict.details}"
-               for number, verdict in enumerate(found, start=1) if verdict.details]
+    details = [f"- **{number(verdict)}**: {verdict.details}" for verdict in found
+               if verdict.details]
     if details:
         lines += ["", "Details:", "", *details]
     lines += ["", "![claims](claims.png)", ""]

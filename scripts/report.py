@@ -21,14 +21,15 @@ from typing import Any
 import pandas as pd
 from scipy.stats import mannwhitneyu
 
-from scripts.charts import write_charts, write_claims_chart
-from scripts.claims import claims_markdown, verdicts
+from scripts.charts import write_charts, write_claims_chart, write_interpreters_chart
+from scripts.claims import claims_markdown, number, verdicts
 from scripts.results import (
     NEIGHBOUR_LIMIT,
     NOISE_LIMIT,
     ReportError,
     Run,
     atomic_path,
+    label_runs,
     load_run,
     markdown_table,
     scenario_table,
@@ -274,7 +275,7 @@ def report_markdown(run: Run, table: pd.DataFrame, charts: list[Path],
              *_failures(table),
              "## Charts", ""]
     for chart in charts:
-        if chart.suffix == ".png" and chart.stem != "claims":
+        if chart.suffix == ".png" and chart.stem not in ("claims", "interpreters"):
             lines += [f"![{chart.stem}]({chart.name})", ""]
     return "\n".join(lines)
 
@@ -289,15 +290,50 @@ def write_report(paths: list[Path], out: Path | None) -> Path:
     matrix = table[table["claim"] == ""]
     charts = write_charts(matrix, out, note) if not matrix.empty else []
     claims = ""
-    if (table["claim"] != "").any():
-        found = verdicts(table)
+    several = table["interpreter"].nunique() > 1
+    if (table["claim"] != "").any() or several:
+        found = verdicts(table, matrix=not (table["claim"] != "").any())
         claims = claims_markdown(found, table)
         write_text(out / "claims.md", claims)
         titles = {v.claim.key: "\n".join(textwrap.wrap(
-            f"{number}. {v.claim.statement} [{v.verdict}]", 60))
-            for number, v in enumerate(found, start=1)}
+            f"{number(v)}. {v.claim.statement} [{v.verdict}]", 60)) for v in found}
         charts += write_claims_chart(table, titles, out, note)
+    if several:
+        charts = write_interpreters_chart(table, out, note) + charts
+        claims = interpreters_markdown(runs, table) + claims
     return write_text(out / "REPORT.md", report_markdown(runs[-1], table, charts, claims))
+
+
+def interpreters_markdown(runs: list[Run], table: pd.DataFrame) -> str:
+    """The interpreters of a run side by side, and what each build costs one thread."""
+    labels = label_runs(runs)
+    lines = ["## Interpreters", "", "![interpreters](interpreters.png)", "",
+             "| interpreter | version | free-threaded build | GIL at run time | PYTHON_GIL | "
+             "default start method | JIT | server ran on |", "|---|---|---|---|---|---|---|---|"]
+    for run in runs:
+        build = run.machine.get("python_build") or {}
+        lines.append(f"| {labels[str(run.path)]} | {build.get('python', '?')} "
+                     f"({build.get('implementation', '?')}) | "
+                     f"{'yes' if build.get('free_threaded_build') else 'no'} | "
+                     f"{'enabled' if build.get('gil_enabled', True) else 'disabled'} | "
+                     f"{build.get('python_gil_env') or 'not set'} | "
+                     f"{build.get('default_start_method', '?')} | {build.get('jit', '?')} | "
+                     f"{run.machine.get('server_python', '?')} |")
+    first = labels[str(runs[0].path)]
+    sequential = table[(table["runner"] == "sequential") & (table["claim"] == "")
+                       & ~table["failed_scenario"]]
+    lines += ["", f"Single-thread cost of each build: its sequential median against "
+              f"{first}'s, same workload and size (above 1.00 = slower).", "",
+              "| workload | " + " | ".join(labels.values()) + " |",
+              "|---|" + "---|" * len(labels)]
+    for (workload, params, tasks), rows in sequential.groupby(["workload", "params", "tasks"],
+                                                             sort=False):
+        medians = rows.set_index("interpreter")["median_s"]
+        base = medians.get(first)
+        cells = ["-" if label not in medians or base is None or pd.isna(base)
+                 else f"{medians[label] / base:.2f}" for label in labels.values()]
+        lines.append(f"| {workload} ({tasks} tasks; {params}) | " + " | ".join(cells) + " |")
+    return "\n".join([*lines, "", ""])
 
 
 def compare_table(before: pd.DataFrame, after: pd.DataFrame) -> pd.DataFrame:

@@ -56,6 +56,26 @@ class Run:
     def datetime(self) -> str:
         return str(self.data.get("datetime", "unknown date"))
 
+    @property
+    def interpreter(self) -> str:
+        """e.g. '3.11.7', '3.13.0t' (free-threaded build, GIL off) or '3.13.0t GIL on'."""
+        build = self.machine.get("python_build") or {}
+        label = str(build.get("python") or self.machine.get("python_version") or "?")
+        if build.get("free_threaded_build"):
+            label += "t" + (" GIL on" if build.get("gil_enabled") else "")
+        return label
+
+
+def label_runs(runs: list[Run]) -> dict[str, str]:
+    """Each run's interpreter label, made unique with the file name where two share one:
+    no run is ever merged into another or dropped."""
+    labels = {str(run.path): run.interpreter for run in runs}
+    counts: dict[str, int] = {}
+    for label in labels.values():
+        counts[label] = counts.get(label, 0) + 1
+    return {path: label if counts[label] == 1 else f"{label} ({Path(path).stem})"
+            for path, label in labels.items()}
+
 
 def load_run(path: Path) -> Run:
     """Read and check one file; every way it can be unusable is a ReportError."""
@@ -137,6 +157,9 @@ def _rows(run: Run) -> list[dict[str, Any]]:
             "steal_s": record.steal_s,
             "load_avg": record.load_avg,
             "pass_index": record.pass_index,
+            "gil_enabled": record.gil_enabled,
+            "free_threaded_build": bool((run.machine.get("python_build") or {}).get(
+                "free_threaded_build", False)),
             "passes": 1,
             "tasks_run": int(record.tasks_run or 0),
             "ok": int(record.ok),
@@ -219,6 +242,7 @@ def _interval(rounds: list[float]) -> tuple[float, float]:
 def scenario_table(runs: list[Run]) -> pd.DataFrame:
     """All scenarios of all runs, with derived columns, in a stable reading order."""
     raw = pd.DataFrame([row for run in runs for row in _rows(run)])
+    raw["interpreter"] = raw["source"].map(label_runs(runs))
     for column in NUMERIC:
         raw[column] = pd.to_numeric(raw[column], errors="coerce")
     raw["start_method"] = raw["start_method"].astype(object)
@@ -259,7 +283,7 @@ def scenario_table(runs: list[Run]) -> pd.DataFrame:
     table["speedup"] = (table["baseline_s"] / table["median_s"]).where(result)
     table["_w"] = table["workload"].map(workload_order)
     table["_r"] = table["runner"].map(runner_order)
-    table = table.sort_values(["source", "claim", "_w", "params", "tasks", "_r", "concurrency"],
+    table = table.sort_values(["claim", "_w", "params", "tasks", "source", "_r", "concurrency"],
                               kind="stable")
     return table.drop(columns=["_w", "_r"]).reset_index(drop=True)
 
@@ -301,6 +325,7 @@ MARKDOWN_COLUMNS = {
 def markdown_table(table: pd.DataFrame) -> str:
     """The table for humans: milliseconds, percentages, sensible rounding, units in headers."""
     shown = pd.DataFrame({
+        "interpreter": table["interpreter"],
         "workload": table["workload"],
         "runner": table["runner"] + table["start_method"].map(
             lambda method: f" ({method})" if isinstance(method, str) else ""),
@@ -329,6 +354,8 @@ def markdown_table(table: pd.DataFrame) -> str:
         "failed": table["failed"].astype(str) + "/" + table["tasks_run"].astype(str)
         + table["failed_scenario"].map(lambda failed: " ✗ FAILED" if failed else ""),
     }).rename(columns=MARKDOWN_COLUMNS)
+    if table["interpreter"].nunique() < 2:  # one interpreter: REPORT.md names it
+        shown = shown.drop(columns=["interpreter"])
     return str(shown.to_markdown(index=False, disable_numparse=True))
 
 

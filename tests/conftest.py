@@ -7,10 +7,12 @@ import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import psutil
 import pytest
 
+from bench.runners import RUNNERS
 from workloads.server import ServerProcess
 
 pytest_plugins = ["pytester"]
@@ -19,6 +21,13 @@ REPO = Path(__file__).resolve().parent.parent
 # A matrix small enough to run in seconds: every workload and runner, one concurrency level.
 SMALL = ["--tasks", "6", "--concurrency", "3", "--sleep-ms", "5", "--http-delay-ms", "2",
          "--cpu-n", "50000"]
+
+
+def runner_params() -> list[Any]:
+    """Every registered runner as a test parameter; one this Python cannot run is skipped
+    with the runner's own reason."""
+    return [pytest.param(name, marks=[pytest.mark.skip(reason=f"{name}: {cls.unavailable()}")]
+                         if cls.unavailable() else []) for name, cls in RUNNERS.items()]
 
 
 def run_suite(*args: str) -> subprocess.CompletedProcess[str]:
@@ -61,7 +70,7 @@ def client_connections(exclude_pid: int | None = None) -> list[object]:
 INTERPRETER_HELPERS = ("multiprocessing.forkserver", "multiprocessing.resource_tracker")
 
 
-def _is_interpreter_helper(process: psutil.Process) -> bool:
+def is_interpreter_helper(process: psutil.Process) -> bool:
     try:
         command = " ".join(process.cmdline())
     except psutil.NoSuchProcess:
@@ -73,7 +82,7 @@ def leftovers(server_pid: int | None, threads_before: set[int]) -> list[str]:
     """Child processes, threads and sockets that a finished run should not have left."""
     found = []
     children = [c for c in psutil.Process().children(recursive=True)
-                if c.pid != server_pid and not _is_interpreter_helper(c)]
+                if c.pid != server_pid and not is_interpreter_helper(c)]
     found += [f"child process {c.pid} ({c.name()})" for c in children]
     found += [f"thread {t.name}" for t in threading.enumerate() if t.ident not in threads_before]
     found += [f"socket {c}" for c in client_connections(exclude_pid=server_pid)]

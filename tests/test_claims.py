@@ -26,6 +26,9 @@ from bench.claims import (
     c7_hybrid,
     c8_blocking,
     c9_cold,
+    c10_free_threaded_threads,
+    c11_free_threaded_cost,
+    c12_subinterpreters,
     verdicts,
 )
 from bench.claims.kit import Claim
@@ -249,6 +252,52 @@ def test_a_tiny_significant_gain_is_not_a_crossover() -> None:
     assert c9_cold.crossover(frame, "asyncio") is None
 
 
+def interpreter_rows(label: str, free: bool, threads: float, processes: float,
+                     seq: float = 1.0, subs: float | None = None) -> list[dict[str, Any]]:
+    """Matrix rows of the cpu workload on one interpreter: speedups over `seq` seconds."""
+    common = {"workload": "cpu", "interpreter": label, "free_threaded_build": free,
+              "gil_enabled": not free, "failed_scenario": False, "tasks": 16}
+    rows = [row("", "sequential", seq, concurrency=1, pss_mb=50.0, setup_s=0.0, **common),
+            row("", "threads", seq / threads, pss_mb=52.0, setup_s=0.001, **common),
+            row("", "processes", seq / processes, pss_mb=130.0, setup_s=0.05, **common)]
+    if subs is not None:
+        rows.append(row("", "interpreters", seq / subs, pss_mb=80.0, setup_s=0.02, **common))
+    return rows
+
+
+def interpreters(*groups: list[dict[str, Any]]) -> pd.DataFrame:
+    return pd.DataFrame([r for group in groups for r in group])
+
+
+@pytest.mark.parametrize("gil_threads, free_threads, expected", [
+    (1.0, 1.85, HOLDS),  # GIL: no gain; free-threaded: like processes (1.9)
+    (1.0, 1.2, FAILS),  # free-threaded threads well short of processes
+    (1.6, 1.85, LIMITS),  # free-threaded fine, but the GIL build gained too
+])
+def test_free_threaded_threads(gil_threads: float, free_threads: float, expected: str) -> None:
+    frame = interpreters(interpreter_rows("3.13.0", False, gil_threads, 1.9),
+                         interpreter_rows("3.13.0t", True, free_threads, 1.9))
+    assert c10_free_threaded_threads.check(frame).verdict == expected
+
+
+def test_free_threaded_threads_needs_a_free_threaded_build() -> None:
+    frame = interpreters(interpreter_rows("3.11.7", False, 1.0, 1.9))
+    assert c10_free_threaded_threads.check(frame).verdict == MISSING
+
+
+@pytest.mark.parametrize("free_seq, expected", [(1.3, HOLDS), (1.03, LIMITS), (1.0, FAILS)])
+def test_free_threaded_cost(free_seq: float, expected: str) -> None:
+    frame = interpreters(interpreter_rows("3.13.0", False, 1.0, 1.9),
+                         interpreter_rows("3.13.0t", True, 1.85, 1.9, seq=free_seq))
+    assert c11_free_threaded_cost.check(frame).verdict == expected
+
+
+@pytest.mark.parametrize("subs, expected", [(1.85, HOLDS), (1.0, FAILS)])
+def test_subinterpreters(subs: float, expected: str) -> None:
+    frame = interpreters(interpreter_rows("3.13.0", False, 1.0, 1.9, subs=subs))
+    assert c12_subinterpreters.check(frame).verdict == expected
+
+
 # Data on which each claim is false; every registered claim must have an entry.
 FALSE_DATA = {
     "c1_gather_waits": lambda: gather(3.0),
@@ -260,6 +309,12 @@ FALSE_DATA = {
     "c7_hybrid": lambda: hybrid(1.0, 0.05),
     "c8_blocking": lambda: blocking(0.04, 0.0002),
     "c9_cold": lambda: cold(2),
+    "c10_free_threaded_threads": lambda: interpreters(
+        interpreter_rows("3.13.0", False, 1.0, 1.9), interpreter_rows("3.13.0t", True, 1.0, 1.9)),
+    "c11_free_threaded_cost": lambda: interpreters(
+        interpreter_rows("3.13.0", False, 1.0, 1.9), interpreter_rows("3.13.0t", True, 1.9, 1.9)),
+    "c12_subinterpreters": lambda: interpreters(
+        interpreter_rows("3.13.0", False, 1.0, 1.9, subs=1.0)),
 }
 
 

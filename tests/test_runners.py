@@ -12,13 +12,13 @@ import pytest
 from bench.outcome import Outcome
 from bench.runners import (
     HEARTBEAT_S,
-    RUNNERS,
     START_METHODS,
     ProcessRunner,
     SequentialRunner,
     ThreadRunner,
     make_runner,
 )
+from tests.conftest import runner_params
 from workloads import (
     CpuWorkload,
     HashWorkload,
@@ -61,7 +61,7 @@ ALL_WORKLOADS = ["sleep", "http", "cpu", "hash", "mixed"]
 
 @pytest.mark.usefixtures("assert_no_leftovers")
 @pytest.mark.parametrize("workload_name", ALL_WORKLOADS)
-@pytest.mark.parametrize("runner_name", list(RUNNERS))
+@pytest.mark.parametrize("runner_name", runner_params())
 def test_every_task_completes_correctly(runner_name: str, workload_name: str,
                                         server: ServerProcess) -> None:
     outcome = run_once(runner_name, small_workload(workload_name, server))
@@ -71,7 +71,7 @@ def test_every_task_completes_correctly(runner_name: str, workload_name: str,
 
 
 @pytest.mark.usefixtures("assert_no_leftovers")
-@pytest.mark.parametrize("runner_name", list(RUNNERS))
+@pytest.mark.parametrize("runner_name", runner_params())
 def test_failed_tasks_are_counted_not_lost(runner_name: str, server: ServerProcess) -> None:
     workload = small_workload("http", server, status=500)
     outcome = run_once(runner_name, workload)

@@ -21,6 +21,7 @@ import asyncio
 import contextlib
 import functools
 import os
+import platform
 import select
 import signal
 import socket
@@ -44,6 +45,9 @@ READY_PREFIX = "listening on "
 FAULTS = ("", "reset")
 IDENTITY_PATH = "/__concurrency_bench__"
 IDENTITY = "concurrency-bench test server"
+# The Python the server runs on.  When the suite measures another interpreter, the server
+# still runs on the main environment's, so that every interpreter talks to the same server.
+SERVER_PYTHON = "CONCURRENCY_BENCH_SERVER_PYTHON"
 
 
 class BadQuery(ValueError):
@@ -103,18 +107,28 @@ async def identify(request: web.Request) -> web.Response:
         version = metadata.version("concurrency-bench")
     except metadata.PackageNotFoundError:
         version = "unknown"
-    return web.json_response({"name": IDENTITY, "version": version})
+    return web.json_response({"name": IDENTITY, "version": version,
+                              "python": platform.python_version(),
+                              "python_build": sys.implementation.cache_tag,
+                              "executable": sys.executable})
+
+
+def identify_server(url: str, timeout_s: float) -> dict[str, object] | None:
+    """What the server at `url` says it is, or None if it is not a copy of this one
+    (raises requests' errors if nothing answers)."""
+    response = requests.get(urljoin(url, IDENTITY_PATH), timeout=timeout_s)
+    try:
+        found = response.json() if response.status_code == 200 else None
+    except ValueError:  # not JSON
+        found = None
+    finally:
+        response.close()
+    return found if isinstance(found, dict) and found.get("name") == IDENTITY else None
 
 
 def is_our_server(url: str, timeout_s: float) -> bool:
     """Whether `url` is served by a copy of this server (raises requests' errors if down)."""
-    response = requests.get(urljoin(url, IDENTITY_PATH), timeout=timeout_s)
-    try:
-        return response.status_code == 200 and response.json().get("name") == IDENTITY
-    except ValueError:  # not JSON
-        return False
-    finally:
-        response.close()
+    return identify_server(url, timeout_s) is not None
 
 
 def make_app() -> web.Application:
@@ -177,7 +191,8 @@ class ServerProcess:
         return self._process.pid
 
     def __enter__(self) -> ServerProcess:
-        command = [sys.executable, "-m", "workloads.server", "--host", self.host,
+        python = os.environ.get(SERVER_PYTHON) or sys.executable
+        command = [python, "-m", "workloads.server", "--host", self.host,
                    "--port", "0", "--exit-on-stdin-eof"]
         self._process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE)
         try:

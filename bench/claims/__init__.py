@@ -16,6 +16,9 @@ from bench.claims import (
     c7_hybrid,
     c8_blocking,
     c9_cold,
+    c10_free_threaded_threads,
+    c11_free_threaded_cost,
+    c12_subinterpreters,
 )
 from bench.claims.kit import FAILS, HOLDS, LIMITS, MISSING, SAME, SIGNIFICANCE, Claim, Verdict
 
@@ -29,12 +32,16 @@ CLAIMS: tuple[Claim, ...] = (
     c7_hybrid.CLAIM,
     c8_blocking.CLAIM,
     c9_cold.CLAIM,
+    c10_free_threaded_threads.CLAIM,
+    c11_free_threaded_cost.CLAIM,
+    c12_subinterpreters.CLAIM,
 )
 
 
-def verdicts(table: object) -> list[Verdict]:
-    """Every registered claim's verdict on a scenario table, in order."""
-    return [claim.check(table) for claim in CLAIMS]
+def verdicts(table: object, matrix: bool = False) -> list[Verdict]:
+    """The verdicts, in order, of the claims the claims suite decides, or (`matrix`) of
+    those an interpreters run decides."""
+    return [claim.check(table) for claim in CLAIMS if claim.matrix == matrix]
 
 
 __all__ = ["CLAIMS", "FAILS", "HOLDS", "LIMITS", "MISSING", "SAME", "SIGNIFICANCE", "Claim",

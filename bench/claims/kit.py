@@ -44,6 +44,9 @@ class Claim:
     check: Callable[[Table], Verdict]
     panel: Callable[[Axes, Table], None]
     scenarios: Callable[[Sizes], list[ScenarioSpec]] = no_scenarios
+    # True: decided from the default matrix of an interpreters run (`make interpreters`),
+    # not from the claims suite.
+    matrix: bool = False
 
 
 @dataclass(frozen=True)
@@ -75,6 +78,24 @@ def missing(value: object) -> bool:
 
 def claim_rows(table: Table, key: str) -> Table:
     return table[table["claim"] == key]
+
+
+def matrix_rows(table: Table, workload: str) -> Table:
+    """The default-matrix rows of one workload (the rows an interpreters run has)."""
+    return table[(table["claim"] == "") & (table["workload"] == workload)
+                 & ~table["failed_scenario"]]
+
+
+def speedup_of(rows: Table, runner: str) -> tuple[float, float, Row | None]:
+    """(speedup over sequential, p-value that it is faster, the row) for `runner` at its
+    highest concurrency in `rows` (one interpreter's rows of one workload)."""
+    seq = one(rows, runner="sequential")
+    mine = rows[rows["runner"] == runner]
+    if seq is None or mine.empty:
+        return math.nan, math.nan, None
+    row = mine.sort_values("concurrency").iloc[-1]
+    return (float(seq["median_s"]) / float(row["median_s"]),
+            faster(row["rounds_data"], seq["rounds_data"]), row)
 
 
 def one(rows: Table, **where: object) -> Row | None:
