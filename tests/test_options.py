@@ -8,8 +8,9 @@ import sys
 import pytest
 
 from bench.options import DEFAULT_CONCURRENCY, OptionError, parse_settings
+from bench.runners import RUNNERS
 from tests.conftest import REPO
-from workloads import HttpWorkload, SleepWorkload
+from workloads import WORKLOADS, HttpWorkload, SleepWorkload
 
 
 def test_defaults_are_the_default_matrix() -> None:
@@ -52,10 +53,8 @@ def test_target_url_gets_a_path() -> None:
 
 
 BAD_VALUES = [
-    ({"workload": "disk"}, "--workload: unknown value 'disk'; choose from sleep, http, cpu, "
-                           "hash, mixed"),
-    ({"runner": "uvloop"}, "--runner: unknown value 'uvloop'; choose from sequential, asyncio, "
-                           "threads, processes, hybrid"),
+    ({"workload": "disk"}, f"--workload: unknown value 'disk'; choose from {', '.join(WORKLOADS)}"),
+    ({"runner": "uvloop"}, f"--runner: unknown value 'uvloop'; choose from {', '.join(RUNNERS)}"),
     ({"runner": ""}, "--runner: unknown value ''"),
     ({"tasks": "0"}, "--tasks: must be between 1 and 1000000, got 0"),
     ({"tasks": "10,x"}, "--tasks: expected an integer, got 'x'"),

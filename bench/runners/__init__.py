@@ -22,7 +22,9 @@ from bench.runners.pools import PoolRunner, ProcessRunner, ThreadRunner, started
 from bench.runners.sequential import SequentialRunner
 from bench.runners.subinterpreters import InterpreterRunner
 
-__all__ = ["HEARTBEAT_S", "RUNNERS", "START_METHOD", "START_METHODS", "WARM_TIMEOUT_S",
-           "WORKER_DIED", "AsyncioRunner", "HybridRunner", "InterpreterRunner", "PoolRunner", "ProcessRunner",
-           "Runner", "RunnerOption", "SequentialRunner", "ThreadRunner", "default_runners",
-           "make_runner", "register_runner", "runner_options", "started_process_pool"]
+__all__ = [
+    "HEARTBEAT_S", "RUNNERS", "START_METHOD", "START_METHODS", "WARM_TIMEOUT_S", "WORKER_DIED",
+    "AsyncioRunner", "HybridRunner", "InterpreterRunner", "PoolRunner", "ProcessRunner",
+    "Runner", "RunnerOption", "SequentialRunner", "ThreadRunner", "default_runners",
+    "make_runner", "register_runner", "runner_options", "started_process_pool",
+]
