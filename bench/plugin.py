@@ -198,6 +198,10 @@ def pytest_benchmark_update_machine_info(config: pytest.Config,
         RUN_STATUS.get(status, "stopped")
     machine_info["failed_tests"] = config.stash.get(FAILED_SCENARIOS, 0)
     machine_info["usable_cores"] = usable_cores()
+    # Runners asked for that cannot run here: the report says so instead of leaving a gap.
+    machine_info["unavailable_runners"] = {
+        name: reason for name in settings.runners
+        if (reason := RUNNERS[name].unavailable()) is not None}
     machine_info["python_build"] = python_build()
     machine_info["library_versions"] = library_versions()
     machine_info["fairness"] = {

@@ -59,16 +59,19 @@ def run_file(path: Path) -> Path:
     return path / "benchmark.json" if path.is_dir() else path
 
 
-def footnote(run: Run) -> str:
+def footnote(runs: list[Run]) -> str:
+    run = runs[-1]
     machine = run.machine
     build = machine.get("python_build") or {}
     cpu = (machine.get("cpu") or {}).get("brand_raw", machine.get("processor") or "unknown CPU")
     gil = "GIL enabled" if build.get("gil_enabled", True) else "free-threaded, GIL off"
+    python = (f"Python {machine.get('python_version', '?')} "
+              f"{machine.get('python_implementation', '')} ({gil})")
+    if len(runs) > 1:
+        python = "Python " + ", ".join(label_runs(runs).values())
     commit = (run.commit.get("id") or "unknown")[:10]
     return (f"{cpu}, {machine.get('usable_cores', '?')} usable cores, "
-            f"{machine.get('system', '?')} {machine.get('release', '')} | "
-            f"Python {machine.get('python_version', '?')} "
-            f"{machine.get('python_implementation', '')} ({gil}) | "
+            f"{machine.get('system', '?')} {machine.get('release', '')} | {python} | "
             f"run {run.datetime[:16].replace('T', ' ')} UTC | commit {commit} | concurrency-bench")
 
 
@@ -159,28 +162,43 @@ def _failures(table: pd.DataFrame) -> list[str]:
     return [*lines, ""]
 
 
-def _label(row: pd.Series) -> str:
+def _row_label(row: pd.Series, with_interpreter: bool = False) -> str:
     method = f" ({row['start_method']})" if isinstance(row["start_method"], str) else ""
     level = "" if row["runner"] == "sequential" else f" at C={row['concurrency']}"
-    return f"{row['runner']}{method}{level}"
+    python = f" on {row['interpreter']}" if with_interpreter else ""
+    return f"{row['runner']}{method}{level}{python}"
 
 
-def _summary(run: Run, table: pd.DataFrame) -> list[str]:
-    """What the run shows, computed from it: the fastest model per workload, and what not
-    to cite."""
+def _unavailable(runs: list[Run]) -> list[str]:
+    """A line for every runner that was asked for but could not run on a run's Python."""
+    labels = label_runs(runs)
+    return [f"- {runner} is not available on Python {labels[str(run.path)]}: {reason}."
+            for run in runs
+            for runner, reason in (run.machine.get("unavailable_runners") or {}).items()]
+
+
+def _summary(runs: list[Run], table: pd.DataFrame) -> list[str]:
+    """What the run shows, computed from it: the fastest model per workload (and
+    interpreter), what could not run, and what not to cite."""
     lines = []
+    several = table["interpreter"].nunique() > 1
+
+    def _label(row: pd.Series) -> str:  # rows name their interpreter when there are several
+        return _row_label(row, several)
+
     results = table[(table["claim"] == "") & ~table["failed_scenario"]]
-    for (workload, params, tasks), rows in results.groupby(["workload", "params", "tasks"],
-                                                          sort=False):
+    for (python, workload, params, tasks), rows in results.groupby(
+            ["interpreter", "workload", "params", "tasks"], sort=False):
         ordered = rows.sort_values("median_s")
         best = ordered.iloc[0]
-        text = f"- **{workload}** ({tasks} tasks; {params}): fastest is {_label(best)}, " \
-               f"{best['median_s'] * 1000:,.3g} ms per round"
+        where = f"Python {python}, " if several else ""
+        text = f"- **{workload}** ({where}{tasks} tasks; {params}): fastest is " \
+               f"{_row_label(best)}, {best['median_s'] * 1000:,.3g} ms per round"
         if not pd.isna(best["speedup"]) and best["runner"] != "sequential":
             text += f", {best['speedup']:.2f}x sequential"
         if len(ordered) > 1:
             second = ordered.iloc[1]
-            text += (f"; next is {_label(second)}, "
+            text += (f"; next is {_row_label(second)}, "
                      f"{second['median_s'] / best['median_s']:.2f}x slower")
             if second["q1_s"] <= best["q3_s"]:
                 text += " (their IQRs overlap: no clear winner between the two)"
@@ -213,7 +231,8 @@ def _summary(run: Run, table: pd.DataFrame) -> list[str]:
         lines.append("- Failed scenarios (tasks failed with no fault injected; no rate is "
                      "shown for them): " + ", ".join(f"{r['workload']} {_label(r)}"
                                                      for _, r in failed.iterrows()) + ".")
-    missing = int(run.machine.get("failed_tests") or 0)
+    lines += _unavailable(runs)
+    missing = sum(int(run.machine.get("failed_tests") or 0) for run in runs)
     if missing:
         lines.append(f"- {missing} scenario(s) failed during the run and have no row here; "
                      "the run's output names them.")
@@ -260,10 +279,11 @@ COLUMN_NOTES = (
     "is not a result.")
 
 
-def report_markdown(run: Run, table: pd.DataFrame, charts: list[Path],
+def report_markdown(runs: list[Run], table: pd.DataFrame, charts: list[Path],
                     claims: str = "") -> str:
+    run = runs[-1]
     noisy = int((~table["citable"]).sum())
-    lines = ["# concurrency-bench report", "", "## Summary", "", *_summary(run, table), "",
+    lines = ["# concurrency-bench report", "", "## Summary", "", *_summary(runs, table), "",
              *_provenance(run), "",
              "## Fairness rules", "", *_fairness(run, table), "",
              "## Workloads", "", *_settings(table), "", claims,
@@ -286,7 +306,7 @@ def write_report(paths: list[Path], out: Path | None) -> Path:
     out.mkdir(parents=True, exist_ok=True)
     table = scenario_table(runs)
     write_tables(table, out)
-    note = footnote(runs[-1])
+    note = footnote(runs)
     matrix = table[table["claim"] == ""]
     charts = write_charts(matrix, out, note) if not matrix.empty else []
     claims = ""
@@ -301,7 +321,7 @@ def write_report(paths: list[Path], out: Path | None) -> Path:
     if several:
         charts = write_interpreters_chart(table, out, note) + charts
         claims = interpreters_markdown(runs, table) + claims
-    return write_text(out / "REPORT.md", report_markdown(runs[-1], table, charts, claims))
+    return write_text(out / "REPORT.md", report_markdown(runs, table, charts, claims))
 
 
 def interpreters_markdown(runs: list[Run], table: pd.DataFrame) -> str:
@@ -318,7 +338,7 @@ def interpreters_markdown(runs: list[Run], table: pd.DataFrame) -> str:
                      f"{'enabled' if build.get('gil_enabled', True) else 'disabled'} | "
                      f"{build.get('python_gil_env') or 'not set'} | "
                      f"{build.get('default_start_method', '?')} | {build.get('jit', '?')} | "
-                     f"{run.machine.get('server_python', '?')} |")
+                     f"{run.machine.get('server_python') or 'no server (no HTTP workload)'} |")
     first = labels[str(runs[0].path)]
     sequential = table[(table["runner"] == "sequential") & (table["claim"] == "")
                        & ~table["failed_scenario"]]

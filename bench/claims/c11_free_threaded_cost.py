@@ -61,6 +61,9 @@ def check(table: Table) -> Verdict:
         parts.append(f"sequential cpu: {free} {ms(float(mine['median_s']))} vs {gil} "
                      f"{ms(float(base['median_s']))} = {ratio:.2f}x ("
                      f"{p_text(p, f'{gil} faster')}; 'costs' = at least {COSTS:.2f}x)")
+        if free.rstrip("t").split(" ")[0] != gil.split(" ")[0]:
+            parts[-1] += (f" -- the patch levels differ ({gil} and {free}), so part of the "
+                          "gap may be the patches, not the build")
     verdict = HOLDS if costs else LIMITS if measurable else FAILS
     return Verdict(CLAIM, verdict, "; ".join(parts))
 
