@@ -16,12 +16,12 @@ from bench.claims.kit import (
     Row,
     Table,
     Verdict,
-    bars,
     claim_rows,
     colour,
     faster,
     one,
     p_text,
+    points,
     runner_order,
     significant,
 )
@@ -62,11 +62,12 @@ def check(table: Table) -> Verdict:
 def panel(ax: Axes, rows: Table) -> None:
     rows = rows.sort_values("runner", key=lambda runners: runners.map(runner_order))
     memory = [_memory_kb(row) for _, row in rows.iterrows()]
-    bars(ax, list(rows["runner"]), memory, [colour(r) for r in rows["runner"]])
+    points(ax, list(rows["runner"]), memory, [colour(r) for r in rows["runner"]])
     for index, (_, row) in enumerate(rows.iterrows()):
         start = float(row["median_s"]) / float(row["tasks"])
         ax.annotate(f"start {start * 1e6:,.0f} µs\n(x{int(row['tasks'])})",
-                    (index, memory[index]), ha="center", va="bottom", fontsize=7)
+                    (index, memory[index]), xytext=(0, 8), textcoords="offset points",
+                    ha="center", va="bottom", fontsize=7)
     ax.set_yscale("log")
     known = [m for m in memory if not math.isnan(m)]
     if known:

@@ -11,13 +11,13 @@ from bench.claims.kit import (
     Claim,
     Table,
     Verdict,
-    bars,
     claim_rows,
     colour,
     faster,
     ms,
     one,
     p_text,
+    points,
     significant,
 )
 from bench.claims.sizes import Sizes, spec
@@ -59,7 +59,7 @@ def panel(ax: Axes, rows: Table) -> None:
     mine = rows[rows["runner"].isin(["asyncio", "hybrid"])]
     labels = [f"{w}\n{r}" for w, r in zip(mine["workload"], mine["runner"], strict=True)]
     lags = list(mine["loop_lag_p99_s"].fillna(0) * 1000)
-    bars(ax, labels, lags, [colour(r) for r in mine["runner"]])
+    points(ax, labels, lags, [colour(r) for r in mine["runner"]])
     ax.set_yscale("log")
     ax.set_ylabel("event-loop lag p99 (ms, log scale)")
 

@@ -135,6 +135,14 @@ def bars(ax: Axes, labels: list[str], values: list[float], colours: list[str],
     ax.set_xticks(x, labels, fontsize=7)
 
 
+def points(ax: Axes, labels: list[str], values: list[float], colours: list[str]) -> None:
+    """Markers for values on a log axis, where a bar's length would mean nothing."""
+    x = list(range(len(labels)))
+    ax.scatter(x, values, s=60, color=colours, zorder=3)
+    ax.set_xticks(x, labels, fontsize=7)
+    ax.set_xlim(-0.6, len(labels) - 0.4)
+
+
 def iqr_errors(rows: Table, scale: float = 1.0) -> list[list[float]]:
     """Lower and upper error-bar lengths from each row's quartiles."""
     return [[max(0.0, (m - q1) * scale) for m, q1 in zip(rows["median_s"], rows["q1_s"],
