@@ -97,9 +97,12 @@ def run_rounds(benchmark: Any, spec: ScenarioSpec, runner: Runner,
         # by earlier rounds otherwise triggers collections of 7-10 ms in some rounds only
         # (measured: http asyncio C=64, IQR/median 13 % -> 3 %).  Collections caused by the
         # round's own garbage still happen, and are timed.
+        before = time.process_time()
         gc.collect()
         if rounds_started == warmups + 1:
             meter.start()
+        elif rounds_started > warmups + 1:  # between counted rounds: not the client's CPU
+            meter.leave_out(time.process_time() - before)
 
     def one_round() -> Outcome:
         if spec.timed_setup:

@@ -87,6 +87,7 @@ class ResourceMeter:
         self._start_reaped = 0.0
         self._start_server = 0.0
         self._start_machine = (0.0, 0.0)
+        self._not_counted = 0.0
 
     def _server_tree(self) -> set[int]:
         if self._server is None:
@@ -113,6 +114,10 @@ class ResourceMeter:
         times = os.times()
         return times.children_user + times.children_system
 
+    def leave_out(self, cpu_s: float) -> None:
+        """CPU this process spent between rounds on the harness's own work (not the client's)."""
+        self._not_counted += cpu_s
+
     def start(self) -> None:
         for process in self._client_processes():
             _reset_peak(process.pid)
@@ -120,6 +125,7 @@ class ResourceMeter:
         self._start_reaped = self._reaped_children_cpu()
         self._start_server = _cpu_seconds(self._server) if self._server else 0.0
         self._start_machine = _machine_busy_and_steal()
+        self._not_counted = 0.0
 
     def stop(self) -> ResourceUsage:
         # Every CPU reading at once, before the memory readings below: reading 64 workers'
@@ -129,6 +135,7 @@ class ResourceMeter:
         server_cpu = _cpu_seconds(self._server) - self._start_server if self._server else None
         cpu = sum(end - self._start_cpu.get(pid, 0.0) for pid, end in end_cpu.items())
         cpu += self._reaped_children_cpu() - self._start_reaped
+        harness, cpu = self._not_counted, cpu - self._not_counted
         peak = pss = 0
         for process in self._client_processes():
             try:
@@ -136,7 +143,7 @@ class ResourceMeter:
                 pss += _pss_bytes(process)
             except psutil.NoSuchProcess:
                 continue
-        others = busy - self._start_machine[0] - cpu - (server_cpu or 0.0)
+        others = busy - self._start_machine[0] - cpu - harness - (server_cpu or 0.0)
         return ResourceUsage(cpu_s=cpu, peak_rss_mb=peak / MIB, pss_mb=pss / MIB,
                              server_cpu_s=server_cpu, others_cpu_s=max(0.0, others),
                              steal_s=steal - self._start_machine[1],
