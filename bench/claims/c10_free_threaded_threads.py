@@ -13,12 +13,11 @@ from bench.claims.kit import (
     Claim,
     Table,
     Verdict,
-    bars,
-    colour,
     matrix_rows,
     p_text,
     significant,
     speedup_of,
+    speedups_by_interpreter,
 )
 
 KEY = "c10_free_threaded_threads"
@@ -59,17 +58,7 @@ def check(table: Table) -> Verdict:
 
 
 def panel(ax: Axes, rows: Table) -> None:
-    cpu = matrix_rows(rows, "cpu")
-    labels, values, colours = [], [], []
-    for interpreter, mine in cpu.groupby("interpreter", sort=False):
-        for runner in ("threads", "processes"):
-            speedup, _, _ = speedup_of(mine, runner)
-            labels.append(f"{interpreter}\n{runner}")
-            values.append(speedup)
-            colours.append(colour(runner))
-    bars(ax, labels, values, colours)
-    ax.axhline(1.0, color="black", linestyle="--", linewidth=1, label="sequential")
-    ax.set_ylabel("cpu: speedup over sequential (x)")
+    speedups_by_interpreter(ax, rows, ("threads", "processes"))
 
 
 CLAIM = Claim(KEY, "On a free-threaded build, threads speed up pure-Python CPU work about as "

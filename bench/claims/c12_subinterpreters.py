@@ -15,14 +15,13 @@ from bench.claims.kit import (
     Row,
     Table,
     Verdict,
-    bars,
-    colour,
     matrix_rows,
     ms,
     one,
     p_text,
     significant,
     speedup_of,
+    speedups_by_interpreter,
 )
 
 KEY = "c12_subinterpreters"
@@ -66,18 +65,7 @@ def check(table: Table) -> Verdict:
 
 
 def panel(ax: Axes, rows: Table) -> None:
-    cpu = matrix_rows(rows, "cpu")
-    labels, values, colours = [], [], []
-    for interpreter, mine in cpu.groupby("interpreter", sort=False):
-        for runner in ("interpreters", "processes"):
-            speedup, _, row = speedup_of(mine, runner)
-            if row is not None:
-                labels.append(f"{interpreter}\n{runner}")
-                values.append(speedup)
-                colours.append(colour(runner))
-    bars(ax, labels, values, colours)
-    ax.axhline(1.0, color="black", linestyle="--", linewidth=1, label="sequential")
-    ax.set_ylabel("cpu: speedup over sequential (x)")
+    speedups_by_interpreter(ax, rows, ("interpreters", "processes"))
 
 
 CLAIM = Claim(KEY, "Subinterpreters scale CPU work like processes, with cheaper start-up and "

@@ -135,6 +135,22 @@ def bars(ax: Axes, labels: list[str], values: list[float], colours: list[str],
     ax.set_xticks(x, labels, fontsize=7)
 
 
+def speedups_by_interpreter(ax: Axes, rows: Table, runners: tuple[str, ...]) -> None:
+    """Bars of each runner's cpu speedup over sequential, interpreter by interpreter."""
+    cpu = matrix_rows(rows, "cpu")
+    labels, values, colours = [], [], []
+    for interpreter, mine in cpu.groupby("interpreter", sort=False):
+        for runner in runners:
+            speedup, _, row = speedup_of(mine, runner)
+            if row is not None:
+                labels.append(f"{interpreter}\n{runner}")
+                values.append(speedup)
+                colours.append(colour(runner))
+    bars(ax, labels, values, colours)
+    ax.axhline(1.0, color="black", linestyle="--", linewidth=1, label="sequential")
+    ax.set_ylabel("cpu: speedup over sequential (x)")
+
+
 def points(ax: Axes, labels: list[str], values: list[float], colours: list[str]) -> None:
     """Markers for values on a log axis, where a bar's length would mean nothing."""
     x = list(range(len(labels)))
