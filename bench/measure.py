@@ -75,8 +75,9 @@ class Rounds:
     teardowns: list[float] = field(default_factory=list)
 
 
-def calibrate(workload: Workload) -> float:
-    """Measure what the ideal needs before any timing; return one task's time."""
+def calibrate(workload: Workload) -> float | None:
+    """Measure what the ideal needs before any timing; return one task's time (None where
+    the workload does not know it)."""
     return workload.task_seconds()
 
 

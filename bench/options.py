@@ -10,16 +10,20 @@ message is a single line naming the option, the value and what is accepted.
 
 from __future__ import annotations
 
+import dataclasses
 import math
+import re
+import typing
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
+from bench import external
 from bench.precision import DEFAULT_MAX_ROUNDS, DEFAULT_MAX_SECONDS, DEFAULT_TARGET, RoundPlan
 from bench.runners import RUNNERS, default_runners, runner_options
 from workloads import WORKLOADS, Workload, default_workloads
-from workloads.base import KnobField
+from workloads.base import Knob, KnobField
 
 T = TypeVar("T", int, float)
 
@@ -40,6 +44,7 @@ class Option:
     flag: str
     help: str
     metavar: str
+    action: str = "store"  # "store_true" for a switch, "append" for a repeatable option
 
     @property
     def key(self) -> str:
@@ -86,6 +91,11 @@ def option_table() -> list[Option]:
                f"(default: {DEFAULT_WARMUP_ROUNDS})", "R"),
         Option("--target-url", "benchmark this running copy of the suite's test server "
                "instead of starting the local one", "URL"),
+        Option("--param", "NAME=VALUE for a knob (a dataclass field) of the selected "
+               "workloads, typed from the field; repeatable; mainly for workloads given as "
+               "module:Class or file.py:Class", "NAME=VALUE", "append"),
+        Option("--allow-remote", "let workloads that take a URL (get) send their load to a "
+               "machine other than this one", "", "store_true"),
     ]
     for option in runner_options().values():
         users = ", ".join(name for name, cls in RUNNERS.items() if option in cls.options)
@@ -112,6 +122,7 @@ class Settings:
     target_url: str | None
     runner_options: Mapping[str, Any]  # option name -> value, None where not given
     knobs: Mapping[str, Mapping[str, Any]]  # workload -> field -> value (default if not given)
+    allow_remote: bool = False
 
     def tasks_for(self, workload: str) -> tuple[int, ...]:
         return self.tasks or (WORKLOADS[workload].default_tasks,)
@@ -134,6 +145,49 @@ def _names(option: str, raw: str, known: Mapping[str, object]) -> tuple[str, ...
         if name not in known:
             raise OptionError(f"{option}: unknown value {name!r}; choose from {', '.join(known)}")
     return names
+
+
+def _workloads(raw: str) -> tuple[str, ...]:
+    """Registered names, and module:Class / file.py:Class entries loaded and registered."""
+    entries = [part.strip() for part in raw.split(",")]
+    try:
+        names = [external.load(entry) if external.is_external(entry) else entry
+                 for entry in entries]
+    except external.ExternalError as exc:
+        raise OptionError(str(exc)) from None
+    return _names("--workload", ",".join(names), WORKLOADS)
+
+
+def _fields(workload: type[Workload]) -> dict[str, KnobField]:
+    """Every settable field of a workload, typed: its knobs, and its other plain fields."""
+    declared = {knob.name: knob for knob in workload.knobs()}
+    hints = typing.get_type_hints(workload)
+    return {field.name: declared.get(field.name) or KnobField(
+                field.name, hints[field.name], field.default, Knob(""))
+            for field in dataclasses.fields(workload)  # type: ignore[arg-type]
+            if field.init and hints.get(field.name) in (int, float, str, bool)}
+
+
+def _params(raw: list[str] | None, workloads: tuple[str, ...],
+            knobs: dict[str, dict[str, Any]]) -> None:
+    """Apply --param NAME=VALUE to every selected workload that has the field NAME."""
+    for entry in raw or []:
+        name, sep, value = entry.partition("=")
+        if not sep or not name.strip():
+            raise OptionError(f"--param: expected NAME=VALUE, got {entry!r}")
+        name = name.strip()
+        matched = False
+        for workload in workloads:
+            field = _fields(WORKLOADS[workload]).get(name)
+            if field is not None:
+                knobs[workload][name] = parse_knob(f"--param {name}", field, value.strip())
+                matched = True
+        if not matched:
+            offered = "; ".join(f"{w}: " + ", ".join(
+                f"{f.name} ({f.type.__name__})" for f in _fields(WORKLOADS[w]).values())
+                for w in workloads)
+            raise OptionError(f"--param: no selected workload has a knob {name!r}; "
+                              f"knobs: {offered}")
 
 
 def _number(option: str, raw: str, kind: Callable[[str], T], low: T, high: T) -> T:
@@ -170,6 +224,8 @@ def parse_knob(flag: str, knob: KnobField, raw: str) -> Any:
     spec = knob.knob
     if spec.choices:
         return _choice(flag, raw, spec.choices)
+    if spec.pattern and not re.fullmatch(spec.pattern, raw.strip()):
+        raise OptionError(f"{flag}: unknown value {raw!r} for {knob.name}")
     if knob.type is bool:
         words = {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False}
         if raw.strip().lower() not in words:
@@ -195,7 +251,7 @@ def _knobs(raw: Mapping[str, str | None]) -> dict[str, dict[str, Any]]:
     return knobs
 
 
-def parse_settings(raw: Mapping[str, str | None]) -> Settings:
+def parse_settings(raw: Mapping[str, Any]) -> Settings:
     """Turn raw option strings (None where not given), keyed like `Option.key`, into Settings."""
 
     def given(key: str, default: str) -> str:
@@ -209,9 +265,17 @@ def parse_settings(raw: Mapping[str, str | None]) -> Settings:
                                                                    option.choices)
     tasks = raw.get("tasks")
     target_url = raw.get("target_url")
+    workloads = _workloads(given("workload", ",".join(default_workloads())))
+    knobs = _knobs(raw)
+    _params(raw.get("param"), workloads, knobs)
+    allow_remote = bool(raw.get("allow_remote"))
+    for name in workloads:
+        try:
+            WORKLOADS[name].validate(knobs[name], allow_remote)
+        except ValueError as exc:
+            raise OptionError(str(exc)) from None
     return Settings(
-        workloads=_names("--workload", given("workload", ",".join(default_workloads())),
-                         WORKLOADS),
+        workloads=workloads,
         runners=_names("--runner", given("runner", ",".join(default_runners())), RUNNERS),
         tasks=None if tasks is None else _int_list("--tasks", tasks, MAX_TASKS),
         concurrency=_int_list("--concurrency",
@@ -230,5 +294,6 @@ def parse_settings(raw: Mapping[str, str | None]) -> Settings:
                               str(DEFAULT_WARMUP_ROUNDS)), int, 0, 100),
         target_url=None if target_url is None else _url(target_url),
         runner_options=options,
-        knobs=_knobs(raw),
+        knobs=knobs,
+        allow_remote=allow_remote,
     )

@@ -53,8 +53,12 @@ def _dest(key: str) -> str:
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("concurrency-bench", "concurrency-bench scenarios")
     for option in option_table():
-        group.addoption(option.flag, dest=_dest(option.key), default=None,
-                        metavar=option.metavar, help=option.help)
+        if option.action == "store_true":
+            group.addoption(option.flag, dest=_dest(option.key), action="store_true",
+                            help=option.help)
+        else:
+            group.addoption(option.flag, dest=_dest(option.key), default=None,
+                            action=option.action, metavar=option.metavar, help=option.help)
     group.addoption("--quick", dest="bench_quick", action="store_true",
                     help="claims suite: tiny sizes, to check the wiring (numbers mean nothing)")
 
@@ -97,10 +101,18 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[TRACKER] = Tracker(settings.plan)
 
 
+def not_applicable(runner: str, workload: str) -> str | None:
+    """Why `runner` cannot run `workload` at all, or None."""
+    if RUNNERS[runner].uses_async_twin and not WORKLOADS[workload].has_async_twin():
+        return f"{workload} has no async twin (acall), which {runner} runs"
+    return None
+
+
 def _param(spec: ScenarioSpec, label: str) -> Any:
-    reason = RUNNERS[spec.runner].unavailable()
-    marks = [pytest.mark.skip(reason=f"{spec.runner} is not available: {reason}")] \
-        if reason else []
+    unavailable = RUNNERS[spec.runner].unavailable()
+    reason = f"{spec.runner} is not available: {unavailable}" if unavailable else \
+        not_applicable(spec.runner, spec.workload)
+    marks = [pytest.mark.skip(reason=reason)] if reason else []
     return pytest.param(spec, id=label, marks=marks)
 
 
@@ -202,6 +214,9 @@ def pytest_benchmark_update_machine_info(config: pytest.Config,
     machine_info["unavailable_runners"] = {
         name: reason for name in settings.runners
         if (reason := RUNNERS[name].unavailable()) is not None}
+    machine_info["not_applicable"] = [
+        f"{runner} on {workload}: {reason}" for workload in settings.workloads
+        for runner in settings.runners if (reason := not_applicable(runner, workload))]
     machine_info["python_build"] = python_build()
     machine_info["library_versions"] = library_versions()
     machine_info["fairness"] = {

@@ -172,9 +172,12 @@ def _row_label(row: pd.Series, with_interpreter: bool = False) -> str:
 def _unavailable(runs: list[Run]) -> list[str]:
     """A line for every runner that was asked for but could not run on a run's Python."""
     labels = label_runs(runs)
-    return [f"- {runner} is not available on Python {labels[str(run.path)]}: {reason}."
-            for run in runs
-            for runner, reason in (run.machine.get("unavailable_runners") or {}).items()]
+    lines = [f"- {runner} is not available on Python {labels[str(run.path)]}: {reason}."
+             for run in runs
+             for runner, reason in (run.machine.get("unavailable_runners") or {}).items()]
+    applicable = dict.fromkeys(entry for run in runs
+                               for entry in run.machine.get("not_applicable") or [])
+    return lines + [f"- Not applicable, so no row: {entry}." for entry in applicable]
 
 
 def _summary(runs: list[Run], table: pd.DataFrame) -> list[str]:

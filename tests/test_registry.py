@@ -20,6 +20,7 @@ from bench.outcome import Outcome, run_task
 from bench.runners import RUNNERS, Runner, register_runner
 from tests.conftest import REPO
 from workloads import WORKLOADS, Workload, WrongResult, knob, register_workload
+from workloads.server import ServerProcess
 
 SMALL = {"sleep": ["--sleep-ms", "2"], "http": ["--http-delay-ms", "2", "--http-size", "64"],
          "cpu": ["--cpu-n", "20000"], "hash": ["--hash-size", "65536"],
@@ -145,11 +146,13 @@ def test_help_lists_every_name_knob_and_default(help_text: str) -> None:
 
 
 @pytest.mark.parametrize("workload", list(WORKLOADS))
-def test_every_workload_runs_under_every_runner_from_the_command_line(workload: str) -> None:
+def test_every_workload_runs_under_every_runner_from_the_command_line(
+        workload: str, server: ServerProcess) -> None:
+    knobs = SMALL.get(workload, ["--get-url", server.url])  # get: any URL on this machine
     result = subprocess.run(
         [sys.executable, "-m", "pytest", "bench", "--benchmark-disable", "-q", "--workload",
          workload, "--runner", ",".join(RUNNERS), "--tasks", "2", "--concurrency", "2",
-         *SMALL[workload]],
+         *knobs],
         cwd=REPO, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     available = [cls for cls in RUNNERS.values() if cls.unavailable() is None]

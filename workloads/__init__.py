@@ -14,11 +14,14 @@ from workloads.base import (
     register_workload,
 )
 from workloads.cpu import CpuWorkload
+from workloads.get import GetWorkload
 from workloads.hashing import HashWorkload
 from workloads.http import HttpWorkload
 from workloads.mixed import MixedWorkload
 from workloads.sleep import SleepWorkload
 
-__all__ = ["WORKLOADS", "CpuWorkload", "HashWorkload", "HttpWorkload", "MixedWorkload",
-           "SleepWorkload", "TaskFailed", "Workload", "WrongResult", "default_workloads",
-           "knob", "register_workload"]
+__all__ = [
+    "WORKLOADS", "CpuWorkload", "GetWorkload", "HashWorkload", "HttpWorkload", "MixedWorkload",
+    "SleepWorkload", "TaskFailed", "Workload", "WrongResult", "default_workloads", "knob",
+    "register_workload",
+]

@@ -56,6 +56,7 @@ class Knob:
     choices: tuple[str, ...] = ()
     option: str = ""  # the flag; "" means --<workload>-<field>
     scale: float = 1.0  # field value = option value x scale (e.g. milliseconds to seconds)
+    pattern: str = ""  # a string knob's accepted form (a regular expression), if any
 
 
 @dataclass(frozen=True)
@@ -69,10 +70,11 @@ class KnobField:
 
 
 def knob(default: Any, help: str, *, low: float | None = None, high: float | None = None,
-         choices: tuple[str, ...] = (), option: str = "", scale: float = 1.0) -> Any:
+         choices: tuple[str, ...] = (), option: str = "", scale: float = 1.0,
+         pattern: str = "") -> Any:
     """A dataclass field that is also a command-line knob of its workload."""
     return dataclasses.field(default=default, metadata={
-        "knob": Knob(help, low, high, choices, option, scale)})
+        "knob": Knob(help, low, high, choices, option, scale, pattern)})
 
 
 CALIBRATION_CALLS = 5
@@ -145,9 +147,10 @@ class Workload(ABC):
     def call(self) -> object:
         """Run one task synchronously and return its result."""
 
-    @abstractmethod
     async def acall(self, client: Any) -> object:
-        """Run one task on the event loop with the client from `async_client`."""
+        """Run one task on the event loop with the client from `async_client`.  Optional:
+        a workload without it runs under the sync runners only."""
+        raise NotImplementedError(f"the {self.name} workload has no async twin")
 
     def for_task(self, index: int) -> Workload:
         """The workload as task `index` of a round runs it (the same, unless it injects faults)."""
@@ -165,17 +168,28 @@ class Workload(ABC):
     def check(self, result: object) -> None:
         """Raise WrongResult unless `result` is what one task must return."""
 
-    @abstractmethod
-    def task_seconds(self) -> float:
-        """How long one task must take at the least, on an otherwise idle machine."""
+    def task_seconds(self) -> float | None:
+        """How long one task must take at the least, on an otherwise idle machine; None
+        where it is not known (then there is no ideal, and no efficiency)."""
+        return None
 
-    def ideal_seconds(self, tasks: int, concurrency: int, cores: int) -> float:
+    def ideal_seconds(self, tasks: int, concurrency: int, cores: int) -> float | None:
         """The best wall time N tasks can take at concurrency C on K cores.
 
         Waiting overlaps freely, so I/O jobs need ceil(N / C) task times; CPU jobs
         override this to use min(C, K) instead of C.
         """
-        return math.ceil(tasks / concurrency) * self.task_seconds()
+        task = self.task_seconds()
+        return None if task is None else math.ceil(tasks / concurrency) * task
+
+    @classmethod
+    def has_async_twin(cls) -> bool:
+        """Whether the class writes its own `acall` (runners on an event loop need one)."""
+        return cls.acall is not Workload.acall
+
+    @classmethod  # noqa: B027 - optional hook, nothing to check by default
+    def validate(cls, values: dict[str, Any], allow_remote: bool) -> None:
+        """Check knob values together before any run; raise ValueError with one line."""
 
     @asynccontextmanager
     async def async_client(self, concurrency: int) -> AsyncIterator[Any]:
@@ -202,7 +216,7 @@ class CpuBoundWorkload(Workload):
     def observe(self, fastest_task_s: float) -> None:
         observe_seconds(self, fastest_task_s)
 
-    def ideal_seconds(self, tasks: int, concurrency: int, cores: int) -> float:
+    def ideal_seconds(self, tasks: int, concurrency: int, cores: int) -> float | None:
         return math.ceil(tasks / min(concurrency, cores)) * self.task_seconds()
 
 

@@ -68,6 +68,52 @@ def _requests_connection_kind(exc: requests.ConnectionError) -> str:
     return "connection"
 
 
+def get_sync(url: str, timeout_s: float) -> tuple[int, bytes]:
+    """(status, body) of one GET with this thread's keep-alive `requests` session; library
+    errors become the failure kinds both clients share."""
+    try:
+        response = _thread_session().get(url, timeout=timeout_s)
+        return response.status_code, response.content
+    except requests.Timeout as exc:
+        raise TaskFailed("timeout", str(exc)) from exc
+    except requests.exceptions.ChunkedEncodingError as exc:
+        raise TaskFailed("reset", str(exc)) from exc
+    except requests.ConnectionError as exc:
+        raise TaskFailed(_requests_connection_kind(exc), str(exc)) from exc
+
+
+async def get_async(client: aiohttp.ClientSession, url: str) -> tuple[int, bytes]:
+    """(status, body) of one GET on the shared `aiohttp` session, with the same kinds."""
+    try:
+        async with client.get(url) as response:
+            return response.status, await response.read()
+    except TimeoutError as exc:
+        raise TaskFailed("timeout", "no response within the timeout") from exc
+    except aiohttp.ClientConnectorError as exc:
+        raise TaskFailed("connection", str(exc)) from exc
+    except (aiohttp.ClientConnectionError, aiohttp.ClientPayloadError) as exc:
+        raise TaskFailed("reset", str(exc)) from exc
+
+
+@asynccontextmanager
+async def client_session(concurrency: int, timeout_s: float) -> AsyncIterator[
+        aiohttp.ClientSession]:
+    """The async twins' one keep-alive session, its connector limited to C."""
+    connector = aiohttp.TCPConnector(limit=concurrency)
+    timeout = aiohttp.ClientTimeout(total=timeout_s)
+    async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
+        yield session
+
+
+def close_thread_sessions() -> None:
+    """Close the `requests` sessions this process opened."""
+    pid = os.getpid()
+    with _sessions_lock:
+        mine = [key for key in _sessions if key[0] == pid]
+        for key in mine:
+            _sessions.pop(key).close()
+
+
 @register_workload
 @dataclass(frozen=True)
 class HttpWorkload(Workload):
@@ -117,30 +163,12 @@ class HttpWorkload(Workload):
         return f"{self.base_url}?{urlencode(knobs)}"
 
     def call(self) -> int:
-        try:
-            response = _thread_session().get(self.url, timeout=self.timeout_s)
-            body = response.content
-        except requests.Timeout as exc:
-            raise TaskFailed("timeout", str(exc)) from exc
-        except requests.exceptions.ChunkedEncodingError as exc:
-            raise TaskFailed("reset", str(exc)) from exc
-        except requests.ConnectionError as exc:
-            raise TaskFailed(_requests_connection_kind(exc), str(exc)) from exc
-        return self._result(response.status_code, body)
+        return self._result(*get_sync(self.url, self.timeout_s))
 
     async def acall(self, client: aiohttp.ClientSession) -> int:
         if self.blocking:
             return self.call()  # the pitfall, on purpose
-        try:
-            async with client.get(self.url) as response:
-                body = await response.read()
-        except TimeoutError as exc:
-            raise TaskFailed("timeout", "no response within the timeout") from exc
-        except aiohttp.ClientConnectorError as exc:
-            raise TaskFailed("connection", str(exc)) from exc
-        except (aiohttp.ClientConnectionError, aiohttp.ClientPayloadError) as exc:
-            raise TaskFailed("reset", str(exc)) from exc
-        return self._result(response.status, body)
+        return self._result(*await get_async(client, self.url))
 
     def _result(self, status: int, body: bytes) -> int:
         if status != 200:
@@ -160,17 +188,11 @@ class HttpWorkload(Workload):
 
     @asynccontextmanager
     async def async_client(self, concurrency: int) -> AsyncIterator[aiohttp.ClientSession]:
-        connector = aiohttp.TCPConnector(limit=concurrency)
-        timeout = aiohttp.ClientTimeout(total=self.timeout_s)
-        async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
+        async with client_session(concurrency, self.timeout_s) as session:
             yield session
 
     def close_sync_clients(self) -> None:
-        pid = os.getpid()
-        with _sessions_lock:
-            mine = [key for key in _sessions if key[0] == pid]
-            for key in mine:
-                _sessions.pop(key).close()
+        close_thread_sessions()
 
     def describe(self) -> dict[str, object]:
         described = {"url": self.base_url, "delay_ms": self.delay_ms, "size": self.size,

@@ -52,6 +52,7 @@ class Runner(ABC):
     order: ClassVar[int] = 100  # where it stands in tables, charts and lists
     in_default_matrix: ClassVar[bool] = False  # run when --runner is not given
     options: ClassVar[tuple[RunnerOption, ...]] = ()
+    uses_async_twin: ClassVar[bool] = False  # event-loop runners await the workload's `acall`
 
     def __init__(self, workload: Workload, concurrency: int) -> None:
         if concurrency < 1:

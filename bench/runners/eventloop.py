@@ -47,6 +47,7 @@ class AsyncioRunner(Runner):
 
     name: ClassVar[str] = "asyncio"
     colour: ClassVar[str] = "#1f77b4"
+    uses_async_twin: ClassVar[bool] = True
     order: ClassVar[int] = 10
     in_default_matrix: ClassVar[bool] = True
 
