@@ -54,7 +54,7 @@ def test_target_url_gets_a_path() -> None:
 
 BAD_VALUES = [
     ({"workload": "disk"}, f"--workload: unknown value 'disk'; choose from {', '.join(WORKLOADS)}"),
-    ({"runner": "uvloop"}, f"--runner: unknown value 'uvloop'; choose from {', '.join(RUNNERS)}"),
+    ({"runner": "gevent"}, f"--runner: unknown value 'gevent'; choose from {', '.join(RUNNERS)}"),
     ({"runner": ""}, "--runner: unknown value ''"),
     ({"tasks": "0"}, "--tasks: must be between 1 and 1000000, got 0"),
     ({"tasks": "10,x"}, "--tasks: expected an integer, got 'x'"),

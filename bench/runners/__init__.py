@@ -17,7 +17,13 @@ from bench.runners.base import (
     register_runner,
     runner_options,
 )
-from bench.runners.eventloop import HEARTBEAT_S, AsyncioRunner, HybridRunner
+from bench.runners.eventloop import (
+    HEARTBEAT_S,
+    AsyncioRunner,
+    HybridRunner,
+    ToThreadRunner,
+    UvloopRunner,
+)
 from bench.runners.pools import PoolRunner, ProcessRunner, ThreadRunner, started_process_pool
 from bench.runners.sequential import SequentialRunner
 from bench.runners.subinterpreters import InterpreterRunner
@@ -25,6 +31,7 @@ from bench.runners.subinterpreters import InterpreterRunner
 __all__ = [
     "HEARTBEAT_S", "RUNNERS", "START_METHOD", "START_METHODS", "WARM_TIMEOUT_S", "WORKER_DIED",
     "AsyncioRunner", "HybridRunner", "InterpreterRunner", "PoolRunner", "ProcessRunner",
-    "Runner", "RunnerOption", "SequentialRunner", "ThreadRunner", "default_runners",
+    "Runner", "RunnerOption", "SequentialRunner", "ThreadRunner", "ToThreadRunner",
+    "UvloopRunner", "default_runners",
     "make_runner", "register_runner", "runner_options", "started_process_pool",
 ]

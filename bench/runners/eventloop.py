@@ -16,7 +16,7 @@ from typing import Any, ClassVar
 from bench.environment import usable_cores
 from bench.outcome import Outcome, TaskResult, arun_task
 from bench.runners.base import START_METHOD, Runner, checked_start_method, register_runner
-from bench.runners.pools import started_process_pool
+from bench.runners.pools import started_process_pool, started_thread_pool
 from workloads.base import Workload
 
 HEARTBEAT_S = 0.005  # how often the event loop is asked to wake, to measure its lag
@@ -57,8 +57,12 @@ class AsyncioRunner(Runner):
         self._client: Any = None
         self._exit_stack = AsyncExitStack()
 
+    def _new_loop(self) -> asyncio.Runner:
+        """The event loop this runner runs on (asyncio's own by default)."""
+        return asyncio.Runner()
+
     def open(self) -> None:
-        self._loop = asyncio.Runner()
+        self._loop = self._new_loop()
         self._exit_stack = AsyncExitStack()
         client_cm = self.workload.async_client(self.concurrency)
         self._client = self._loop.run(self._exit_stack.enter_async_context(client_cm))
@@ -148,3 +152,54 @@ class HybridRunner(AsyncioRunner):
     def describe(self) -> dict[str, Any]:
         return {**super().describe(), "start_method": self.start_method,
                 "pool_workers": self.pool_workers}
+
+
+@register_runner
+class UvloopRunner(AsyncioRunner):
+    """The asyncio runner on uvloop's event loop (a loop factory, not the deprecated policy);
+    the same semaphore, gather, heartbeat and accounting."""
+
+    name: ClassVar[str] = "uvloop"
+    colour: ClassVar[str] = "#17becf"
+    order: ClassVar[int] = 12
+    in_default_matrix: ClassVar[bool] = False
+
+    @classmethod
+    def unavailable(cls) -> str | None:
+        try:
+            import uvloop  # noqa: F401
+        except ImportError:
+            return ("uvloop is not installed for this Python (pip install uvloop; it has no "
+                    "build for free-threaded CPython)")
+        return None
+
+    def _new_loop(self) -> asyncio.Runner:
+        import uvloop
+
+        return asyncio.Runner(loop_factory=uvloop.new_event_loop)
+
+
+@register_runner
+class ToThreadRunner(AsyncioRunner):
+    """asyncio awaiting the sync twin through `asyncio.to_thread`, the default executor
+    sized to C: what code does with a blocking library inside async code.  Loop lag is
+    recorded like the other event-loop runners."""
+
+    name: ClassVar[str] = "to_thread"
+    colour: ClassVar[str] = "#bcbd22"
+    order: ClassVar[int] = 15
+    in_default_matrix: ClassVar[bool] = False
+    uses_async_twin: ClassVar[bool] = False
+
+    @classmethod
+    def threads_started(cls, concurrency: int) -> int:
+        return concurrency
+
+    def open(self) -> None:
+        self._loop = self._new_loop()
+        self._exit_stack = AsyncExitStack()
+        # The sync twin needs no async client; the executor's C threads start before timing.
+        self._loop.get_loop().set_default_executor(started_thread_pool(self.concurrency))
+
+    def _one_task(self, workload: Workload) -> Awaitable[TaskResult]:
+        return arun_task(workload, lambda: asyncio.to_thread(workload.call))

@@ -80,14 +80,21 @@ class ThreadRunner(PoolRunner):
         return concurrency
 
     def _started_pool(self) -> Executor:
-        pool = ThreadPoolExecutor(max_workers=self.concurrency, thread_name_prefix="bench-worker")
-        # Threads start lazily, one per submit while none is idle: C tasks that wait
-        # for each other force all C into existence.
-        barrier = threading.Barrier(self.concurrency)
-        futures = [pool.submit(barrier.wait, WARM_TIMEOUT_S) for _ in range(self.concurrency)]
-        for future in futures:
-            future.result()
-        return pool
+        return started_thread_pool(self.concurrency)
+
+
+def started_thread_pool(count: int) -> ThreadPoolExecutor:
+    """A thread pool of `count` threads, every one started.
+
+    Threads start lazily, one per submit while none is idle: `count` tasks that wait for
+    each other force all of them into existence.
+    """
+    pool = ThreadPoolExecutor(max_workers=count, thread_name_prefix="bench-worker")
+    barrier = threading.Barrier(count)
+    futures = [pool.submit(barrier.wait, WARM_TIMEOUT_S) for _ in range(count)]
+    for future in futures:
+        future.result()
+    return pool
 
 
 def _import_workload(workload: Workload) -> None:
