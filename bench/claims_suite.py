@@ -19,9 +19,11 @@ import pytest
 from bench.claims import CLAIMS
 from bench.claims.sizes import FULL, QUICK, Sizes
 from bench.experiments import ISOLATION_MODES, FailureIsolation, measure_inflight
+from bench.plugin import SETTINGS, LocalServers
 from bench.record import ScenarioRecord
 from bench.scenario import ScenarioSpec
 from bench.test_benchmarks import test_scenario
+from workloads.server import DEFAULT_SERVER
 
 __all__ = ["scenario_specs", "test_scenario"]
 
@@ -45,10 +47,11 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 
 def test_claim_failure_isolation(benchmark: Any, isolation_mode: str,
-                                 bench_server: tuple[str, int | None],
+                                 bench_servers: LocalServers,
                                  pytestconfig: pytest.Config) -> None:
     sizes = _sizes(pytestconfig)
-    experiment = FailureIsolation(isolation_mode, bench_server[0], sizes.isolation_tasks,
+    url = pytestconfig.stash[SETTINGS].target_url or bench_servers.get(DEFAULT_SERVER).url
+    experiment = FailureIsolation(isolation_mode, url, sizes.isolation_tasks,
                                   sizes.isolation_delay_ms)
     benchmark.group = "c2_failure_isolation"
     buckets = benchmark.pedantic(experiment.run, rounds=sizes.rounds, warmup_rounds=1)

@@ -38,7 +38,7 @@ from bench.outcome import Outcome
 from bench.record import ScenarioRecord
 from bench.resources import ResourceMeter, ResourceUsage
 from bench.runners import WORKER_DIED, Runner, make_runner
-from bench.scenario import ScenarioSpec
+from bench.scenario import ScenarioSpec, side_of
 from workloads.base import Workload
 
 
@@ -140,6 +140,13 @@ def run_rounds(benchmark: Any, spec: ScenarioSpec, runner: Runner,
     return Rounds(counted, rounds, warmups, usage, setups, teardowns)
 
 
+def client_used(workload: Workload, runner: str) -> str:
+    """The HTTP library this runner's tasks used, or "" for a workload that makes no
+    requests."""
+    client_for = getattr(workload, "client_for", None)
+    return "" if client_for is None else str(client_for(side_of(runner)))
+
+
 def make_record(spec: ScenarioSpec, workload: Workload, runner: Runner,
                 done: Rounds) -> ScenarioRecord:
     """The record of one scenario.  Raises LostTasks if any task is unaccounted for."""
@@ -154,6 +161,7 @@ def make_record(spec: ScenarioSpec, workload: Workload, runner: Runner,
         concurrency=spec.concurrency, ok=counted.ok, failed=counted.failed,
         ideal_s=workload.ideal_seconds(spec.tasks, spec.concurrency, cores),
         claim=spec.claim, params=workload.describe(), scenario=spec.id,
+        client=client_used(workload, spec.runner), server=spec.server,
         pass_index=spec.pass_index,
         start_method=runner.describe().get("start_method"),
         pool_workers=runner.describe().get("pool_workers"),

@@ -11,6 +11,7 @@ message is a single line naming the option, the value and what is accepted.
 from __future__ import annotations
 
 import dataclasses
+import importlib.util
 import math
 import re
 import typing
@@ -24,6 +25,8 @@ from bench.precision import DEFAULT_MAX_ROUNDS, DEFAULT_MAX_SECONDS, DEFAULT_TAR
 from bench.runners import RUNNERS, default_runners, runner_options
 from workloads import WORKLOADS, Workload, default_workloads
 from workloads.base import Knob, KnobField
+from workloads.clients import CLIENTS, DEFAULT_CLIENTS
+from workloads.server import DEFAULT_SERVER, SERVERS
 
 T = TypeVar("T", int, float)
 
@@ -89,6 +92,13 @@ def option_table() -> list[Option]:
                f"once past it (default: {DEFAULT_MAX_SECONDS:g})", "S"),
         Option("--warmup-rounds", "uncounted warm-up rounds per scenario "
                f"(default: {DEFAULT_WARMUP_ROUNDS})", "R"),
+        Option("--http-client", "comma list of HTTP client libraries for the workloads that "
+               f"make requests, from: {', '.join(CLIENTS)}; runners on an event loop use the "
+               "async ones given, the others the sync ones (httpx serves both) (default: "
+               f"{','.join(DEFAULT_CLIENTS)})", "L[,L]"),
+        Option("--server", f"comma list of local test servers, from: {', '.join(SERVERS)}; "
+               f"every scenario that needs a server runs against each (default: "
+               f"{DEFAULT_SERVER})", "S[,S]"),
         Option("--target-url", "benchmark this running copy of the suite's test server "
                "instead of starting the local one", "URL"),
         Option("--param", "NAME=VALUE for a knob (a dataclass field) of the selected "
@@ -123,6 +133,8 @@ class Settings:
     runner_options: Mapping[str, Any]  # option name -> value, None where not given
     knobs: Mapping[str, Mapping[str, Any]]  # workload -> field -> value (default if not given)
     allow_remote: bool = False
+    http_clients: tuple[str, ...] = DEFAULT_CLIENTS
+    servers: tuple[str, ...] = (DEFAULT_SERVER,)
 
     def tasks_for(self, workload: str) -> tuple[int, ...]:
         return self.tasks or (WORKLOADS[workload].default_tasks,)
@@ -251,6 +263,19 @@ def _knobs(raw: Mapping[str, str | None]) -> dict[str, dict[str, Any]]:
     return knobs
 
 
+def _servers(raw: str | None, target_url: str | None) -> tuple[str, ...]:
+    if raw is None:
+        return (DEFAULT_SERVER,)
+    if target_url is not None:
+        raise OptionError("--server: the local servers are not used with --target-url; "
+                          "give one or the other")
+    servers = _names("--server", raw, dict.fromkeys(SERVERS))
+    if "uvicorn" in servers and importlib.util.find_spec("uvicorn") is None:
+        raise OptionError("--server uvicorn: uvicorn is not installed in this environment "
+                          "(pip install uvicorn)")
+    return servers
+
+
 def parse_settings(raw: Mapping[str, Any]) -> Settings:
     """Turn raw option strings (None where not given), keyed like `Option.key`, into Settings."""
 
@@ -296,4 +321,7 @@ def parse_settings(raw: Mapping[str, Any]) -> Settings:
         runner_options=options,
         knobs=knobs,
         allow_remote=allow_remote,
+        http_clients=_names("--http-client", given("http_client", ",".join(DEFAULT_CLIENTS)),
+                            CLIENTS),
+        servers=_servers(raw.get("server"), None if target_url is None else _url(target_url)),
     )

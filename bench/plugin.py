@@ -25,16 +25,18 @@ from bench.limits import LimitError, check_scenario
 from bench.options import OptionError, Settings, option_table, parse_settings
 from bench.precision import Tracker
 from bench.runners import RUNNERS
-from bench.scenario import Scenario, ScenarioSpec, scenarios_for
+from bench.scenario import Scenario, ScenarioSpec, scenarios_for, side_of
 from workloads import WORKLOADS
-from workloads.server import ServerProcess, identify_server, is_our_server
+from workloads.clients import describe_clients, serves
+from workloads.clients import unavailable as client_unavailable
+from workloads.server import DEFAULT_SERVER, ServerProcess, identify_server, is_our_server
 
 SETTINGS = pytest.StashKey[Settings]()
 EXIT_STATUS = pytest.StashKey[int]()
 FAILED_SCENARIOS = pytest.StashKey[int]()
-LOCAL_SERVER = pytest.StashKey[ServerProcess]()
+LOCAL_SERVERS = pytest.StashKey[dict[str, ServerProcess]]()
 TRACKER = pytest.StashKey[Tracker]()
-SERVER_IDENTITY = pytest.StashKey[dict[str, object]]()
+SERVER_IDENTITY = pytest.StashKey[dict[str, dict[str, object]]]()
 TARGET_CHECK_TIMEOUT_S = 5.0
 # pytest-benchmark options that `benchmark.pedantic` ignores: the suite runs exactly
 # --rounds counted rounds after --warmup-rounds, so these would be silently without effect.
@@ -108,10 +110,22 @@ def not_applicable(runner: str, workload: str) -> str | None:
     return None
 
 
+def client_not_usable(spec: ScenarioSpec) -> str | None:
+    """Why the scenario's HTTP client cannot serve it, or None."""
+    if not spec.client:
+        return None
+    side = side_of(spec.runner)
+    if not serves(spec.client, side):
+        return (f"{spec.runner} runs the {side} twin and no {side} client was given "
+                f"(--http-client {spec.client})")
+    missing = client_unavailable(spec.client)
+    return None if missing is None else f"{spec.client} is not available: {missing}"
+
+
 def _param(spec: ScenarioSpec, label: str) -> Any:
     unavailable = RUNNERS[spec.runner].unavailable()
     reason = f"{spec.runner} is not available: {unavailable}" if unavailable else \
-        not_applicable(spec.runner, spec.workload)
+        not_applicable(spec.runner, spec.workload) or client_not_usable(spec)
     marks = [pytest.mark.skip(reason=reason)] if reason else []
     return pytest.param(spec, id=label, marks=marks)
 
@@ -158,20 +172,43 @@ def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> None:
                     pytrace=False)
 
 
+class LocalServers:
+    """The local test servers of a session, each started the first time a scenario needs
+    it and stopped when the session ends."""
+
+    def __init__(self, config: pytest.Config) -> None:
+        self._config = config
+        self.running: dict[str, ServerProcess] = {}
+        config.stash[LOCAL_SERVERS] = self.running
+        config.stash[SERVER_IDENTITY] = {}
+
+    def get(self, kind: str) -> ServerProcess:
+        server = self.running.get(kind)
+        if server is None:
+            server = ServerProcess(server=kind).__enter__()
+            self.running[kind] = server
+            self._config.stash[SERVER_IDENTITY][kind] = identify_server(
+                server.url, TARGET_CHECK_TIMEOUT_S) or {}
+        return server
+
+    def stop(self) -> None:
+        while self.running:
+            _, server = self.running.popitem()
+            server.stop()
+
+
 @pytest.fixture(scope="session")
-def bench_server(pytestconfig: pytest.Config) -> Iterator[tuple[str, int | None]]:
-    """(URL, server pid): the local server, or --target-url with no pid."""
+def bench_servers(pytestconfig: pytest.Config) -> Iterator[LocalServers]:
+    """The session's local test servers, started on demand (none with --target-url)."""
+    servers = LocalServers(pytestconfig)
     target = pytestconfig.stash[SETTINGS].target_url
     if target:
-        pytestconfig.stash[SERVER_IDENTITY] = identify_server(
+        pytestconfig.stash[SERVER_IDENTITY]["target"] = identify_server(
             target, TARGET_CHECK_TIMEOUT_S) or {}
-        yield target, None
-        return
-    with ServerProcess() as server:
-        pytestconfig.stash[LOCAL_SERVER] = server
-        pytestconfig.stash[SERVER_IDENTITY] = identify_server(
-            server.url, TARGET_CHECK_TIMEOUT_S) or {}
-        yield server.url, server.pid
+    try:
+        yield servers
+    finally:
+        servers.stop()
 
 
 @pytest.fixture
@@ -187,9 +224,16 @@ def scenario(request: pytest.FixtureRequest) -> Scenario:
     settings = request.config.stash[SETTINGS]
     url, server = None, None
     if WORKLOADS[spec.workload].needs_server:
-        url, _ = request.getfixturevalue("bench_server")
-        server = request.config.stash.get(LOCAL_SERVER, None)
-    workload = settings.make_workload(spec.workload, url, **dict(spec.overrides))
+        servers: LocalServers = request.getfixturevalue("bench_servers")
+        if settings.target_url:
+            url = settings.target_url
+        else:
+            server = servers.get(spec.server or DEFAULT_SERVER)
+            url = server.url
+    overrides = dict(spec.overrides)
+    if spec.client:
+        overrides["client"] = spec.client
+    workload = settings.make_workload(spec.workload, url, **overrides)
     return Scenario(spec, workload, server)
 
 
@@ -228,11 +272,16 @@ def pytest_benchmark_update_machine_info(config: pytest.Config,
         "warmup_rounds": settings.warmup_rounds,
         "start_method": settings.runner_options.get("start_method")
         or python_build()["default_start_method"],
-        "http_clients": "aiohttp: one ClientSession, connector limit = concurrency; requests: "
-                        "one Session per worker thread or process; keep-alive on both",
+        "http_clients": describe_clients(),
+        "http_client_choice": list(settings.http_clients),
         "http_timeout_s": settings.knobs["http"]["timeout_s"],
-        "server": settings.target_url or "local aiohttp server in its own process on 127.0.0.1",
+        "server": settings.target_url or
+        f"local {' and '.join(settings.servers)} server in its own process on 127.0.0.1",
     }
-    identity = config.stash.get(SERVER_IDENTITY, None)
-    if identity:  # which Python served: the same for every interpreter of a run
+    identities = config.stash.get(SERVER_IDENTITY, None) or {}
+    if identities:  # which Python served: the same for every interpreter of a run
+        identity = next(iter(identities.values()))
         machine_info["server_python"] = f"{identity.get('python')} ({identity.get('python_build')})"
+        machine_info["servers"] = {
+            kind: {key: found.get(key) for key in ("server", "server_version", "http_parser")
+                   if found.get(key) is not None} for kind, found in identities.items()}

@@ -38,6 +38,8 @@ class ScenarioRecord:
     scenario: str = ""  # the spec's id: the passes of one scenario share it
     pass_index: int = 1  # rounds come in passes (bench.precision); the report merges them
     params: dict[str, Any] = field(default_factory=dict)  # the workload's knobs
+    client: str = ""  # the HTTP library the tasks used ("" for workloads without one)
+    server: str = ""  # which local test server answered ("" for none or a --target-url)
     start_method: str | None = None
     pool_workers: int | None = None
     rounds: int | None = None

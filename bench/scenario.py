@@ -2,7 +2,9 @@
 
 `scenarios_for` expands the settings into the matrix for one workload: each runner at
 each concurrency level it runs at (the sequential baseline at 1 only), once per task
-count.  Which levels and options apply is asked of the runner classes.
+count, and for a workload that makes requests, once per HTTP client that serves the
+runner's twin and once per local test server.  Which levels and options apply is asked
+of the runner classes.
 """
 
 from __future__ import annotations
@@ -11,8 +13,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from bench.runners import RUNNERS
-from workloads import Workload
-from workloads.server import ServerProcess
+from workloads import WORKLOADS, Workload
+from workloads.clients import ASYNC, DEFAULT_FOR, SYNC, serves
+from workloads.server import DEFAULT_SERVER, ServerProcess
 
 if TYPE_CHECKING:
     from bench.options import Settings
@@ -33,13 +36,20 @@ class ScenarioSpec:
     timed_setup: bool = False  # "cold": build and tear down the runner inside every round
     claim: str = ""  # the claim this scenario is evidence for, if any
     pass_index: int = 1  # which pass of rounds this is (bench.precision)
+    client: str = ""  # the HTTP library of a workload that makes requests (workloads.clients)
+    server: str = ""  # which local test server answers, for a workload that needs one
 
     @property
     def id(self) -> str:
         options = "".join(f"-{value}" for _, value in self.runner_options)
+        # The default libraries and server go unnamed, so that ids stay as they were.
+        client = f"-{self.client}" if self.client and \
+            self.client not in DEFAULT_FOR.values() else ""
+        server = f"-{self.server}" if self.server and self.server != DEFAULT_SERVER else ""
         knobs = "".join(f"-{key}={value}" for key, value in self.overrides)
         cold = "-cold" if self.timed_setup else ""
-        return f"{self.runner}{options}-c{self.concurrency}-n{self.tasks}{knobs}{cold}"
+        return (f"{self.runner}{options}{client}{server}-c{self.concurrency}-n{self.tasks}"
+                f"{knobs}{cold}")
 
     @property
     def key(self) -> str:
@@ -65,6 +75,20 @@ class Scenario:
         return None if code is None else f"the test server exited (code {code})"
 
 
+def side_of(runner: str) -> str:
+    """Which twin a runner runs, as the HTTP clients see it: async or sync."""
+    return ASYNC if RUNNERS[runner].uses_async_twin else SYNC
+
+
+def clients_for(workload: str, runner: str, clients: tuple[str, ...]) -> tuple[str, ...]:
+    """The HTTP clients `runner` runs `workload` with: the given ones that serve its twin.
+    If none does, the first one, whose scenario is then skipped with the reason."""
+    if not getattr(WORKLOADS[workload], "takes_http_client", False):
+        return ("",)
+    fitting = tuple(client for client in clients if serves(client, side_of(runner)))
+    return fitting or clients[:1]
+
+
 def scenarios_for(workload: str, settings: Settings) -> list[ScenarioSpec]:
     """Every pass of every scenario of one workload, pass by pass within each task count, so
     that the runners being compared take their rounds in alternation."""
@@ -79,7 +103,11 @@ def scenarios_for(workload: str, settings: Settings) -> list[ScenarioSpec]:
                 options = tuple((option.name, settings.runner_options[option.name])
                                 for option in runner.options
                                 if settings.runner_options.get(option.name) is not None)
-                for concurrency in runner.levels(settings.concurrency):
-                    specs.append(ScenarioSpec(workload, name, tasks, concurrency, rounds,
-                                              warmups, options, pass_index=pass_index))
+                local = WORKLOADS[workload].needs_server and not settings.target_url
+                for server in settings.servers if local else ("",):
+                    for client in clients_for(workload, name, settings.http_clients):
+                        for concurrency in runner.levels(settings.concurrency):
+                            specs.append(ScenarioSpec(
+                                workload, name, tasks, concurrency, rounds, warmups, options,
+                                pass_index=pass_index, client=client, server=server))
     return specs

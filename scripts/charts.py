@@ -24,11 +24,12 @@ from matplotlib.figure import Figure
 from bench.claims import CLAIMS
 from bench.claims.kit import colour as _colour
 from scripts.results import NOISE_LIMIT, atomic_path, runner_order
+from workloads.clients import CLIENTS, DEFAULT_FOR
 
 matplotlib.rcParams["svg.hashsalt"] = "concurrency-bench"  # stable ids: same data, same SVG
 
 LOG_SCALE_RANGE = 20  # use a log axis when the largest value is this many times the smallest
-PANEL_KEYS = ["interpreter", "workload", "params", "tasks"]
+PANEL_KEYS = ["interpreter", "workload", "params", "tasks", "server"]
 PANELS_PER_ROW = 3
 DPI = 130
 LEGEND_HEADROOM = 1.3  # linear axes: extra top room for the legend, as a factor of the span
@@ -37,15 +38,19 @@ NOISY_HATCH = "///"  # bars (and hollow markers) of rows too noisy to cite
 LOG_NOTE = " — log scale"
 
 PanelDraw = Callable[[Axes, pd.DataFrame], None]
+CLIENT_ORDER = list(CLIENTS)
+CLIENT_COLOURS = {"aiohttp": "#4c72b0", "httpx": "#dd8452", "requests": "#55a868", "": "#999999"}
 
 
 def _panels(table: pd.DataFrame) -> Iterator[tuple[str, pd.DataFrame]]:
     """One panel per workload and size, and per interpreter where the run has several."""
     several = table["interpreter"].nunique() > 1
-    for (interpreter, workload, params, tasks), rows in table.groupby(PANEL_KEYS, sort=False):
+    for (interpreter, workload, params, tasks, server), rows in table.groupby(PANEL_KEYS,
+                                                                               sort=False):
         detail = f"\n{params}" if params else ""
         python = f"Python {interpreter} | " if several else ""
-        yield f"{python}{workload}: {tasks} tasks{detail}", rows
+        served = f" | {server} server" if server else ""
+        yield f"{python}{workload}: {tasks} tasks{served}{detail}", rows
 
 
 def _concurrent_runners(rows: pd.DataFrame) -> list[str]:
@@ -254,6 +259,13 @@ def _figure(table: pd.DataFrame, title: str, draws: list[PanelDraw],
     return fig
 
 
+def default_clients(table: pd.DataFrame) -> pd.DataFrame:
+    """Each runner's rows with its twin's default HTTP client (aiohttp or requests) where
+    it has several; the other clients are compared in their own chart."""
+    several = table.groupby([*PANEL_KEYS, "runner"], sort=False)["client"].transform("nunique")
+    return table[(several < 2) | table["client"].isin(list(DEFAULT_FOR.values()))]
+
+
 def write_charts(table: pd.DataFrame, out: Path, footnote: str) -> list[Path]:
     """Write every chart as PNG and SVG into `out`; return the paths written."""
     written = []
@@ -261,9 +273,46 @@ def write_charts(table: pd.DataFrame, out: Path, footnote: str) -> list[Path]:
     # Every run keeps its own panels (runs are labelled apart), so none is dropped.
     latest = table[~table["failed_scenario"]]
     for name, (title, draws) in CHARTS.items():
-        fig = _figure(latest, title, draws, footnote)
+        fig = _figure(default_clients(latest), title, draws, footnote)
         written += _save(fig, out, name)
+    if (latest.groupby([*PANEL_KEYS, "runner"])["client"].nunique() > 1).any():
+        written += _save(_clients_figure(latest, footnote), out, "http_clients")
     return written
+
+
+def _clients_figure(table: pd.DataFrame, footnote: str) -> Figure:
+    """Throughput of each runner with each HTTP client, at the highest concurrency every
+    panel ran: one panel per workload, size and server."""
+    panels = list(_panels(table))
+    columns = min(len(panels), PANELS_PER_ROW)
+    grid_rows = math.ceil(len(panels) / columns)
+    fig, axes = plt.subplots(grid_rows, columns, figsize=(5.6 * columns, 4.4 * grid_rows + 0.9),
+                             squeeze=False)
+    for ax, (label, rows) in zip(axes.flat, panels, strict=False):
+        concurrent = rows[rows["runner"] != "sequential"]
+        level = int(concurrent["concurrency"].max()) if len(concurrent) else 1
+        shown = rows[(rows["concurrency"] == level) | (rows["runner"] == "sequential")]
+        runners = sorted(shown["runner"].unique(), key=runner_order)
+        clients = sorted(shown["client"].unique(), key=lambda c: (c not in CLIENT_ORDER, c))
+        width = 0.8 / max(len(clients), 1)
+        for index, client in enumerate(clients):
+            mine = shown[shown["client"] == client].groupby("runner")["tasks_per_s"].first()
+            x = np.arange(len(runners)) + (index - (len(clients) - 1) / 2) * width
+            heights = mine.reindex(runners).to_numpy(dtype=float)
+            ax.bar(x, heights, width, label=client, color=CLIENT_COLOURS.get(client, "#777777"),
+                   edgecolor=[_colour(r) for r in runners], linewidth=1.5)
+        ax.set_xticks(np.arange(len(runners)), runners, fontsize=8)
+        ax.set_ylabel(f"throughput at C={level} (ok tasks/s, from median)")
+        ax.set_title(label, fontsize=10)
+        ax.grid(axis="y", alpha=0.3)
+        _zero_based(ax)
+        _legend_above_data(ax)
+    for ax in axes.flat[len(panels):]:
+        ax.set_visible(False)
+    fig.suptitle("Each model with each HTTP client (sequential: C=1)", fontsize=13)
+    fig.text(0.01, 0.005, footnote, fontsize=7, color="#444444", ha="left", va="bottom")
+    fig.tight_layout(rect=(0, 0.04, 1, 0.97))
+    return fig
 
 
 def _save(fig: Figure, out: Path, name: str) -> list[Path]:

@@ -118,8 +118,9 @@ def load_run(path: Path) -> Run:
 
 def _params(record: ScenarioRecord) -> str:
     """The workload's sizing knobs as one readable string, e.g. 'seconds=0.02'."""
+    # The URL is the server's; the client has a column of its own.
     knobs = {key: value for key, value in record.params.items()
-             if key != "url" and value is not False}  # an option left off is no knob
+             if key not in ("url", "client") and value is not False}  # off is no knob
     return ", ".join(f"{key}={value}" for key, value in sorted(knobs.items()))
 
 
@@ -135,6 +136,8 @@ def _rows(run: Run) -> list[dict[str, Any]]:
             "params": _params(record),
             "runner": record.runner,
             "start_method": record.start_method,
+            "client": record.client or "",
+            "server": record.server or "",
             "concurrency": int(record.concurrency),
             "tasks": int(record.tasks),
             "rounds": int(stats["rounds"]),
@@ -181,7 +184,7 @@ def _rows(run: Run) -> list[dict[str, Any]]:
 
 # The passes of one scenario (bench.precision) share these; the report merges them.
 SCENARIO_KEYS = ["source", "name", "claim", "workload", "params", "runner", "start_method",
-                 "concurrency", "tasks", "timed_setup"]
+                 "client", "server", "concurrency", "tasks", "timed_setup"]
 SUMMED = ("ok", "failed", "tasks_run")
 PER_ROUND = ("cpu_s", "server_cpu_s", "others_cpu_s", "steal_s", "setup_s", "teardown_s",
              "loop_lag_p50_s", "loop_lag_p99_s", "pss_mb")
@@ -276,16 +279,36 @@ def scenario_table(runs: list[Run]) -> pd.DataFrame:
     table["failure_rate"] = table["failed"] / table["tasks_run"]
     table["server_load"] = table["server_cpu_s"] / table["median_s"]
     table["client_cpu_load"] = table["cpu_s"] / table["median_s"]
-    baseline_keys = ["source", "claim", "workload", "params", "tasks", "timed_setup"]
-    baseline = (table[table["runner"] == "sequential"]
-                .groupby(baseline_keys)["median_s"].first().rename("baseline_s"))
-    table = table.join(baseline, on=baseline_keys)
+    table = table.join(_baselines(table), on=BASELINE_KEYS)
     table["speedup"] = (table["baseline_s"] / table["median_s"]).where(result)
     table["_w"] = table["workload"].map(workload_order)
     table["_r"] = table["runner"].map(runner_order)
-    table = table.sort_values(["claim", "_w", "params", "tasks", "source", "_r", "concurrency"],
+    table = table.sort_values(["claim", "_w", "params", "tasks", "source", "server", "_r",
+                               "client", "concurrency"],
                               kind="stable")
-    return table.drop(columns=["_w", "_r"]).reset_index(drop=True)
+    return table.drop(columns=["_w", "_r", "baseline_client"]).reset_index(drop=True)
+
+
+BASELINE_KEYS = ["source", "claim", "workload", "params", "tasks", "timed_setup", "server",
+                 "baseline_client"]
+
+
+def _baselines(table: pd.DataFrame) -> pd.Series:
+    """The sequential run each row is compared with: the same workload and size against
+    the same server, with the same client where sequential ran it, else requests (the
+    default sync client; an async-only client has no sequential run)."""
+    sequential = table[table["runner"] == "sequential"]
+    ran = set(zip(sequential["source"], sequential["claim"], sequential["workload"],
+                  sequential["params"], sequential["server"], sequential["client"],
+                  strict=True))
+    table["baseline_client"] = [
+        client if (source, claim, workload, params, server, client) in ran
+        else ("requests" if client else "")
+        for source, claim, workload, params, server, client in zip(
+            table["source"], table["claim"], table["workload"], table["params"],
+            table["server"], table["client"], strict=True)]
+    return (table[table["runner"] == "sequential"]
+            .groupby(BASELINE_KEYS)["median_s"].first().rename("baseline_s"))
 
 
 def workload_order(name: str) -> int:
@@ -301,6 +324,8 @@ def runner_order(name: str) -> int:
 MARKDOWN_COLUMNS = {
     "workload": "workload",
     "runner": "runner",
+    "client": "HTTP client",
+    "server": "server",
     "concurrency": "C",
     "tasks": "tasks",
     "median_ms": "median (ms)",
@@ -329,6 +354,8 @@ def markdown_table(table: pd.DataFrame) -> str:
         "workload": table["workload"],
         "runner": table["runner"] + table["start_method"].map(
             lambda method: f" ({method})" if isinstance(method, str) else ""),
+        "client": table["client"],
+        "server": table["server"],
         "concurrency": table["concurrency"],
         "tasks": table["tasks"],
         "median_ms": (table["median_s"] * 1000).map(_sig3),
@@ -356,6 +383,9 @@ def markdown_table(table: pd.DataFrame) -> str:
     }).rename(columns=MARKDOWN_COLUMNS)
     if table["interpreter"].nunique() < 2:  # one interpreter: REPORT.md names it
         shown = shown.drop(columns=["interpreter"])
+    for column in ("client", "server"):  # only where some row has one
+        if not (table[column].fillna("") != "").any():
+            shown = shown.drop(columns=[MARKDOWN_COLUMNS[column]])
     return str(shown.to_markdown(index=False, disable_numparse=True))
 
 

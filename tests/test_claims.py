@@ -29,6 +29,7 @@ from bench.claims import (
     c10_free_threaded_threads,
     c11_free_threaded_cost,
     c12_subinterpreters,
+    c13_model_or_library,
     verdicts,
 )
 from bench.claims.kit import Claim
@@ -225,7 +226,7 @@ def test_missing_claims_say_so() -> None:
     assert {verdict.verdict for verdict in verdicts(empty)} == {MISSING}
 
 
-def test_real_quick_claims_run_gives_nine_verdicts(tmp_path: Path) -> None:
+def test_real_quick_claims_run_gives_ten_verdicts(tmp_path: Path) -> None:
     out = tmp_path / "claims.json"
     run = subprocess.run([sys.executable, "-m", "pytest", "bench/claims_suite.py",
                           "--benchmark-only", "--quick", "-q", f"--benchmark-json={out}"],
@@ -237,7 +238,7 @@ def test_real_quick_claims_run_gives_nine_verdicts(tmp_path: Path) -> None:
     text = (tmp_path / "claims.md").read_text()
     verdict_cells = [line.split("|")[3].strip().strip("*") for line in text.splitlines()
                      if line.startswith("| ") and line.split("|")[1].strip().isdigit()]
-    assert len(verdict_cells) == 9
+    assert len(verdict_cells) == 10
     assert set(verdict_cells) <= VERDICTS
     assert "## Claims" in (tmp_path / "REPORT.md").read_text()
     assert (tmp_path / "claims.png").read_bytes().startswith(b"\x89PNG")
@@ -299,6 +300,42 @@ def test_subinterpreters(subs: float, expected: str) -> None:
 
 
 # Data on which each claim is false; every registered claim must have an entry.
+def library(threads_s: dict[tuple[str, str], float]) -> pd.DataFrame:
+    """Claim 13 rows: asyncio at 100 ms with each async client against each server, threads
+    with each sync client at `threads_s[(server, client)]` (100 ms where not named)."""
+    key = c13_model_or_library.KEY
+    rows = []
+    for server in ("aiohttp", "uvicorn"):
+        base = {"workload": "http", "server": server, "concurrency": 32, "tasks": 256}
+        rows += [row(key, "asyncio", 0.1, client=client, **base)
+                 for client in ("aiohttp", "httpx")]
+        rows += [row(key, "threads", threads_s.get((server, client), 0.1), client=client, **base)
+                 for client in ("httpx", "requests")]
+    return table(*rows)
+
+
+EVERY = [(server, client) for server in ("aiohttp", "uvicorn") for client in ("httpx",
+                                                                              "requests")]
+
+
+@pytest.mark.parametrize(("threads_s", "expected"), [
+    (dict.fromkeys(EVERY, 0.15), HOLDS),
+    ({**dict.fromkeys(EVERY, 0.15), ("uvicorn", "requests"): 0.1}, LIMITS),
+    ({**dict.fromkeys(EVERY, 0.15), ("aiohttp", "httpx"): 0.07}, FAILS),
+    ({}, SAME),
+])
+def test_model_or_library(threads_s: dict[tuple[str, str], float], expected: str) -> None:
+    found = c13_model_or_library.check(library(threads_s))
+    assert found.verdict == expected, found.evidence
+    assert len(c13_model_or_library.pairings(library(threads_s))) == 8
+
+
+def test_model_or_library_names_the_same_library_pairing() -> None:
+    found = c13_model_or_library.check(library({("aiohttp", "httpx"): 0.05}))
+    assert "aiohttp: 0.50x, threads ahead" in found.evidence
+    assert "uvicorn server, asyncio+aiohttp vs threads+requests: 1.00x" in found.details
+
+
 FALSE_DATA = {
     "c1_gather_waits": lambda: gather(3.0),
     "c2_failure_isolation": lambda: isolation({"delivered_failed": 1, "cancelled": 9}),
@@ -315,6 +352,7 @@ FALSE_DATA = {
         interpreter_rows("3.13.0", False, 1.0, 1.9), interpreter_rows("3.13.0t", True, 1.9, 1.9)),
     "c12_subinterpreters": lambda: interpreters(
         interpreter_rows("3.13.0", False, 1.0, 1.9, subs=1.0)),
+    "c13_model_or_library": lambda: library({("aiohttp", "requests"): 0.05}),
 }
 
 

@@ -12,16 +12,12 @@ A benchmark is a load test: the suite refuses a URL that is not on this machine 
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
-import aiohttp
-
 from workloads.base import TaskFailed, Workload, WrongResult, knob, register_workload
-from workloads.http import client_session, close_thread_sessions, get_async, get_sync
+from workloads.clients import HttpClientMixin
 
 LOCAL_NAMES = ("localhost",)
 
@@ -39,7 +35,7 @@ def is_local(host: str) -> bool:
 
 @register_workload
 @dataclass(frozen=True)
-class GetWorkload(Workload):
+class GetWorkload(HttpClientMixin, Workload):
     name: ClassVar[str] = "get"
     order: ClassVar[int] = 60
     default_tasks: ClassVar[int] = 64
@@ -49,6 +45,7 @@ class GetWorkload(Workload):
                               pattern=r"[1-5](xx|[0-9][0-9])")
     timeout_s: float = knob(10.0, "per-request timeout in seconds, both clients", low=0.001,
                             high=3600, option="--get-timeout-s")
+    client: str = ""  # the HTTP library (workloads.clients); "" for each twin's default
 
     @classmethod
     def validate(cls, values: dict[str, Any], allow_remote: bool) -> None:
@@ -67,10 +64,10 @@ class GetWorkload(Workload):
         return concurrency
 
     def call(self) -> int:
-        return self._result(*get_sync(self.url, self.timeout_s))
+        return self._result(*self.get_sync(self.url))
 
-    async def acall(self, client: aiohttp.ClientSession) -> int:
-        return self._result(*await get_async(client, self.url))
+    async def acall(self, client: Any) -> int:
+        return self._result(*await self.get_async(client, self.url))
 
     def _result(self, status: int, body: bytes) -> int:
         code = str(status)
@@ -82,11 +79,3 @@ class GetWorkload(Workload):
     def check(self, result: object) -> None:
         if not isinstance(result, int):
             raise WrongResult(f"expected a body length, got {result!r}")
-
-    @asynccontextmanager
-    async def async_client(self, concurrency: int) -> AsyncIterator[aiohttp.ClientSession]:
-        async with client_session(concurrency, self.timeout_s) as session:
-            yield session
-
-    def close_sync_clients(self) -> None:
-        close_thread_sessions()

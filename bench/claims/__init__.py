@@ -19,6 +19,7 @@ from bench.claims import (
     c10_free_threaded_threads,
     c11_free_threaded_cost,
     c12_subinterpreters,
+    c13_model_or_library,
 )
 from bench.claims.kit import FAILS, HOLDS, LIMITS, MISSING, SAME, SIGNIFICANCE, Claim, Verdict
 
@@ -35,6 +36,7 @@ CLAIMS: tuple[Claim, ...] = (
     c10_free_threaded_threads.CLAIM,
     c11_free_threaded_cost.CLAIM,
     c12_subinterpreters.CLAIM,
+    c13_model_or_library.CLAIM,
 )
 
 

@@ -6,7 +6,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from bench.runners import RUNNERS
-from bench.scenario import ScenarioSpec
+from bench.scenario import ScenarioSpec, side_of
+from workloads import WORKLOADS
+from workloads.clients import DEFAULT_FOR
+from workloads.server import DEFAULT_SERVER
 
 WARMUP_ROUNDS = 1
 
@@ -34,6 +37,9 @@ class Sizes:
     pitfall_tasks: int = 32
     cold_calls: tuple[int, ...] = (1, 2, 4, 8, 16)
     cold_delay_ms: int = 50
+    library_tasks: int = 256  # claim 13: each client pairing and server
+    library_level: int = 32
+    library_delay_ms: int = 20
     isolation_tasks: int = 10
     isolation_delay_ms: int = 300
     inflight: tuple[tuple[str, int], ...] = (("asyncio", 2000), ("threads", 2000),
@@ -45,15 +51,25 @@ QUICK = Sizes(rounds=2, sweep_rounds=1, wait_s=0.05, sweep_levels=(1, 10, 100),
               sweep_process_levels=(1, 4), sweep_sleep_s=0.01, sweep_http_delay_ms=5,
               sweep_max_tasks=200, cpu_n=20_000, cpu_tasks=4, hash_size=256 * 1024,
               hash_tasks=4, mixed_wait_s=0.005, mixed_n=5_000, mixed_tasks=4, pitfall_ms=5,
-              pitfall_tasks=4, cold_calls=(1, 2), cold_delay_ms=5, isolation_tasks=4,
+              pitfall_tasks=4, cold_calls=(1, 2), cold_delay_ms=5, library_tasks=16,
+              library_level=4, library_delay_ms=5, isolation_tasks=4,
               isolation_delay_ms=50, inflight=(("asyncio", 50), ("threads", 50),
                                                ("processes", 2)))
 
 
 def spec(claim: str, workload: str, runner: str, tasks: int, concurrency: int, rounds: int,
-         start_method: str | None = None, cold: bool = False, **overrides: Any) -> ScenarioSpec:
-    """A claim's scenario; the runner decides its own concurrency levels (sequential: 1)."""
+         start_method: str | None = None, cold: bool = False, client: str = "",
+         server: str = "", **overrides: Any) -> ScenarioSpec:
+    """A claim's scenario; the runner decides its own concurrency levels (sequential: 1).
+    A workload that makes requests uses its twin's default client and the default server
+    unless `client` and `server` name others."""
     concurrency = RUNNERS[runner].levels((concurrency,))[0]
     options = (("start_method", start_method),) if start_method else ()
+    takes_client = getattr(WORKLOADS[workload], "takes_http_client", False)
+    if takes_client and not client:
+        client = DEFAULT_FOR[side_of(runner)]
+    if WORKLOADS[workload].needs_server and not server:
+        server = DEFAULT_SERVER
     return ScenarioSpec(workload, runner, tasks, concurrency, rounds, WARMUP_ROUNDS, options,
-                        tuple(sorted(overrides.items())), cold, claim)
+                        tuple(sorted(overrides.items())), cold, claim, client=client,
+                        server=server)
