@@ -73,6 +73,7 @@ class Rounds:
     usage: ResourceUsage
     setups: list[float] = field(default_factory=list)  # counted rounds' own (cold), or the one
     teardowns: list[float] = field(default_factory=list)
+    overhead_s: float | None = None  # a no-op task's round trip on the open runner
 
 
 def calibrate(workload: Workload) -> float | None:
@@ -120,7 +121,10 @@ def run_rounds(benchmark: Any, spec: ScenarioSpec, runner: Runner,
 
     if not spec.timed_setup:
         setups.append(_duration(runner.open))
+    overhead = None
     try:
+        if not spec.timed_setup:  # before timing, on the warm runner
+            overhead = runner.task_overhead()
         result = benchmark.pedantic(one_round, setup=before_round, rounds=spec.rounds,
                                     warmup_rounds=warmups)
         if inspect.isawaitable(result):  # a coroutine here would mean nothing was awaited
@@ -137,7 +141,7 @@ def run_rounds(benchmark: Any, spec: ScenarioSpec, runner: Runner,
     rounds = rounds_started - warmups
     if spec.timed_setup:  # the counted rounds' own set-ups, not the warm-up's
         setups, teardowns = setups[-rounds:], teardowns[-rounds - 1:-1]
-    return Rounds(counted, rounds, warmups, usage, setups, teardowns)
+    return Rounds(counted, rounds, warmups, usage, setups, teardowns, overhead)
 
 
 def client_used(workload: Workload, runner: str) -> str:
@@ -175,7 +179,8 @@ def make_record(spec: ScenarioSpec, workload: Workload, runner: Runner,
         others_cpu_s=done.usage.others_cpu_s / rounds, steal_s=done.usage.steal_s / rounds,
         load_avg=done.usage.load_avg,
         timed_setup=spec.timed_setup, setup_s=statistics.median(done.setups),
-        teardown_s=statistics.median(done.teardowns),
+        teardown_s=statistics.median(done.teardowns), task_overhead_s=done.overhead_s,
+        runner_details=runner.details(),
         python=platform.python_version(), gil_enabled=gil_enabled(),
     )
     return dataclasses.replace(record, **percentiles(counted.latencies),

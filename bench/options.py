@@ -286,8 +286,15 @@ def parse_settings(raw: Mapping[str, Any]) -> Settings:
     options: dict[str, Any] = {}
     for option in runner_options().values():
         value = raw.get(option_key(option.option))
-        options[option.name] = None if value is None else _choice(option.option, value,
-                                                                   option.choices)
+        if value is None:
+            options[option.name] = None
+        elif option.parse is not None:
+            try:
+                options[option.name] = option.parse(value)
+            except ValueError as exc:
+                raise OptionError(f"{option.option}: {exc}") from None
+        else:
+            options[option.name] = _choice(option.option, value, option.choices)
     tasks = raw.get("tasks")
     target_url = raw.get("target_url")
     workloads = _workloads(given("workload", ",".join(default_workloads())))

@@ -97,6 +97,11 @@ def pytest_configure(config: pytest.Config) -> None:
         settings = dataclasses.replace(settings, plan=dataclasses.replace(
             settings.plan, forced=settings.plan.rounds_in(1)))
     _refuse_unhonoured(config)
+    for name in settings.runners:
+        runner = RUNNERS[name]
+        problem = None if runner.unavailable() else runner.check_options(settings.runner_options)
+        if problem:
+            raise pytest.UsageError(problem)
     if settings.target_url and any(WORKLOADS[name].needs_server for name in settings.workloads):
         _check_target(settings.target_url)
     config.stash[SETTINGS] = settings

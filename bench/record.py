@@ -68,6 +68,8 @@ class ScenarioRecord:
     timed_setup: bool = False
     setup_s: float | None = None
     teardown_s: float | None = None
+    task_overhead_s: float | None = None  # a no-op task's round trip (pool and cluster runners)
+    runner_details: dict[str, Any] = field(default_factory=dict)  # e.g. a cluster's workers
     python: str | None = None
     gil_enabled: bool | None = None
     extra: dict[str, Any] = field(default_factory=dict)

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from bench.runners import RUNNERS
+from bench.runners import RUNNERS, runner_options
 from workloads import WORKLOADS, Workload
 from workloads.clients import ASYNC, DEFAULT_FOR, SYNC, serves
 from workloads.server import DEFAULT_SERVER, ServerProcess
@@ -41,7 +41,9 @@ class ScenarioSpec:
 
     @property
     def id(self) -> str:
-        options = "".join(f"-{value}" for _, value in self.runner_options)
+        known = runner_options()
+        options = "".join(f"-{known[name].id_part(value)}" if name in known else f"-{value}"
+                          for name, value in self.runner_options)
         # The default libraries and server go unnamed, so that ids stay as they were.
         client = f"-{self.client}" if self.client and \
             self.client not in DEFAULT_FOR.values() else ""

@@ -12,6 +12,7 @@ with --compare, compare.md and compare.csv.
 from __future__ import annotations
 
 import argparse
+import json
 import subprocess
 import sys
 import textwrap
@@ -164,9 +165,10 @@ def _failures(table: pd.DataFrame) -> list[str]:
 
 def _row_label(row: pd.Series, with_interpreter: bool = False) -> str:
     method = f" ({row['start_method']})" if isinstance(row["start_method"], str) else ""
+    client = f" + {row['client']}" if row.get("client") else ""
     level = "" if row["runner"] == "sequential" else f" at C={row['concurrency']}"
     python = f" on {row['interpreter']}" if with_interpreter else ""
-    return f"{row['runner']}{method}{level}{python}"
+    return f"{row['runner']}{method}{client}{level}{python}"
 
 
 def _unavailable(runs: list[Run]) -> list[str]:
@@ -190,11 +192,12 @@ def _summary(runs: list[Run], table: pd.DataFrame) -> list[str]:
         return _row_label(row, several)
 
     results = table[(table["claim"] == "") & ~table["failed_scenario"]]
-    for (python, workload, params, tasks), rows in results.groupby(
-            ["interpreter", "workload", "params", "tasks"], sort=False):
+    for (python, workload, params, tasks, server), rows in results.groupby(
+            ["interpreter", "workload", "params", "tasks", "server"], sort=False):
         ordered = rows.sort_values("median_s")
         best = ordered.iloc[0]
         where = f"Python {python}, " if several else ""
+        where += f"{server} server, " if server else ""
         text = f"- **{workload}** ({where}{tasks} tasks; {params}): fastest is " \
                f"{_row_label(best)}, {best['median_s'] * 1000:,.3g} ms per round"
         if not pd.isna(best["speedup"]) and best["runner"] != "sequential":
@@ -282,6 +285,41 @@ COLUMN_NOTES = (
     "is not a result.")
 
 
+def _ms3(seconds: float) -> str:
+    """Milliseconds to three significant figures, without exponents."""
+    value = seconds * 1000
+    return f"{value:,.0f}" if value >= 100 else f"{value:.3g}"
+
+
+def overhead_markdown(table: pd.DataFrame) -> list[str]:
+    """Each pool or cluster runner's own cost, beside the others': a no-op task's round
+    trip, and the time to start and stop it, medians over its scenarios in the run."""
+    rows = table[table["task_overhead_s"].notna() & ~table["timed_setup"]]
+    if rows.empty:
+        return []
+    lines = ["## Per-task overhead and start-up", "",
+             "What each pool or cluster costs by itself, measured on the open runner before "
+             "timing: the round trip of a task that does nothing (submitted and awaited one "
+             "at a time, median of 30), and the time to start (workers started, connected "
+             "and warmed) and stop it. Medians over the runner's scenarios in this run.", "",
+             "| runner | scenarios | no-op round trip (ms) | start-up (ms) | teardown (ms) |",
+             "|---|---|---|---|---|"]
+    for (runner, method), mine in rows.groupby(["runner", rows["start_method"].fillna("")],
+                                               sort=False):
+        label = f"{runner} ({method})" if method else runner
+        lines.append(f"| {label} | {len(mine)} | {_ms3(mine['task_overhead_s'].median())} | "
+                     f"{_ms3(mine['setup_s'].median())} | {_ms3(mine['teardown_s'].median())} |")
+    clusters = {json.dumps(details, sort_keys=True): details
+                for details in table["runner_details"] if isinstance(details, dict) and details}
+    def shown(value: object) -> str:
+        return ", ".join(map(str, value)) if isinstance(value, list) else str(value)
+
+    for details in clusters.values():
+        lines += ["", "Cluster: " + "; ".join(f"{key.replace('_', ' ')} {shown(value)}"
+                                              for key, value in details.items()) + "."]
+    return [*lines, ""]
+
+
 def report_markdown(runs: list[Run], table: pd.DataFrame, charts: list[Path],
                     claims: str = "") -> str:
     run = runs[-1]
@@ -295,7 +333,7 @@ def report_markdown(runs: list[Run], table: pd.DataFrame, charts: list[Path],
              f"{int(table['failed'].sum())} of {int(table['tasks_run'].sum())} tasks failed "
              "(over all counted rounds).",
              "", markdown_table(table), "", COLUMN_NOTES, "",
-             *_failures(table),
+             *_failures(table), *overhead_markdown(table),
              "## Charts", ""]
     for chart in charts:
         if chart.suffix == ".png" and chart.stem not in ("claims", "interpreters"):

@@ -172,6 +172,8 @@ def _rows(run: Run) -> list[dict[str, Any]]:
             "timed_setup": record.timed_setup,
             "setup_s": record.setup_s,
             "teardown_s": record.teardown_s,
+            "task_overhead_s": record.task_overhead_s,
+            "runner_details": record.runner_details,
             "claim": record.claim or "",
             "blocking": bool(record.params.get("blocking", False)),
             "loop_lag_p50_s": record.loop_lag_p50_s,
@@ -189,7 +191,8 @@ SUMMED = ("ok", "failed", "tasks_run")
 PER_ROUND = ("cpu_s", "server_cpu_s", "others_cpu_s", "steal_s", "setup_s", "teardown_s",
              "loop_lag_p50_s", "loop_lag_p99_s", "pss_mb")
 PER_TASK = ("latency_p50_s", "latency_p95_s", "latency_p99_s")
-NUMERIC = ("ideal_s", "task_s", "cores", *PER_TASK, *PER_ROUND, "peak_rss_mb", "load_avg")
+NUMERIC = ("ideal_s", "task_s", "cores", *PER_TASK, *PER_ROUND, "peak_rss_mb", "load_avg",
+           "task_overhead_s")
 
 
 def _weighted(rows: pd.DataFrame, column: str, weights: pd.Series) -> float:

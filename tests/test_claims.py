@@ -30,6 +30,7 @@ from bench.claims import (
     c11_free_threaded_cost,
     c12_subinterpreters,
     c13_model_or_library,
+    c14_distributed_task_size,
     verdicts,
 )
 from bench.claims.kit import Claim
@@ -226,7 +227,7 @@ def test_missing_claims_say_so() -> None:
     assert {verdict.verdict for verdict in verdicts(empty)} == {MISSING}
 
 
-def test_real_quick_claims_run_gives_ten_verdicts(tmp_path: Path) -> None:
+def test_real_quick_claims_run_gives_eleven_verdicts(tmp_path: Path) -> None:
     out = tmp_path / "claims.json"
     run = subprocess.run([sys.executable, "-m", "pytest", "bench/claims_suite.py",
                           "--benchmark-only", "--quick", "-q", f"--benchmark-json={out}"],
@@ -238,7 +239,7 @@ def test_real_quick_claims_run_gives_ten_verdicts(tmp_path: Path) -> None:
     text = (tmp_path / "claims.md").read_text()
     verdict_cells = [line.split("|")[3].strip().strip("*") for line in text.splitlines()
                      if line.startswith("| ") and line.split("|")[1].strip().isdigit()]
-    assert len(verdict_cells) == 10
+    assert len(verdict_cells) == 11
     assert set(verdict_cells) <= VERDICTS
     assert "## Claims" in (tmp_path / "REPORT.md").read_text()
     assert (tmp_path / "claims.png").read_bytes().startswith(b"\x89PNG")
@@ -336,6 +337,46 @@ def test_model_or_library_names_the_same_library_pairing() -> None:
     assert "uvicorn server, asyncio+aiohttp vs threads+requests: 1.00x" in found.details
 
 
+TASK_SIZES = (0.0001, 0.001, 0.01, 0.1)
+
+
+def task_sizes(dask: tuple[float, ...], processes: float = 1.8) -> pd.DataFrame:
+    """Claim 14 rows: at each of TASK_SIZES, sequential runs 8 tasks of that size and dask
+    is `dask[i]` times as fast; the process pool `processes` times (1.0 below 1 ms)."""
+    key = c14_distributed_task_size.KEY
+    rows = []
+    for task_s, speedup in zip(TASK_SIZES, dask, strict=True):
+        seq = 8 * task_s + 0.01
+        base = {"workload": "cpu", "params": f"n={int(task_s * 1e7)}", "task_s": task_s,
+                "tasks": 8}
+        rows += [row(key, "sequential", seq, **base),
+                 row(key, "processes", seq / (processes if task_s >= 0.001 else 1.0),
+                     task_overhead_s=0.0002, setup_s=0.015, **base),
+                 row(key, "dask", seq / speedup, task_overhead_s=0.01, setup_s=1.0, **base)]
+    return table(*rows)
+
+
+@pytest.mark.parametrize(("dask", "expected", "crossover"), [
+    ((0.1, 0.5, 1.5, 1.9), HOLDS, 0.01),
+    ((0.1, 1.5, 0.9, 1.9), HOLDS, 0.1),  # a win that does not last is not the crossover
+    ((1.5, 1.6, 1.7, 1.9), FAILS, 0.0001),  # no threshold: pays off at every size
+    ((0.1, 0.2, 0.5, 0.9), FAILS, None),  # never pays off
+])
+def test_distributed_task_size(dask: tuple[float, ...], expected: str,
+                               crossover: float | None) -> None:
+    frame = task_sizes(dask)
+    assert c14_distributed_task_size.crossover(
+        frame[frame["claim"] == c14_distributed_task_size.KEY], "dask") == crossover
+    found = c14_distributed_task_size.check(frame)
+    assert found.verdict == expected, found.evidence
+    assert "dask 10 ms, process pool 0.2 ms" in found.evidence
+
+
+def test_distributed_task_size_without_dask_is_not_measured() -> None:
+    frame = task_sizes((0.1, 0.5, 1.5, 1.9))
+    assert c14_distributed_task_size.check(frame[frame["runner"] != "dask"]).verdict == MISSING
+
+
 FALSE_DATA = {
     "c1_gather_waits": lambda: gather(3.0),
     "c2_failure_isolation": lambda: isolation({"delivered_failed": 1, "cancelled": 9}),
@@ -353,6 +394,7 @@ FALSE_DATA = {
     "c12_subinterpreters": lambda: interpreters(
         interpreter_rows("3.13.0", False, 1.0, 1.9, subs=1.0)),
     "c13_model_or_library": lambda: library({("aiohttp", "requests"): 0.05}),
+    "c14_distributed_task_size": lambda: task_sizes((1.5, 1.6, 1.7, 1.9)),
 }
 
 

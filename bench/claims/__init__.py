@@ -20,6 +20,7 @@ from bench.claims import (
     c11_free_threaded_cost,
     c12_subinterpreters,
     c13_model_or_library,
+    c14_distributed_task_size,
 )
 from bench.claims.kit import FAILS, HOLDS, LIMITS, MISSING, SAME, SIGNIFICANCE, Claim, Verdict
 
@@ -37,6 +38,7 @@ CLAIMS: tuple[Claim, ...] = (
     c11_free_threaded_cost.CLAIM,
     c12_subinterpreters.CLAIM,
     c13_model_or_library.CLAIM,
+    c14_distributed_task_size.CLAIM,
 )
 
 

@@ -40,6 +40,9 @@ class Sizes:
     library_tasks: int = 256  # claim 13: each client pairing and server
     library_level: int = 32
     library_delay_ms: int = 20
+    size_ns: tuple[int, ...] = (1_000, 10_000, 100_000, 1_000_000, 4_000_000)  # claim 14
+    size_tasks: int = 8
+    size_level: int = 2
     isolation_tasks: int = 10
     isolation_delay_ms: int = 300
     inflight: tuple[tuple[str, int], ...] = (("asyncio", 2000), ("threads", 2000),
@@ -52,7 +55,8 @@ QUICK = Sizes(rounds=2, sweep_rounds=1, wait_s=0.05, sweep_levels=(1, 10, 100),
               sweep_max_tasks=200, cpu_n=20_000, cpu_tasks=4, hash_size=256 * 1024,
               hash_tasks=4, mixed_wait_s=0.005, mixed_n=5_000, mixed_tasks=4, pitfall_ms=5,
               pitfall_tasks=4, cold_calls=(1, 2), cold_delay_ms=5, library_tasks=16,
-              library_level=4, library_delay_ms=5, isolation_tasks=4,
+              library_level=4, library_delay_ms=5, size_ns=(1_000, 200_000), size_tasks=4,
+              isolation_tasks=4,
               isolation_delay_ms=50, inflight=(("asyncio", 50), ("threads", 50),
                                                ("processes", 2)))
 

@@ -17,6 +17,7 @@ from bench.runners.base import (
     register_runner,
     runner_options,
 )
+from bench.runners.cluster import DaskRunner
 from bench.runners.eventloop import (
     HEARTBEAT_S,
     AsyncioRunner,
@@ -30,8 +31,8 @@ from bench.runners.subinterpreters import InterpreterRunner
 
 __all__ = [
     "HEARTBEAT_S", "RUNNERS", "START_METHOD", "START_METHODS", "WARM_TIMEOUT_S", "WORKER_DIED",
-    "AsyncioRunner", "HybridRunner", "InterpreterRunner", "PoolRunner", "ProcessRunner",
-    "Runner", "RunnerOption", "SequentialRunner", "ThreadRunner", "ToThreadRunner",
-    "UvloopRunner", "default_runners",
+    "AsyncioRunner", "DaskRunner", "HybridRunner", "InterpreterRunner", "PoolRunner",
+    "ProcessRunner", "Runner", "RunnerOption", "SequentialRunner", "ThreadRunner",
+    "ToThreadRunner", "UvloopRunner", "default_runners",
     "make_runner", "register_runner", "runner_options", "started_process_pool",
 ]

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import multiprocessing
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, ClassVar, TypeVar
@@ -31,12 +31,20 @@ WORKER_DIED = "worker_died"
 
 @dataclass(frozen=True)
 class RunnerOption:
-    """A command-line option that some runners take as a keyword argument of the same name."""
+    """A command-line option that some runners take as a keyword argument of the same name.
+
+    Its value is one of `choices`, or whatever `parse` makes of the string (raising
+    ValueError with a one-line reason for a bad one)."""
 
     name: str
     option: str
     help: str
     choices: tuple[str, ...] = ()
+    parse: Callable[[str], Any] | None = None
+    label: Callable[[Any], str] = str  # how a value shows in a scenario's id
+
+    def id_part(self, value: Any) -> str:
+        return self.label(value)
 
 
 START_METHOD = RunnerOption(
@@ -80,6 +88,12 @@ class Runner(ABC):
         """Why this runner cannot run on this Python, or None if it can."""
         return None
 
+    @classmethod
+    def check_options(cls, options: Mapping[str, Any]) -> str | None:
+        """A one-line reason the options given cannot work (checked before any scenario
+        runs, within seconds), or None."""
+        return None
+
     def __enter__(self) -> Runner:
         self.open()
         return self
@@ -100,6 +114,16 @@ class Runner(ABC):
 
     def describe(self) -> dict[str, Any]:
         return {"runner": self.name, "concurrency": self.concurrency, "start_method": None}
+
+    def details(self) -> dict[str, Any]:
+        """What else a record should say about this runner's set-up (e.g. a cluster's
+        address, workers and versions); empty for most."""
+        return {}
+
+    def task_overhead(self) -> float | None:
+        """Median round trip of a task that does nothing, measured on the open runner
+        before timing; None where a task is not sent anywhere."""
+        return None
 
 
 def checked_start_method(start_method: str | None) -> str:

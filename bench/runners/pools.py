@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import multiprocessing
 import signal
+import statistics
 import threading
+import time
 from abc import abstractmethod
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -51,6 +53,28 @@ class PoolRunner(Runner):
         if pool is not None:
             pool.shutdown(wait=True, cancel_futures=True)
         super().close()
+
+    def task_overhead(self) -> float | None:
+        if self._pool is None:
+            return None
+        return round_trip(self._pool)
+
+
+OVERHEAD_PROBES = 30  # no-op tasks sent one at a time to measure a round trip
+
+
+def noop() -> None:
+    """A task that does nothing: what is left of its time is the model's own cost."""
+
+
+def round_trip(pool: Executor) -> float:
+    """Median time to submit a no-op task and get its result, one at a time."""
+    times = []
+    for _ in range(OVERHEAD_PROBES):
+        start = time.perf_counter()
+        pool.submit(noop).result(WARM_TIMEOUT_S)
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
 
 
 def collect(futures: list[Future[TaskResult]]) -> Outcome:
