@@ -121,6 +121,7 @@ def run_rounds(benchmark: Any, spec: ScenarioSpec, runner: Runner,
 
     if not spec.timed_setup:
         setups.append(_duration(runner.open))
+        meter.include(runner.outside_processes())
     overhead = None
     try:
         if not spec.timed_setup:  # before timing, on the warm runner

@@ -4,7 +4,9 @@ pytest-benchmark measures wall time only.  `ResourceMeter` brackets the counted
 rounds of a scenario and reports what they cost the client: CPU of this process and
 of its live children (process-pool workers), plus children reaped in between.  The
 test server is a child too; it is excluded from the client and reported alone, so
-that a saturated server shows up as such rather than as a slow client.
+that a saturated server shows up as such rather than as a slow client.  Processes that
+work for the client without being its children (an external Dask cluster's scheduler and
+workers on this machine) are counted with it when the runner names them.
 
 Peak RSS comes from each process's high-water mark (VmHWM), which Linux lets us
 reset before the counted rounds; the peak "including children" is the sum of the
@@ -88,6 +90,14 @@ class ResourceMeter:
         self._start_server = 0.0
         self._start_machine = (0.0, 0.0)
         self._not_counted = 0.0
+        self._also: list[psutil.Process] = []
+
+    def include(self, pids: list[int]) -> None:
+        """Count these processes as the client's too, though they are not its children
+        (an external cluster's scheduler and workers on this machine)."""
+        for pid in pids:
+            with contextlib.suppress(psutil.NoSuchProcess):
+                self._also.append(psutil.Process(pid))
 
     def _server_tree(self) -> set[int]:
         if self._server is None:
@@ -97,7 +107,7 @@ class ResourceMeter:
     def _client_processes(self) -> list[psutil.Process]:
         children = [child for child in self._me.children(recursive=True)
                     if child.pid not in self._excluded]
-        return [self._me, *children]
+        return [self._me, *children, *(p for p in self._also if p.is_running())]
 
     def _cpu_by_pid(self) -> dict[int, float]:
         # process_time() has a far finer clock than the per-tick counters of children.

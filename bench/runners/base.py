@@ -120,6 +120,11 @@ class Runner(ABC):
         address, workers and versions); empty for most."""
         return {}
 
+    def outside_processes(self) -> list[int]:
+        """PIDs on this machine that work for this runner without being this process's
+        children (their CPU is the client's, not a neighbour's)."""
+        return []
+
     def task_overhead(self) -> float | None:
         """Median round trip of a task that does nothing, measured on the open runner
         before timing; None where a task is not sent anywhere."""

@@ -17,8 +17,10 @@ for `WORKERLESS_S`, the tasks still waiting count as `worker_lost` and the round
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import logging
+import os
 import socket
 import statistics
 import threading
@@ -27,6 +29,8 @@ from collections.abc import Mapping
 from concurrent.futures import CancelledError, Future, wait
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
+
+import psutil
 
 from bench.environment import usable_cores
 from bench.outcome import OTHER, Outcome, TaskResult, run_task
@@ -230,6 +234,25 @@ class DaskRunner(Runner):
                 pass
             time.sleep(POLL_S)
         return True
+
+    def outside_processes(self) -> list[int]:
+        """An external cluster's scheduler, nannies and workers, where they run on this
+        machine (a LocalCluster's workers are this process's children already)."""
+        if self._client is None or self._cluster is not None:
+            return []
+        local = {"127.0.0.1", "localhost", "::1", socket.gethostname()}
+        pids: list[int] = []
+        if urlsplit(str(self._details.get("scheduler"))).hostname in local:
+            pids.append(int(self._client.run_on_scheduler(os.getpid)))
+        hosts = self._client.scheduler_info(n_workers=-1)["workers"]
+        for address, pid in self._client.run(os.getpid).items():
+            if hosts.get(address, {}).get("host") in local:
+                pids.append(int(pid))
+                with contextlib.suppress(psutil.Error):
+                    parent = psutil.Process(int(pid)).parent()
+                    if parent is not None and "dask" in " ".join(parent.cmdline()):
+                        pids.append(parent.pid)  # its nanny
+        return [pid for pid in pids if psutil.pid_exists(pid)]
 
     def task_overhead(self) -> float | None:
         if self._executor is None:
