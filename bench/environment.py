@@ -12,8 +12,8 @@ import sys
 import sysconfig
 from importlib import metadata
 
-LIBRARIES = ("aiohttp", "requests", "pytest", "pytest-benchmark", "psutil", "pandas",
-             "matplotlib", "concurrency-bench")
+LIBRARIES = ("aiohttp", "requests", "httpx", "uvloop", "distributed", "pytest",
+             "pytest-benchmark", "psutil", "pandas", "matplotlib", "concurrency-bench")
 
 
 def gil_enabled() -> bool:

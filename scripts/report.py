@@ -104,7 +104,19 @@ def _provenance(run: Run) -> list[str]:
         f"free-threaded build: {build.get('free_threaded_build', '?')}; "
         f"GIL enabled: {build.get('gil_enabled', '?')}",
         "- **Libraries**: " + ", ".join(f"{k} {v}" for k, v in versions.items()),
+        *_servers(machine),
     ]
+
+
+def _servers(machine: dict[str, Any]) -> list[str]:
+    """The local test servers that answered, with their versions (older runs: none)."""
+    servers = machine.get("servers") or {}
+    if not servers:
+        return []
+    return ["- **Test servers**: " + "; ".join(
+        f"{found.get('server', kind)} {found.get('server_version', '?')}"
+        + (f" ({found['http_parser']} parser)" if found.get("http_parser") else "")
+        for kind, found in servers.items()) + f"; on Python {machine.get('server_python', '?')}"]
 
 
 def _rounds_rule(fair: dict[str, Any]) -> str:

@@ -182,3 +182,10 @@ def test_the_matrix_runs_every_client_against_both_servers(tmp_path: Path) -> No
     assert set(data["machine_info"]["servers"]) == set(SERVERS)
     left = {child.pid for child in me.children(recursive=True)} - before
     assert not left, f"processes left behind: {left}"
+    report = subprocess.run([sys.executable, "scripts/report.py", str(out)], cwd=REPO,
+                            capture_output=True, text=True, timeout=300)
+    assert report.returncode == 0, report.stderr
+    text = (tmp_path / "REPORT.md").read_text()
+    assert "| HTTP client " in text and "| server " in text
+    assert "- **Test servers**: uvicorn " in text and "aiohttp " in text
+    assert (tmp_path / "http_clients.png").read_bytes().startswith(b"\x89PNG")

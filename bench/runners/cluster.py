@@ -94,6 +94,11 @@ def _import_workload(workload: Workload) -> None:
     """Run on every worker: unpickling the workload imports its module there."""
 
 
+def _close_sync_clients(workload: Workload) -> None:
+    """Run on every worker: close the keep-alive clients its tasks opened there."""
+    workload.close_sync_clients()
+
+
 def _lost(exc: BaseException) -> bool:
     """Whether a task's error means its worker (or the cluster) went away."""
     from distributed import KilledWorker
@@ -272,6 +277,8 @@ class DaskRunner(Runner):
             if executor is not None:
                 executor.shutdown(wait=False)  # cancels what is left; the cluster stays
             if client is not None:
+                with contextlib.suppress(Exception):  # workers may be gone already
+                    client.run(_close_sync_clients, self.workload)
                 client.close()
         finally:
             if cluster is not None:  # only our own LocalCluster, never a --dask-scheduler one
