@@ -290,8 +290,9 @@ COLUMN_NOTES = (
     "p50/p99 = per-task latency, from the moment a task starts running (its coroutine "
     "takes a slot, or a worker picks it up) until its result is checked, so time queued "
     "behind the concurrency limit is not included; CPU = client CPU seconds per round, "
-    "child processes included; client/server CPU (cores) = CPU seconds per second of wall "
-    "time (1.00 = one core busy for the whole round); PSS = client memory at the end of "
+    "child processes included; client/server CPU (cores) = CPU seconds per second of the "
+    "counted rounds' wall time (their mean, not the median; 1.00 = one core busy for the "
+    "whole round); PSS = client memory at the end of "
     "the run, shared pages split fairly; failed = failed / tasks run over all counted "
     "rounds (tasks x rounds); ✗ FAILED = tasks failed with no fault injected, so the row "
     "is not a result.")

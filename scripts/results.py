@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import statistics
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -264,7 +265,11 @@ def scenario_table(runs: list[Run]) -> pd.DataFrame:
                                   table["ci_high_s"] - table["median_s"]],
                                  axis=1).max(axis=1) / table["median_s"]
     table["precise"] = table["ci_half"] <= table["source"].map(_targets(runs))
-    table["neighbours"] = table["others_cpu_s"] / table["median_s"]
+    # CPU per round over the mean round, not the median: skewed rounds (a few slow ones)
+    # would otherwise show a single thread using more than one core.
+    table["mean_s"] = [statistics.fmean(data) if len(data) else median for data, median
+                       in zip(table["rounds_data"], table["median_s"], strict=True)]
+    table["neighbours"] = table["others_cpu_s"] / table["mean_s"]
     table["disturbed"] = table["neighbours"] > NEIGHBOUR_LIMIT
     table["noise"] = table["iqr_s"] / table["median_s"]
     # A scenario whose tasks failed with no fault injected on purpose is not a result: it
@@ -280,8 +285,8 @@ def scenario_table(runs: list[Run]) -> pd.DataFrame:
         result & ~table["faults_injected"])
     table["over_ideal"] = table["efficiency"] > OVER_IDEAL
     table["failure_rate"] = table["failed"] / table["tasks_run"]
-    table["server_load"] = table["server_cpu_s"] / table["median_s"]
-    table["client_cpu_load"] = table["cpu_s"] / table["median_s"]
+    table["server_load"] = table["server_cpu_s"] / table["mean_s"]
+    table["client_cpu_load"] = table["cpu_s"] / table["mean_s"]
     table = table.join(_baselines(table), on=BASELINE_KEYS)
     table["speedup"] = (table["baseline_s"] / table["median_s"]).where(result)
     table["_w"] = table["workload"].map(workload_order)

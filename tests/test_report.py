@@ -230,3 +230,23 @@ def test_a_run_folder_stands_for_its_benchmark_json(suite_run: Path, tmp_path: P
                             timeout=120)
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "REPORT.md").exists()
+
+
+def test_cpu_in_cores_is_per_second_of_the_rounds_not_of_the_median(suite_run: Path,
+                                                                   tmp_path: Path) -> None:
+    # One busy thread whose rounds are skewed (1 s, 1 s, 1 s, 5 s): 2 CPU seconds per round
+    # on average over a 2 s mean round is one core, not the 2 cores CPU / median would say.
+    def skew(data: dict[str, Any]) -> None:
+        bench = data["benchmarks"][0]
+        bench["stats"]["data"] = [1.0, 1.0, 1.0, 5.0]
+        bench["stats"]["median"] = 1.0
+        bench["stats"]["rounds"] = 4
+        bench["extra_info"].update(cpu_s=2.0, server_cpu_s=None, others_cpu_s=0.4,
+                                   pass_index=1)
+
+    path = _edited_copy(suite_run, tmp_path / "skewed.json", skew)
+    name = json.loads(path.read_text())["benchmarks"][0]["name"]
+    table = scenario_table([load_run(path)])
+    row = table[table["name"] == name].iloc[0]
+    assert row["client_cpu_load"] == pytest.approx(1.0)
+    assert row["neighbours"] == pytest.approx(0.2)

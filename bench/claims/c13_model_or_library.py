@@ -98,12 +98,13 @@ def check(table: Table) -> Verdict:
 
 def panel(ax: Axes, rows: Table) -> None:
     found = pairings(rows)
-    labels = [f"{p['server']}\n{p['async']}|{p['sync']}" for p in found]
+    labels = [f"{p['async']}\n{p['sync']}\n({p['server']})" for p in found]
     bars(ax, labels, [float(p["ratio"]) for p in found],  # type: ignore[arg-type]
          [PAIR_COLOURS[str(p["ahead"])] for p in found])
     ax.axhline(1.0, color="black", linestyle="--", linewidth=1, label="same speed")
     ax.set_ylabel("threads / asyncio round time (x)")
-    ax.set_xlabel("server, async client | sync client", fontsize=8)
+    ax.tick_params(axis="x", labelsize=6)
+    ax.set_xlabel("async client, sync client (server)", fontsize=8)
 
 
 CLAIM = Claim(KEY, "asyncio's edge on HTTP comes from the model, not from the client library.",
