@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from matplotlib.patches import Patch
 
 from bench.claims import CLAIMS
 from bench.claims.kit import colour as _colour
@@ -252,7 +253,7 @@ def _figure(table: pd.DataFrame, title: str, draws: list[PanelDraw],
     for ax in axes.flat[len(panels) * rows_per_panel:]:
         ax.set_visible(False)
     fig.suptitle(title, fontsize=13)
-    noisy = "" if table["citable"].all() else f"   |   {NOISY_NOTE}"
+    noisy = "" if table["citable"].all() else f"\n{NOISY_NOTE}"
     fig.text(0.01, 0.005, footnote + noisy, fontsize=7, color="#444444", ha="left",
              va="bottom")
     fig.tight_layout(rect=(0, 0.04, 1, 0.97))
@@ -296,21 +297,30 @@ def _clients_figure(table: pd.DataFrame, footnote: str) -> Figure:
         clients = sorted(shown["client"].unique(), key=lambda c: (c not in CLIENT_ORDER, c))
         width = 0.8 / max(len(clients), 1)
         for index, client in enumerate(clients):
-            mine = shown[shown["client"] == client].groupby("runner")["tasks_per_s"].first()
+            mine = shown[shown["client"] == client].groupby("runner").first().reindex(runners)
             x = np.arange(len(runners)) + (index - (len(clients) - 1) / 2) * width
-            heights = mine.reindex(runners).to_numpy(dtype=float)
-            ax.bar(x, heights, width, label=client, color=CLIENT_COLOURS.get(client, "#777777"),
-                   edgecolor=[_colour(r) for r in runners], linewidth=1.5)
+            bars = ax.bar(x, mine["tasks_per_s"].to_numpy(dtype=float), width, label=client,
+                          color=CLIENT_COLOURS.get(client, "#777777"),
+                          edgecolor=[_colour(r) for r in runners], linewidth=1.5)
+            for bar, citable in zip(bars, mine["citable"].fillna(True), strict=True):
+                if not citable:
+                    bar.set_hatch(NOISY_HATCH)
         ax.set_xticks(np.arange(len(runners)), runners, fontsize=8)
         ax.set_ylabel(f"throughput at C={level} (ok tasks/s, from median)")
         ax.set_title(label, fontsize=10)
         ax.grid(axis="y", alpha=0.3)
         _zero_based(ax)
-        _legend_above_data(ax)
+        low, high = ax.get_ylim()
+        ax.set_ylim(low, low + (high - low) * LEGEND_HEADROOM)
+        ax.legend(handles=[Patch(facecolor=CLIENT_COLOURS.get(c, "#777777"), label=c)
+                           for c in clients], fontsize=7, loc="upper left", ncol=3)
     for ax in axes.flat[len(panels):]:
         ax.set_visible(False)
-    fig.suptitle("Each model with each HTTP client (sequential: C=1)", fontsize=13)
-    fig.text(0.01, 0.005, footnote, fontsize=7, color="#444444", ha="left", va="bottom")
+    sequential = " (sequential: C=1)" if (table["runner"] == "sequential").any() else ""
+    fig.suptitle(f"Each model with each HTTP client{sequential}", fontsize=13)
+    noisy = "" if table["citable"].all() else f"\n{NOISY_NOTE}"
+    fig.text(0.01, 0.005, footnote + noisy, fontsize=7, color="#444444", ha="left",
+             va="bottom")
     fig.tight_layout(rect=(0, 0.04, 1, 0.97))
     return fig
 
