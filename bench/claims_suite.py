@@ -1,6 +1,6 @@
 """The claims suite: scenarios that put popular advice about asyncio to the test.
 
-Run with `make claims` (about 5 minutes on 2 cores), or directly:
+Run with `make claims` (about 7 minutes on 2 cores), or directly:
 `pytest bench/claims_suite.py --benchmark-only --benchmark-json claims.json`.
 `--quick` shrinks every size for a wiring check that takes seconds; its numbers
 are not evidence of anything.  Each scenario carries the claim it is evidence for;
