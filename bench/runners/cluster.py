@@ -30,8 +30,6 @@ from concurrent.futures import CancelledError, Future, wait
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
-import psutil
-
 from bench.environment import usable_cores
 from bench.outcome import OTHER, Outcome, TaskResult, run_task
 from bench.runners.base import WARM_TIMEOUT_S, Runner, RunnerOption, register_runner
@@ -245,6 +243,10 @@ class DaskRunner(Runner):
         machine (a LocalCluster's workers are this process's children already)."""
         if self._client is None or self._cluster is not None:
             return []
+        # Imported here: this module is imported in subinterpreter workers (with the
+        # package), where psutil's extension cannot load.
+        import psutil
+
         local = {"127.0.0.1", "localhost", "::1", socket.gethostname()}
         pids: list[int] = []
         if urlsplit(str(self._details.get("scheduler"))).hostname in local:
