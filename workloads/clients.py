@@ -18,8 +18,8 @@ from __future__ import annotations
 import importlib.util
 import os
 import threading
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from typing import Any, ClassVar
 
 import aiohttp
@@ -106,18 +106,25 @@ def _httpx_kind(exc: Exception) -> str | None:
     return None
 
 
+@contextmanager
+def _httpx_failures() -> Iterator[None]:
+    """httpx's transport errors as the failure kinds every client shares."""
+    try:
+        yield
+    except Exception as exc:
+        kind = _httpx_kind(exc)
+        if kind is None:
+            raise
+        raise TaskFailed(kind, str(exc)) from exc
+
+
 def get_sync(url: str, timeout_s: float, client: str = "requests") -> tuple[int, bytes]:
     """(status, body) of one GET with this thread's keep-alive client of `client`."""
     session = _thread_session(client, timeout_s)
     if client == "httpx":
-        try:
+        with _httpx_failures():
             response = session.get(url, timeout=timeout_s)
             return response.status_code, response.content
-        except Exception as exc:
-            kind = _httpx_kind(exc)
-            if kind is None:
-                raise
-            raise TaskFailed(kind, str(exc)) from exc
     import requests
 
     try:
@@ -134,14 +141,9 @@ def get_sync(url: str, timeout_s: float, client: str = "requests") -> tuple[int,
 async def get_async(session: Any, url: str) -> tuple[int, bytes]:
     """(status, body) of one GET on the shared async client (aiohttp or httpx)."""
     if not isinstance(session, aiohttp.ClientSession):  # httpx.AsyncClient
-        try:
+        with _httpx_failures():
             response = await session.get(url)
             return response.status_code, response.content
-        except Exception as exc:
-            kind = _httpx_kind(exc)
-            if kind is None:
-                raise
-            raise TaskFailed(kind, str(exc)) from exc
     try:
         async with session.get(url) as response:
             return response.status, await response.read()

@@ -22,7 +22,6 @@ import importlib.util
 import logging
 import os
 import socket
-import statistics
 import threading
 import time
 from collections.abc import Mapping
@@ -33,7 +32,7 @@ from urllib.parse import urlsplit
 from bench.environment import usable_cores
 from bench.outcome import OTHER, Outcome, TaskResult, run_task
 from bench.runners.base import WARM_TIMEOUT_S, Runner, RunnerOption, register_runner
-from bench.runners.pools import OVERHEAD_PROBES, noop
+from bench.runners.pools import round_trip
 from workloads.base import Workload
 
 WORKER_LOST = "worker_lost"
@@ -262,14 +261,7 @@ class DaskRunner(Runner):
         return [pid for pid in pids if psutil.pid_exists(pid)]
 
     def task_overhead(self) -> float | None:
-        if self._executor is None:
-            return None
-        times = []
-        for _ in range(OVERHEAD_PROBES):
-            start = time.perf_counter()
-            self._executor.submit(noop).result(WARM_TIMEOUT_S)
-            times.append(time.perf_counter() - start)
-        return statistics.median(times)
+        return None if self._executor is None else round_trip(self._executor)
 
     def close(self) -> None:
         executor, self._executor = self._executor, None
