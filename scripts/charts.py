@@ -9,6 +9,7 @@ it came from.  Each chart is written as PNG (for pasting) and SVG (for print).
 from __future__ import annotations
 
 import math
+import textwrap
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -225,6 +226,14 @@ NOISY_NOTE = (f"hatched bars / hollow markers: noise (IQR / median) above {NOISE
               "not citable without a rerun")
 
 
+def _footnote(fig: Figure, *lines: str, size: int = 7) -> None:
+    """Where the figure came from, at its foot, wrapped to the figure's width so that a
+    narrow (one-panel) figure does not cut it off."""
+    width = int(fig.get_figwidth() * 120 / size)  # characters of this size per line
+    text = "\n".join(textwrap.fill(line, width) for line in lines if line)
+    fig.text(0.01, 0.005, text, fontsize=size, color="#444444", ha="left", va="bottom")
+
+
 def _legend_above_data(ax: Axes) -> None:
     """Make headroom at the top of the axes and put the legend there, clear of the data."""
     low, high = ax.get_ylim()
@@ -252,10 +261,8 @@ def _figure(table: pd.DataFrame, title: str, draws: list[PanelDraw],
                 _legend_above_data(ax)
     for ax in axes.flat[len(panels) * rows_per_panel:]:
         ax.set_visible(False)
-    fig.suptitle(title, fontsize=13)
-    noisy = "" if table["citable"].all() else f"\n{NOISY_NOTE}"
-    fig.text(0.01, 0.005, footnote + noisy, fontsize=7, color="#444444", ha="left",
-             va="bottom")
+    fig.suptitle(textwrap.fill(title, int(fig.get_figwidth() * 120 / 13)), fontsize=13)
+    _footnote(fig, footnote, "" if table["citable"].all() else NOISY_NOTE)
     fig.tight_layout(rect=(0, 0.04, 1, 0.97))
     return fig
 
@@ -318,9 +325,7 @@ def _clients_figure(table: pd.DataFrame, footnote: str) -> Figure:
         ax.set_visible(False)
     sequential = " (sequential: C=1)" if (table["runner"] == "sequential").any() else ""
     fig.suptitle(f"Each model with each HTTP client{sequential}", fontsize=13)
-    noisy = "" if table["citable"].all() else f"\n{NOISY_NOTE}"
-    fig.text(0.01, 0.005, footnote + noisy, fontsize=7, color="#444444", ha="left",
-             va="bottom")
+    _footnote(fig, footnote, "" if table["citable"].all() else NOISY_NOTE)
     fig.tight_layout(rect=(0, 0.04, 1, 0.97))
     return fig
 
@@ -374,7 +379,7 @@ def write_interpreters_chart(table: pd.DataFrame, out: Path, footnote: str) -> l
     ax.grid(axis="y", alpha=0.3)
     _legend_above_data(ax)
     ax.set_title("Pure-Python CPU work: what each model gains on each interpreter", fontsize=11)
-    fig.text(0.01, 0.005, footnote, fontsize=6, color="#444444", ha="left", va="bottom")
+    _footnote(fig, footnote, size=6)
     fig.tight_layout(rect=(0, 0.04, 1, 1))
     return _save(fig, out, "interpreters")
 
@@ -403,6 +408,6 @@ def write_claims_chart(table: pd.DataFrame, titles: dict[str, str], out: Path,
     for ax in axes.flat[len(shown):]:
         ax.set_visible(False)
     fig.suptitle("The claims, measured", fontsize=14)
-    fig.text(0.01, 0.005, footnote, fontsize=7, color="#444444", ha="left", va="bottom")
+    _footnote(fig, footnote)
     fig.tight_layout(rect=(0, 0.02, 1, 0.97))
     return _save(fig, out, "claims")
