@@ -68,6 +68,10 @@ def client_connections(exclude_pid: int | None = None) -> list[object]:
 # multiprocessing's forkserver and resource tracker serve the whole interpreter and
 # exit with it, by design; tests that run a whole session in a subprocess check that.
 INTERPRETER_HELPERS = ("multiprocessing.forkserver", "multiprocessing.resource_tracker")
+# distributed's offload executor is a module-level pool of one thread, started on first
+# use and kept for the interpreter's life: which test first opens a Dask client decides
+# whether it is in a test's "before", so it is not counted as left behind.
+INTERPRETER_HELPER_THREADS = ("Dask-Offload",)
 
 
 def is_interpreter_helper(process: psutil.Process) -> bool:
@@ -78,13 +82,29 @@ def is_interpreter_helper(process: psutil.Process) -> bool:
     return any(helper in command for helper in INTERPRETER_HELPERS)
 
 
+def has_exited(pid: int) -> bool:
+    """True once the process is gone or a zombie waiting to be reaped."""
+    try:
+        return psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return True
+
+
+def _named(process: psutil.Process) -> str | None:
+    try:
+        return f"child process {process.pid} ({process.name()})"
+    except psutil.NoSuchProcess:
+        return None  # it exited while we looked: not left behind
+
+
 def leftovers(server_pid: int | None, threads_before: set[int]) -> list[str]:
     """Child processes, threads and sockets that a finished run should not have left."""
     found = []
     children = [c for c in psutil.Process().children(recursive=True)
                 if c.pid != server_pid and not is_interpreter_helper(c)]
-    found += [f"child process {c.pid} ({c.name()})" for c in children]
-    found += [f"thread {t.name}" for t in threading.enumerate() if t.ident not in threads_before]
+    found += [name for name in map(_named, children) if name is not None]
+    found += [f"thread {t.name}" for t in threading.enumerate() if t.ident not in threads_before
+              and not t.name.startswith(INTERPRETER_HELPER_THREADS)]
     found += [f"socket {c}" for c in client_connections(exclude_pid=server_pid)]
     return found
 

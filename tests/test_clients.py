@@ -17,7 +17,7 @@ import requests
 
 from bench.options import OptionError, parse_settings
 from bench.scenario import scenarios_for
-from tests.conftest import REPO
+from tests.conftest import REPO, has_exited
 from tests.test_workloads import run_async_twin
 from workloads import HttpWorkload, TaskFailed
 from workloads.clients import ASYNC, CLIENTS, SYNC, serves
@@ -98,7 +98,7 @@ def test_the_uvicorn_server_names_itself() -> None:
         found = identify_server(running.url, 5)
         pid = running.pid
     assert found is not None and found["server"] == "uvicorn"
-    assert not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
+    assert has_exited(pid)
 
 
 def test_listening_socket_says_tcp_so_asyncio_turns_nagle_off() -> None:

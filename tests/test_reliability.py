@@ -104,6 +104,14 @@ def _alive(process: psutil.Process) -> bool:
         return False
 
 
+def _command(process: psutil.Process) -> str:
+    """The process's command line, or "" for one that has exited (a zombie included)."""
+    try:
+        return " ".join(process.cmdline())
+    except (psutil.NoSuchProcess, psutil.AccessDenied):
+        return ""
+
+
 def _wait_for(condition: Callable[[], bool], seconds: float) -> bool:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
@@ -284,11 +292,11 @@ def test_the_run_stops_in_one_line_when_the_server_dies(tmp_path: Path) -> None:
     session = subprocess.Popen(command, cwd=REPO, stdout=subprocess.PIPE,
                                stderr=subprocess.PIPE, text=True, start_new_session=True)
     try:
-        assert _wait_for(lambda: any("workloads.server" in " ".join(p.cmdline())
+        assert _wait_for(lambda: any("workloads.server" in _command(p)
                                      for p in _descendants(session.pid)), 60)
         time.sleep(1.0)
         server = next(p for p in _descendants(session.pid)
-                      if "workloads.server" in " ".join(p.cmdline()))
+                      if "workloads.server" in _command(p))
         server.kill()
         output, _ = session.communicate(timeout=120)
     finally:

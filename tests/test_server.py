@@ -8,11 +8,10 @@ import subprocess
 import sys
 import time
 
-import psutil
 import pytest
 import requests
 
-from tests.conftest import REPO
+from tests.conftest import REPO, has_exited
 from workloads.server import READY_PREFIX, ServerProcess
 
 
@@ -62,7 +61,7 @@ def test_server_stops_and_frees_its_port() -> None:
     with ServerProcess() as running:
         pid, url = running.pid, running.url
         assert _port_is_open(url)
-    assert not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
+    assert has_exited(pid)
     assert not _port_is_open(url)
 
 
