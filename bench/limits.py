@@ -4,15 +4,18 @@ Open files: every HTTP connection is a socket, and every process-pool worker cos
 the parent a few pipes.  If the soft limit is too low we raise it (up to the hard
 limit, which needs no privilege); past the hard limit we stop with a message saying
 what to run.  Threads are checked against the kernel's thread limit and the per-user
-process limit (threads count against both), worker processes against the memory a
-worker needs.  What a scenario needs is asked of its workload and runner classes.
+process limit (threads count against both), worker processes against the memory and
+the files a worker of that runner needs.  What a scenario needs is asked of its workload
+and runner classes, given the runner options.
 """
 
 from __future__ import annotations
 
 import contextlib
 import resource
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import psutil
 
@@ -21,8 +24,6 @@ from workloads import WORKLOADS
 
 BASE_FILES = 256  # interpreter, pytest, libraries, the server pipe, log files
 BASE_THREADS = 256  # the interpreter's own, pytest's, the libraries', the server's
-FILES_PER_WORKER = 4  # call queue, result pipe, sentinel, wake-up pipe
-MEMORY_PER_WORKER = 40 * 1024 * 1024  # a spawned worker with aiohttp and requests imported
 THREADS_MAX = Path("/proc/sys/kernel/threads-max")
 
 
@@ -30,10 +31,11 @@ class LimitError(ValueError):
     """The scenario cannot run on this machine as asked; one line for the user."""
 
 
-def files_needed(workload: str, runner: str, concurrency: int) -> int:
-    workers = RUNNERS[runner].worker_processes(concurrency)
+def files_needed(workload: str, runner: str, concurrency: int,
+                 options: Mapping[str, Any] | None = None) -> int:
+    cls = RUNNERS[runner]
     sockets = WORKLOADS[workload].connections(concurrency)
-    return BASE_FILES + sockets + FILES_PER_WORKER * workers
+    return BASE_FILES + sockets + cls.worker_files * cls.worker_processes(concurrency, options)
 
 
 def ensure_open_files(needed: int) -> int:
@@ -59,7 +61,8 @@ def _thread_limits() -> list[tuple[int, str]]:
     return limits
 
 
-def check_workers(runner: str, concurrency: int) -> None:
+def check_workers(runner: str, concurrency: int,
+                  options: Mapping[str, Any] | None = None) -> None:
     cls = RUNNERS[runner]
     threads = cls.threads_started(concurrency)
     for limit, what in _thread_limits():
@@ -67,16 +70,19 @@ def check_workers(runner: str, concurrency: int) -> None:
             raise LimitError(f"--runner {runner} at --concurrency {concurrency} starts "
                              f"{threads} threads but {what} about {limit} in all; "
                              "lower --concurrency")
-    workers = cls.worker_processes(concurrency)
+    workers = cls.worker_processes(concurrency, options)
     if workers:
-        affordable = psutil.virtual_memory().available // MEMORY_PER_WORKER
+        affordable = psutil.virtual_memory().available // cls.worker_memory
         if workers > affordable:
             raise LimitError(f"--runner {runner} at --concurrency {concurrency} would start "
                              f"{workers} worker processes; available memory allows about "
-                             f"{affordable}: drop {runner} from --runner or lower --concurrency")
+                             f"{affordable}: drop {runner} from --runner or lower "
+                             f"{cls.workers_set_by}")
 
 
-def check_scenario(workload: str, runner: str, concurrency: int) -> None:
-    """Everything above for one scenario; raises LimitError, may raise the soft fd limit."""
-    check_workers(runner, concurrency)
-    ensure_open_files(files_needed(workload, runner, concurrency))
+def check_scenario(workload: str, runner: str, concurrency: int,
+                   options: Mapping[str, Any] | None = None) -> None:
+    """Everything above for one scenario with these runner options; raises LimitError,
+    may raise the soft fd limit."""
+    check_workers(runner, concurrency, options)
+    ensure_open_files(files_needed(workload, runner, concurrency, options))

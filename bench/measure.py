@@ -191,7 +191,7 @@ def make_record(spec: ScenarioSpec, workload: Workload, runner: Runner,
 def measure(benchmark: Any, spec: ScenarioSpec, workload: Workload,
             server_pid: int | None = None) -> ScenarioRecord:
     """Benchmark one scenario: calibrate, run, record; the record goes into extra_info."""
-    check_scenario(spec.workload, spec.runner, spec.concurrency)
+    check_scenario(spec.workload, spec.runner, spec.concurrency, dict(spec.runner_options))
     calibrate(workload)
     runner = make_runner(spec.runner, workload, spec.concurrency, dict(spec.runner_options))
     done = run_rounds(benchmark, spec, runner, server_pid)

@@ -159,10 +159,10 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         spec = getattr(getattr(item, "callspec", None), "params", {}).get("scenario")
         if isinstance(spec, ScenarioSpec):
-            seen.add((spec.workload, spec.runner, spec.concurrency))
+            seen.add((spec.workload, spec.runner, spec.concurrency, spec.runner_options))
     try:
-        for workload, runner, concurrency in sorted(seen):
-            check_scenario(workload, runner, concurrency)
+        for workload, runner, concurrency, options in sorted(seen, key=repr):
+            check_scenario(workload, runner, concurrency, dict(options))
     except LimitError as exc:
         raise pytest.UsageError(str(exc)) from None
 

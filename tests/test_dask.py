@@ -19,6 +19,8 @@ from typing import ClassVar
 import psutil
 import pytest
 
+from bench.environment import usable_cores
+from bench.limits import LimitError, check_workers, files_needed
 from bench.runners import RUNNERS, make_runner
 from tests.conftest import REPO, is_interpreter_helper
 from workloads import CpuWorkload, Workload, WrongResult
@@ -192,3 +194,18 @@ def test_a_bad_scheduler_address_is_one_line_within_seconds(address: str,
     assert result.returncode != 0
     lines = (result.stdout + result.stderr).strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith(message)
+
+
+def test_limits_count_the_workers_the_options_start() -> None:
+    dask = RUNNERS["dask"]
+    assert dask.worker_processes(2) == usable_cores()  # a LocalCluster's default
+    assert dask.worker_processes(2, {"dask_workers": 5}) == 5
+    assert dask.worker_processes(2, {"dask_scheduler": "tcp://127.0.0.1:8786",
+                                      "dask_workers": None}) == 0  # a running cluster
+    assert files_needed("sleep", "dask", 2, {"dask_workers": 100}) == \
+        files_needed("sleep", "dask", 2, {"dask_workers": 1}) + 99 * dask.worker_files
+    # More workers than memory allows names the option that sets their number.
+    too_many = psutil.virtual_memory().total // dask.worker_memory + 1
+    with pytest.raises(LimitError, match=r"drop dask from --runner or lower --dask-workers$"):
+        check_workers("dask", 2, {"dask_workers": too_many})
+    check_workers("dask", 2, {"dask_scheduler": "tcp://127.0.0.1:8786"})  # starts none here

@@ -61,6 +61,12 @@ class Runner(ABC):
     in_default_matrix: ClassVar[bool] = False  # run when --runner is not given
     options: ClassVar[tuple[RunnerOption, ...]] = ()
     uses_async_twin: ClassVar[bool] = False  # event-loop runners await the workload's `acall`
+    # What one worker process costs, checked against memory and open files: a spawned
+    # worker with aiohttp and requests imported, and its call queue, result pipe,
+    # sentinel and wake-up pipe in the parent.
+    worker_memory: ClassVar[int] = 40 * 1024 * 1024
+    worker_files: ClassVar[int] = 4
+    workers_set_by: ClassVar[str] = "--concurrency"  # the option that lowers the count
 
     def __init__(self, workload: Workload, concurrency: int) -> None:
         if concurrency < 1:
@@ -79,8 +85,10 @@ class Runner(ABC):
         return 0
 
     @classmethod
-    def worker_processes(cls, concurrency: int) -> int:
-        """Worker processes it starts at this concurrency (checked against memory and files)."""
+    def worker_processes(cls, concurrency: int,
+                         options: Mapping[str, Any] | None = None) -> int:
+        """Worker processes it starts at this concurrency with these runner options
+        (checked against memory and files)."""
         return 0
 
     @classmethod

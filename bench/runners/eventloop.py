@@ -8,7 +8,7 @@ carry a heartbeat timer whose lateness is the loop's lag: how long the loop was 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import AsyncExitStack, suppress
 from typing import Any, ClassVar
@@ -128,7 +128,8 @@ class HybridRunner(AsyncioRunner):
         self._pool: ProcessPoolExecutor | None = None
 
     @classmethod
-    def worker_processes(cls, concurrency: int) -> int:
+    def worker_processes(cls, concurrency: int,
+                         options: Mapping[str, Any] | None = None) -> int:
         return min(concurrency, usable_cores())
 
     def open(self) -> None:

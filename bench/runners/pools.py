@@ -12,6 +12,7 @@ import statistics
 import threading
 import time
 from abc import abstractmethod
+from collections.abc import Mapping
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any, ClassVar
@@ -171,7 +172,8 @@ class ProcessRunner(PoolRunner):
         self.start_method = checked_start_method(start_method)
 
     @classmethod
-    def worker_processes(cls, concurrency: int) -> int:
+    def worker_processes(cls, concurrency: int,
+                         options: Mapping[str, Any] | None = None) -> int:
         return concurrency
 
     def _started_pool(self) -> Executor:
