@@ -124,7 +124,9 @@ def run_rounds(benchmark: Any, spec: ScenarioSpec, runner: Runner,
         meter.include(runner.outside_processes())
     overhead = None
     try:
-        if not spec.timed_setup:  # before timing, on the warm runner
+        # Before timing, on the warm runner, once per scenario: the report takes the
+        # first pass's probe, so later passes do not pay for it again.
+        if not spec.timed_setup and spec.pass_index == 1:
             overhead = runner.task_overhead()
         result = benchmark.pedantic(one_round, setup=before_round, rounds=spec.rounds,
                                     warmup_rounds=warmups)

@@ -87,6 +87,20 @@ def test_a_run_in_passes_gives_one_row_per_scenario(tmp_path: Path) -> None:
         assert info["others_cpu_s"] >= 0 and info["load_avg"] >= 0 and info["steal_s"] >= 0
 
 
+def test_the_overhead_probe_runs_in_the_first_pass_only(tmp_path: Path) -> None:
+    out = tmp_path / "run.json"
+    result = run_suite("--benchmark-only", "--workload", "sleep", "--runner", "processes",
+                       "--concurrency", "2", "--tasks", "4", "--sleep-ms", "1",
+                       "--precision", "0.001", "--max-rounds", "10",
+                       f"--benchmark-json={out}", "-q", "-p", "no:cacheprovider")
+    assert result.returncode == 0, result.stdout + result.stderr
+    probes = {b["extra_info"]["pass_index"]: b["extra_info"]["task_overhead_s"]
+              for b in json.loads(out.read_text())["benchmarks"]}
+    assert sorted(probes) == [1, 2]
+    assert probes[1] is not None and probes[1] > 0 and probes[2] is None
+    assert scenario_table([load_run(out)])["task_overhead_s"].iloc[0] == probes[1]
+
+
 @pytest.mark.parametrize("raw, message", [
     ({"precision": "0"}, "--precision: must be between 0.001 and 0.5"),
     ({"max_rounds": "5"}, "--max-rounds: must be between 6 and 1000"),
