@@ -74,12 +74,17 @@ INTERPRETER_HELPERS = ("multiprocessing.forkserver", "multiprocessing.resource_t
 INTERPRETER_HELPER_THREADS = ("Dask-Offload",)
 
 
-def is_interpreter_helper(process: psutil.Process) -> bool:
+def command_line(process: psutil.Process) -> str | None:
+    """The process's command line, or None once it has exited (a zombie included)."""
     try:
-        command = " ".join(process.cmdline())
+        return " ".join(process.cmdline())
     except psutil.NoSuchProcess:
-        return True
-    return any(helper in command for helper in INTERPRETER_HELPERS)
+        return None
+
+
+def is_interpreter_helper(process: psutil.Process) -> bool:
+    command = command_line(process)
+    return command is None or any(helper in command for helper in INTERPRETER_HELPERS)
 
 
 def has_exited(pid: int) -> bool:

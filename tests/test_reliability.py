@@ -20,7 +20,7 @@ import pytest
 from bench.limits import LimitError, check_workers, ensure_open_files, files_needed
 from bench.runners import ProcessRunner, make_runner
 from scripts.results import atomic_path
-from tests.conftest import REPO, is_interpreter_helper, runner_params
+from tests.conftest import REPO, command_line, is_interpreter_helper, runner_params
 from workloads import HttpWorkload, SleepWorkload
 from workloads.server import ServerProcess
 
@@ -102,14 +102,6 @@ def _alive(process: psutil.Process) -> bool:
         return process.status() != psutil.STATUS_ZOMBIE
     except psutil.NoSuchProcess:
         return False
-
-
-def _command(process: psutil.Process) -> str:
-    """The process's command line, or "" for one that has exited (a zombie included)."""
-    try:
-        return " ".join(process.cmdline())
-    except (psutil.NoSuchProcess, psutil.AccessDenied):
-        return ""
 
 
 def _wait_for(condition: Callable[[], bool], seconds: float) -> bool:
@@ -292,11 +284,11 @@ def test_the_run_stops_in_one_line_when_the_server_dies(tmp_path: Path) -> None:
     session = subprocess.Popen(command, cwd=REPO, stdout=subprocess.PIPE,
                                stderr=subprocess.PIPE, text=True, start_new_session=True)
     try:
-        assert _wait_for(lambda: any("workloads.server" in _command(p)
+        assert _wait_for(lambda: any("workloads.server" in (command_line(p) or "")
                                      for p in _descendants(session.pid)), 60)
         time.sleep(1.0)
         server = next(p for p in _descendants(session.pid)
-                      if "workloads.server" in _command(p))
+                      if "workloads.server" in (command_line(p) or ""))
         server.kill()
         output, _ = session.communicate(timeout=120)
     finally:
