@@ -99,7 +99,9 @@ def scenarios_for(workload: str, settings: Settings) -> list[ScenarioSpec]:
     for tasks in settings.tasks_for(workload):
         for pass_index in range(1, plan.passes + 1):
             rounds = plan.rounds_in(pass_index)
-            warmups = settings.warmup_rounds if pass_index == 1 else 0
+            # Every pass builds its runner anew (new pools, loops, sessions), so every pass
+            # warms its own before it counts: a cold first round is never counted.
+            warmups = settings.warmup_rounds
             for name in settings.runners:
                 runner = RUNNERS[name]
                 options = tuple((option.name, settings.runner_options[option.name])
