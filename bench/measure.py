@@ -74,6 +74,21 @@ class Rounds:
     setups: list[float] = field(default_factory=list)  # counted rounds' own (cold), or the one
     teardowns: list[float] = field(default_factory=list)
     overhead_s: float | None = None  # a no-op task's round trip on the open runner
+    solo_task_s: float | None = None  # one real task at a time on the open runner
+    base_pss_mb: float | None = None  # the client's PSS before the runner opened (warm only)
+
+
+SOLO_PROBES = 5  # real tasks sent one at a time, to compare per-task speed across runners
+
+
+def solo_task(runner: Runner) -> float | None:
+    """Median service time of one task run alone through the open runner: what one task
+    costs under this model with nothing beside it, against which the baseline's is
+    compared (per-task speed, apart from what running many at once gains)."""
+    times: list[float] = []
+    for _ in range(SOLO_PROBES):
+        times.extend(runner.run(1).latencies)
+    return statistics.median(times) if times else None
 
 
 def calibrate(workload: Workload) -> float | None:
@@ -119,15 +134,18 @@ def run_rounds(benchmark: Any, spec: ScenarioSpec, runner: Runner,
             counted.extend(outcome)
         return outcome
 
+    base_pss = None
     if not spec.timed_setup:
+        base_pss = meter.client_pss_mb()
         setups.append(_duration(runner.open))
         meter.include(runner.outside_processes())
-    overhead = None
+    overhead = solo = None
     try:
         # Before timing, on the warm runner, once per scenario: the report takes the
-        # first pass's probe, so later passes do not pay for it again.
+        # first pass's probes, so later passes do not pay for them again.
         if not spec.timed_setup and spec.pass_index == 1:
             overhead = runner.task_overhead()
+            solo = solo_task(runner)
         result = benchmark.pedantic(one_round, setup=before_round, rounds=spec.rounds,
                                     warmup_rounds=warmups)
         if inspect.isawaitable(result):  # a coroutine here would mean nothing was awaited
@@ -144,7 +162,7 @@ def run_rounds(benchmark: Any, spec: ScenarioSpec, runner: Runner,
     rounds = rounds_started - warmups
     if spec.timed_setup:  # the counted rounds' own set-ups, not the warm-up's
         setups, teardowns = setups[-rounds:], teardowns[-rounds - 1:-1]
-    return Rounds(counted, rounds, warmups, usage, setups, teardowns, overhead)
+    return Rounds(counted, rounds, warmups, usage, setups, teardowns, overhead, solo, base_pss)
 
 
 def client_used(workload: Workload, runner: str) -> str:
@@ -177,6 +195,9 @@ def make_record(spec: ScenarioSpec, workload: Workload, runner: Runner,
         cores=cores, task_s=workload.task_seconds(), ideal_basis=workload.ideal_basis,
         cpu_s=done.usage.cpu_s / rounds, peak_rss_mb=done.usage.peak_rss_mb,
         pss_mb=done.usage.pss_mb,
+        runner_pss_mb=None if done.base_pss_mb is None else
+        done.usage.pss_mb - done.base_pss_mb,
+        solo_task_s=done.solo_task_s,
         server_cpu_s=None if done.usage.server_cpu_s is None else
         done.usage.server_cpu_s / rounds,
         others_cpu_s=done.usage.others_cpu_s / rounds, steal_s=done.usage.steal_s / rounds,
@@ -187,6 +208,7 @@ def make_record(spec: ScenarioSpec, workload: Workload, runner: Runner,
         python=platform.python_version(), gil_enabled=gil_enabled(),
     )
     return dataclasses.replace(record, **percentiles(counted.latencies),
+                               **percentiles(counted.waits, prefix="wait"),
                                **percentiles(counted.loop_lags, prefix="loop_lag"))
 
 

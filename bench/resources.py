@@ -140,6 +140,14 @@ class ResourceMeter:
         """CPU this process spent between rounds on the harness's own work (not the client's)."""
         self._not_counted += cpu_s
 
+    def client_pss_mb(self) -> float:
+        """The client's processes' PSS now (before a runner opens: the base it adds to)."""
+        pss = 0
+        for process in self._client_processes():
+            with contextlib.suppress(psutil.NoSuchProcess):
+                pss += _pss_bytes(process)
+        return pss / MIB
+
     def start(self) -> None:
         for process in self._client_processes():
             _reset_peak(process.pid)

@@ -254,6 +254,18 @@ def _summary(runs: list[Run], table: pd.DataFrame) -> list[str]:
     if missing:
         lines.append(f"- {missing} scenario(s) failed during the run and have no row here; "
                      "the run's output names them.")
+    beyond = table[table["over_cores"]]
+    if len(beyond):
+        lines.append("- ‼ Speedup above min(C, cores) beyond its interval: " + ", ".join(
+            f"{r['workload']} {_label(r)} ({r['speedup']:.3g}x, per-task speed "
+            f"{r['per_task_speed']:.3g}x)" for _, r in beyond.iterrows())
+            + ". Running side by side cannot give more; the rest is each task running "
+            "faster here (or a bias): do not quote it as parallel gain.")
+    broken = table[table["meter_error"]]
+    if len(broken):
+        lines.append("- ✗ CPU reading above the machine's cores (a meter error, not a "
+                     "result): " + ", ".join(f"{r['workload']} {_label(r)}"
+                                             for _, r in broken.iterrows()) + ".")
     over = table[table["over_ideal"]]
     if len(over):
         lines.append("- ⚑ Efficiency above 100 %: " + ", ".join(
@@ -281,21 +293,31 @@ def _settings(table: pd.DataFrame) -> list[str]:
 
 
 COLUMN_NOTES = (
-    "Columns: C = tasks in flight; tasks = tasks per round; median/IQR = wall time of one "
+    "Columns: C = the most tasks running at once (a pool's workers, an event loop's "
+    "semaphore, a cluster's worker threads; every task of a round is handed over when the "
+    "round starts); tasks = tasks per round; median/IQR = wall time of one "
     "round of all tasks; ok tasks/s = successful tasks per second of the median round "
     "(† = faults were injected on purpose, so this is goodput, and speedup compares rounds "
-    "that ran the same seeded faults); speedup = sequential median / median (\"-\" where "
-    "the run has no sequential baseline); efficiency = ideal / median (\"-\" with injected "
+    "that ran the same seeded faults); speedup = sequential median / median, with the 95 % "
+    "interval of that ratio (SciPy's bootstrap over both rows' rounds; \"-\" where "
+    "the run has no sequential baseline; ‼ = the whole interval above min(C, cores), more "
+    "than running tasks side by side can give: look at per-task speed); per-task speed = "
+    "one task alone under sequential / one task alone under this runner (each measured "
+    "on the open runner before timing, five tasks one at a time; above 1 = each task runs "
+    "faster here, whatever the overlap); efficiency = ideal / median (\"-\" with injected "
     "faults: the ideal assumes every task succeeds; ⚑ = above 100 %, see the summary); "
-    "p50/p99 = per-task latency, from the moment a task starts running (its coroutine "
-    "takes a slot, or a worker picks it up) until its result is checked, so time queued "
-    "behind the concurrency limit is not included; CPU = client CPU seconds per round, "
-    "child processes included; client/server CPU (cores) = CPU seconds per second of the "
-    "counted rounds' wall time (their mean, not the median; 1.00 = one core busy for the "
-    "whole round); PSS = client memory at the end of "
-    "the run, shared pages split fairly; failed = failed / tasks run over all counted "
-    "rounds (tasks x rounds); ✗ FAILED = tasks failed with no fault injected, so the row "
-    "is not a result.")
+    "wait p50/p99 = the caller's wait per task, from the round handing the task to the "
+    "runner until its checked result is back in the client (queues, semaphores and trips "
+    "to workers included); service p50 = what a task costs once it runs, from its first "
+    "instruction to its checked result (queues left out); CPU = client CPU seconds per "
+    "round, child processes included; client/server CPU (cores) = CPU seconds per second "
+    "of the counted rounds' wall time (their mean, not the median; 1.00 = one core busy "
+    "for the whole round; ✗ meter = above the machine's cores, which no reading can be: "
+    "a meter error, not a result); runner PSS = the memory the runner added (its workers, "
+    "threads, loop and clients: the client's PSS at the end of the counted rounds less "
+    "that before the runner was built; shared pages split fairly); failed = failed / tasks "
+    "run over all counted rounds (tasks x rounds); ✗ FAILED = tasks failed with no fault "
+    "injected, so the row is not a result.")
 
 
 def _ms3(seconds: float) -> str:

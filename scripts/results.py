@@ -153,6 +153,11 @@ def _rows(run: Run) -> list[dict[str, Any]]:
             "latency_p50_s": record.latency_p50_s,
             "latency_p95_s": record.latency_p95_s,
             "latency_p99_s": record.latency_p99_s,
+            "wait_p50_s": record.wait_p50_s,
+            "wait_p95_s": record.wait_p95_s,
+            "wait_p99_s": record.wait_p99_s,
+            "solo_task_s": record.solo_task_s,
+            "runner_pss_mb": record.runner_pss_mb,
             "cpu_s": record.cpu_s,
             "peak_rss_mb": record.peak_rss_mb,
             "pss_mb": record.pss_mb,
@@ -190,10 +195,14 @@ SCENARIO_KEYS = ["source", "name", "claim", "workload", "params", "runner", "sta
                  "client", "server", "concurrency", "tasks", "timed_setup"]
 SUMMED = ("ok", "failed", "tasks_run")
 PER_ROUND = ("cpu_s", "server_cpu_s", "others_cpu_s", "steal_s", "setup_s", "teardown_s",
-             "loop_lag_p50_s", "loop_lag_p99_s", "pss_mb")
-PER_TASK = ("latency_p50_s", "latency_p95_s", "latency_p99_s")
+             "loop_lag_p50_s", "loop_lag_p99_s", "pss_mb", "runner_pss_mb")
+PER_TASK = ("latency_p50_s", "latency_p95_s", "latency_p99_s", "wait_p50_s", "wait_p95_s",
+            "wait_p99_s")
 NUMERIC = ("ideal_s", "task_s", "cores", *PER_TASK, *PER_ROUND, "peak_rss_mb", "load_avg",
-           "task_overhead_s")
+           "task_overhead_s", "solo_task_s")
+METER_SLACK = 1.05  # CPU above cores x this is not a reading but a meter error
+CONFIDENCE = 0.95
+RESAMPLES = 2000
 
 
 def _weighted(rows: pd.DataFrame, column: str, weights: pd.Series) -> float:
@@ -246,6 +255,24 @@ def _interval(rounds: list[float]) -> tuple[float, float]:
     return (float("nan"), float("nan")) if found is None else found
 
 
+def speedup_interval(baseline: list[float], rounds: list[float]) -> tuple[float, float]:
+    """The 95 % interval of the ratio of medians baseline/rounds: SciPy's bootstrap over
+    both sets of rounds (seeded, so a report is the same each time it is made); NaN where
+    either has too few rounds."""
+    if len(baseline) < 2 or len(rounds) < 2:
+        return (float("nan"), float("nan"))
+    import numpy as np
+    from scipy.stats import bootstrap
+
+    def ratio(x: Any, y: Any, axis: int = -1) -> Any:
+        return np.median(x, axis=axis) / np.median(y, axis=axis)
+
+    found = bootstrap((np.asarray(baseline), np.asarray(rounds)), ratio, vectorized=True,
+                      paired=False, n_resamples=RESAMPLES, confidence_level=CONFIDENCE,
+                      method="percentile", random_state=0).confidence_interval
+    return (float(found.low), float(found.high))
+
+
 def scenario_table(runs: list[Run]) -> pd.DataFrame:
     """All scenarios of all runs, with derived columns, in a stable reading order."""
     raw = pd.DataFrame([row for run in runs for row in _rows(run)])
@@ -287,21 +314,35 @@ def scenario_table(runs: list[Run]) -> pd.DataFrame:
     table["failure_rate"] = table["failed"] / table["tasks_run"]
     table["server_load"] = table["server_cpu_s"] / table["mean_s"]
     table["client_cpu_load"] = table["cpu_s"] / table["mean_s"]
+    # A process cannot use more cores than the machine has: such a reading is the meter's.
+    table["meter_error"] = (table["client_cpu_load"] > table["cores"] * METER_SLACK) | (
+        table["neighbours"] > table["cores"] * METER_SLACK)
     table = table.join(_baselines(table), on=BASELINE_KEYS)
     table["speedup"] = (table["baseline_s"] / table["median_s"]).where(result)
+    spans = [speedup_interval(base, data) if isinstance(base, list) and ok
+             else (float("nan"), float("nan")) for base, data, ok
+             in zip(table["baseline_rounds"], table["rounds_data"], result, strict=True)]
+    table["speedup_low"] = [low for low, _ in spans]
+    table["speedup_high"] = [high for _, high in spans]
+    # More than min(C, cores) faster is more than parallel overlap can give: what is left
+    # is per-task speed (see that column) or a bias; marked wherever it shows.
+    table["over_cores"] = table["speedup_low"] > table[["concurrency", "cores"]].min(axis=1)
+    # Per-task speed: one task alone under this runner against one alone under sequential.
+    table["per_task_speed"] = (table["baseline_solo_s"] / table["solo_task_s"]).where(result)
     table["_w"] = table["workload"].map(workload_order)
     table["_r"] = table["runner"].map(runner_order)
     table = table.sort_values(["claim", "_w", "params", "tasks", "source", "server", "_r",
                                "client", "concurrency"],
                               kind="stable")
-    return table.drop(columns=["_w", "_r", "baseline_client"]).reset_index(drop=True)
+    return table.drop(columns=["_w", "_r", "baseline_client", "baseline_rounds"]).reset_index(
+        drop=True)
 
 
 BASELINE_KEYS = ["source", "claim", "workload", "params", "tasks", "timed_setup", "server",
                  "baseline_client"]
 
 
-def _baselines(table: pd.DataFrame) -> pd.Series:
+def _baselines(table: pd.DataFrame) -> pd.DataFrame:
     """The sequential run each row is compared with: the same workload and size against
     the same server, with the same client where sequential ran it, else requests (the
     default sync client; an async-only client has no sequential run)."""
@@ -315,8 +356,10 @@ def _baselines(table: pd.DataFrame) -> pd.Series:
         for source, claim, workload, params, server, client in zip(
             table["source"], table["claim"], table["workload"], table["params"],
             table["server"], table["client"], strict=True)]
-    return (table[table["runner"] == "sequential"]
-            .groupby(BASELINE_KEYS)["median_s"].first().rename("baseline_s"))
+    baseline = table[table["runner"] == "sequential"].groupby(BASELINE_KEYS)
+    return pd.DataFrame({"baseline_s": baseline["median_s"].first(),
+                         "baseline_rounds": baseline["rounds_data"].first(),
+                         "baseline_solo_s": baseline["solo_task_s"].first()})
 
 
 def workload_order(name: str) -> int:
@@ -342,14 +385,16 @@ MARKDOWN_COLUMNS = {
     "iqr_ms": "IQR (ms)",
     "noise_pct": "noise (%)",
     "tasks_per_s": "ok tasks/s",
-    "speedup": "speedup (x)",
+    "speedup": "speedup (x, 95% CI)",
+    "per_task_speed": "per-task speed (x)",
     "efficiency_pct": "efficiency (%)",
-    "latency_p50_ms": "p50 (ms)",
-    "latency_p99_ms": "p99 (ms)",
+    "wait_p50_ms": "wait p50 (ms)",
+    "wait_p99_ms": "wait p99 (ms)",
+    "latency_p50_ms": "service p50 (ms)",
     "cpu_s": "CPU (s)",
     "client_cpu_load": "client CPU (cores)",
     "server_load": "server CPU (cores)",
-    "pss_mb": "PSS (MB)",
+    "runner_pss_mb": "runner PSS (MB)",
     "neighbours": "others' CPU (cores)",
     "failed": "failed",
 }
@@ -375,15 +420,20 @@ def markdown_table(table: pd.DataFrame) -> str:
         + table["citable"].map(lambda ok: "" if ok else " ⚠"),
         "tasks_per_s": table["tasks_per_s"].map(_sig3)
         + table["faults_injected"].map(lambda faults: " †" if faults else ""),
-        "speedup": table["speedup"].map(lambda v: _fixed(v, "{:.2f}")),
+        "speedup": [_speedup_text(value, low, high) for value, low, high in zip(
+            table["speedup"], table["speedup_low"], table["speedup_high"], strict=True)]
+        + table["over_cores"].map(lambda over: " ‼" if over else ""),
+        "per_task_speed": table["per_task_speed"].map(lambda v: _fixed(v, "{:.2f}")),
         "efficiency_pct": (table["efficiency"] * 100).map(lambda v: _fixed(v, "{:.0f}"))
         + table["over_ideal"].map(lambda over: " ⚑" if over else ""),
+        "wait_p50_ms": (table["wait_p50_s"] * 1000).map(_sig3),
+        "wait_p99_ms": (table["wait_p99_s"] * 1000).map(_sig3),
         "latency_p50_ms": (table["latency_p50_s"] * 1000).map(_sig3),
-        "latency_p99_ms": (table["latency_p99_s"] * 1000).map(_sig3),
         "cpu_s": table["cpu_s"].map(_sig3),
-        "client_cpu_load": table["client_cpu_load"].map(lambda v: _fixed(v, "{:.2f}")),
+        "client_cpu_load": table["client_cpu_load"].map(lambda v: _fixed(v, "{:.2f}"))
+        + table["meter_error"].map(lambda error: " ✗ meter" if error else ""),
         "server_load": table["server_load"].map(lambda v: _fixed(v, "{:.2f}")),
-        "pss_mb": table["pss_mb"].map(lambda v: _fixed(v, "{:.0f}")),
+        "runner_pss_mb": table["runner_pss_mb"].map(lambda v: _fixed(v, "{:.0f}")),
         "neighbours": table["neighbours"].map(lambda v: _fixed(v, "{:.2f}"))
         + table["disturbed"].map(lambda disturbed: " ⚡" if disturbed else ""),
         "failed": table["failed"].astype(str) + "/" + table["tasks_run"].astype(str)
@@ -395,6 +445,15 @@ def markdown_table(table: pd.DataFrame) -> str:
         if not (table[column].fillna("") != "").any():
             shown = shown.drop(columns=[MARKDOWN_COLUMNS[column]])
     return str(shown.to_markdown(index=False, disable_numparse=True))
+
+
+def _speedup_text(value: float, low: float, high: float) -> str:
+    """'1.95 (1.90-2.01)': the speedup and its interval, three significant figures."""
+    if pd.isna(value):
+        return "-"
+    if pd.isna(low) or pd.isna(high):
+        return _sig3(value)
+    return f"{_sig3(value)} ({_sig3(low)}-{_sig3(high)})"
 
 
 def _interval_text(low: float, high: float, precise: bool) -> str:

@@ -22,6 +22,7 @@ import pytest
 from bench.environment import usable_cores
 from bench.limits import LimitError, check_workers, files_needed
 from bench.runners import RUNNERS, make_runner
+from bench.runners.cluster import local_workers
 from tests.conftest import REPO, is_interpreter_helper
 from workloads import CpuWorkload, Workload, WrongResult
 
@@ -77,16 +78,25 @@ def test_local_cluster_runs_every_task_and_closes() -> None:
     assert not suite_processes() - before, "cluster processes left behind"
 
 
-def test_at_most_c_tasks_are_in_flight() -> None:
-    # 6 tasks of 0.2 s at C=1 on 2 workers: one at a time, so at least 6 x 0.2 s.
+@pytest.mark.parametrize("concurrency", [1, 3])
+def test_at_most_c_tasks_are_in_flight(concurrency: int) -> None:
+    # 6 tasks of 0.2 s, every one handed over at once: the cluster's C threads (1 worker of
+    # C threads here, the most of 2 that divide C) bound them to ceil(6 / C) waves.
     from workloads import SleepWorkload
 
-    with make_runner("dask", SleepWorkload(seconds=0.2), 1, {"dask_workers": 2}) as runner:
+    with make_runner("dask", SleepWorkload(seconds=0.2), concurrency,
+                     {"dask_workers": 2}) as runner:
         start = time.perf_counter()
         outcome = runner.run(6)
         elapsed = time.perf_counter() - start
-    assert outcome.ok == 6
-    assert elapsed >= 6 * 0.2
+        threads = runner.details()["threads"]
+    assert outcome.ok == 6 and threads == concurrency
+    assert elapsed >= -(-6 // concurrency) * 0.2
+
+
+def test_c_threads_are_split_evenly_over_the_most_workers_that_divide_c() -> None:
+    assert [local_workers(c, 2) for c in (1, 2, 3, 16, 64)] == [1, 2, 1, 2, 2]
+    assert [local_workers(c, 4) for c in (6, 8, 3)] == [3, 4, 3]
 
 
 def test_a_lost_worker_fails_its_tasks_with_their_own_kind_and_the_run_ends() -> None:
@@ -198,14 +208,14 @@ def test_a_bad_scheduler_address_is_one_line_within_seconds(address: str,
 
 def test_limits_count_the_workers_the_options_start() -> None:
     dask = RUNNERS["dask"]
-    assert dask.worker_processes(2) == usable_cores()  # a LocalCluster's default
-    assert dask.worker_processes(2, {"dask_workers": 5}) == 5
+    assert dask.worker_processes(64) == local_workers(64, usable_cores())  # the default
+    assert dask.worker_processes(10, {"dask_workers": 5}) == 5
     assert dask.worker_processes(2, {"dask_scheduler": "tcp://127.0.0.1:8786",
                                       "dask_workers": None}) == 0  # a running cluster
-    assert files_needed("sleep", "dask", 2, {"dask_workers": 100}) == \
-        files_needed("sleep", "dask", 2, {"dask_workers": 1}) + 99 * dask.worker_files
+    assert files_needed("sleep", "dask", 100, {"dask_workers": 100}) == \
+        files_needed("sleep", "dask", 100, {"dask_workers": 1}) + 99 * dask.worker_files
     # More workers than memory allows names the option that sets their number.
     too_many = psutil.virtual_memory().total // dask.worker_memory + 1
     with pytest.raises(LimitError, match=r"drop dask from --runner or lower --dask-workers$"):
-        check_workers("dask", 2, {"dask_workers": too_many})
+        check_workers("dask", too_many, {"dask_workers": too_many})
     check_workers("dask", 2, {"dask_scheduler": "tcp://127.0.0.1:8786"})  # starts none here

@@ -55,8 +55,9 @@ def test_table_values_are_consistent(suite_run: Path) -> None:
 
 def test_markdown_table_has_units_in_headers(report_dir: Path) -> None:
     header = (report_dir / "table.md").read_text().splitlines()[0]
-    for column in ("median (ms)", "IQR (ms)", "noise (%)", "tasks/s", "speedup (x)",
-                   "efficiency (%)", "p99 (ms)", "CPU (s)", "PSS (MB)"):
+    for column in ("median (ms)", "IQR (ms)", "noise (%)", "tasks/s", "speedup (x, 95% CI)",
+                   "per-task speed (x)", "efficiency (%)", "wait p99 (ms)", "service p50 (ms)",
+                   "CPU (s)", "runner PSS (MB)"):
         assert column in header
 
 
@@ -220,7 +221,8 @@ def test_report_opens_with_a_summary_and_states_the_settings(report_dir: Path) -
     assert report.index("## Summary") < report.index("## Fairness rules")
     assert "fastest is" in report
     assert "## Workloads" in report and "Knobs: n=50000" in report
-    assert "time queued behind the concurrency limit is not included" in report
+    assert "the caller's wait per task, from the round handing the task to the" in report
+    assert "queues left out" in report
     assert "(tasks x rounds)" in report
 
 

@@ -17,9 +17,10 @@ from __future__ import annotations
 import multiprocessing
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from types import TracebackType
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar, ParamSpec, TypeVar
 
 from bench.outcome import Outcome
 from workloads.base import Workload
@@ -137,6 +138,35 @@ class Runner(ABC):
         """Median round trip of a task that does nothing, measured on the open runner
         before timing; None where a task is not sent anywhere."""
         return None
+
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+
+class HomeThread:
+    """The one worker thread on which a runner without workers of its own runs its tasks
+    (the sequential baseline; an event loop).
+
+    The same job does not cost the same on the main thread as on a worker thread: it
+    depends on the thread and on what that thread ran before (measured on the suite's main
+    thread: 41.9 to 47.3 ms per task for sequential, by the order the runners ran in, while
+    a worker thread gave 43.4 to 44.4 ms).  Pool runners' tasks always run on threads the
+    pool started or in worker processes, so the others run on a thread of their own, started
+    before timing: every runner's job starts from the same kind of thread, and the main
+    thread only hands work over and waits, as it does for a pool.
+    """
+
+    def __init__(self) -> None:
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="bench-home")
+        self._executor.submit(lambda: None).result(WARM_TIMEOUT_S)  # started before timing
+
+    def call(self, function: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+        """Run `function` on the home thread and wait for its result."""
+        return self._executor.submit(function, *args, **kwargs).result()
+
+    def close(self) -> None:
+        self._executor.shutdown(wait=True, cancel_futures=True)
 
 
 def checked_start_method(start_method: str | None) -> str:

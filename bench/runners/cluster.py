@@ -2,16 +2,19 @@
 
 The runner submits through the `distributed` client's `concurrent.futures` executor
 (`Client.get_executor(pure=False)`: without `pure=False`, Dask would give identical tasks
-one key and compute them once), at most C in flight, and accounts for every task like
-the pool runners.
+one key and compute them once), and accounts for every task like the pool runners.  As
+with a pool, every task of a round is handed over at once and the workers bound how many
+run: the cluster has C worker threads in all.
 
-By default it starts a `LocalCluster` on 127.0.0.1: worker processes with one thread
-each, one per usable core (`--dask-workers`), connected and with the workload imported
-before timing, closed after.  Its scheduler fails a task at once when the worker running
-it dies (`allowed-failures` 0), so a lost worker's tasks count as `worker_lost` instead
-of being run again.  With `--dask-scheduler tcp://HOST:PORT` it uses a running cluster
-instead, which it never shuts down (that cluster's own retry rule applies), and records
-the scheduler's address, its workers and the versions they report.  If no worker is left
+By default it starts a `LocalCluster` on 127.0.0.1: up to one worker process per usable
+core (`--dask-workers`), C worker threads split evenly among them (so the most workers
+that divide C), connected and with the workload imported before timing, closed after.
+Its scheduler fails a task at once when the worker running it dies (`allowed-failures`
+0), so a lost worker's tasks count as `worker_lost` instead of being run again.  With
+`--dask-scheduler tcp://HOST:PORT` it uses a running cluster instead, which it never shuts
+down (that cluster's own retry rule applies; its worker threads, not C, bound the tasks
+in flight, and the record says how many there are), and records the scheduler's address,
+its workers and the versions they report.  If no worker is left
 for `WORKERLESS_S`, the tasks still waiting count as `worker_lost` and the round ends.
 """
 
@@ -22,7 +25,6 @@ import importlib.util
 import logging
 import os
 import socket
-import threading
 import time
 from collections.abc import Mapping
 from concurrent.futures import CancelledError, Future, wait
@@ -30,7 +32,7 @@ from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
 from bench.environment import usable_cores
-from bench.outcome import OTHER, Outcome, TaskResult, run_task
+from bench.outcome import OTHER, Outcome, RoundClock, TaskResult, run_task
 from bench.runners.base import WARM_TIMEOUT_S, Runner, RunnerOption, register_runner
 from bench.runners.pools import round_trip
 from workloads.base import Workload
@@ -83,8 +85,16 @@ DASK_SCHEDULER = RunnerOption(
     label=lambda address: "at-" + str(address).split("://", 1)[-1])
 DASK_WORKERS = RunnerOption(
     "dask_workers", "--dask-workers",
-    "worker processes of the LocalCluster, one thread each (default: one per usable core)",
+    "most worker processes of the LocalCluster, which share C threads evenly (default: one "
+    "per usable core)",
     parse=worker_count, label=lambda count: f"{count}workers")
+
+
+def local_workers(concurrency: int, most: int) -> int:
+    """How many worker processes share C threads evenly: the most, up to `most`, that
+    divide C (C=16 on 2 cores: 2 workers of 8 threads; C=3: 1 worker of 3)."""
+    return max(count for count in range(1, min(most, concurrency) + 1)
+               if concurrency % count == 0)
 
 
 def _import_workload(workload: Workload) -> None:
@@ -106,7 +116,7 @@ def _lost(exc: BaseException) -> bool:
 
 @register_runner
 class DaskRunner(Runner):
-    """Tasks through a Dask distributed scheduler, at most C in flight."""
+    """Tasks through a Dask distributed scheduler to C worker threads."""
 
     name: ClassVar[str] = "dask"
     colour: ClassVar[str] = "#8c564b"
@@ -124,7 +134,7 @@ class DaskRunner(Runner):
                  dask_workers: int | None = None) -> None:
         super().__init__(workload, concurrency)
         self.address = dask_scheduler
-        self.workers = dask_workers or usable_cores()
+        self.workers = local_workers(concurrency, dask_workers or usable_cores())
         self._cluster: Any = None
         self._client: Any = None
         self._executor: Any = None
@@ -152,7 +162,7 @@ class DaskRunner(Runner):
         options = options or {}
         if options.get("dask_scheduler") is not None:
             return 0  # a running cluster: this machine starts no worker
-        return int(options.get("dask_workers") or usable_cores())
+        return local_workers(concurrency, int(options.get("dask_workers") or usable_cores()))
 
     def open(self) -> None:
         import dask
@@ -162,7 +172,8 @@ class DaskRunner(Runner):
             if self.address is None:
                 with dask.config.set({"distributed.scheduler.allowed-failures": 0}):
                     self._cluster = LocalCluster(
-                        n_workers=self.workers, threads_per_worker=1, processes=True,
+                        n_workers=self.workers,
+                        threads_per_worker=self.concurrency // self.workers, processes=True,
                         host="127.0.0.1", dashboard_address=None, silence_logs=logging.ERROR)
                 self._client = Client(self._cluster, set_as_default=False)
                 self._client.wait_for_workers(self.workers, timeout=WARM_TIMEOUT_S)
@@ -201,24 +212,17 @@ class DaskRunner(Runner):
     def run(self, tasks: int) -> Outcome:
         if self._executor is None:
             raise RuntimeError("open the runner before running it")
-        slots = threading.BoundedSemaphore(self.concurrency)
-        futures: list[Future[TaskResult]] = []
-        outcome = Outcome()
-        for index in range(tasks):
-            while not slots.acquire(timeout=POLL_S):
-                if self._workerless():
-                    break
-            else:
-                future = self._executor.submit(run_task, self.workload.for_task(index))
-                future.add_done_callback(lambda _: slots.release())
-                futures.append(future)
-                continue
-            outcome.fail(WORKER_LOST, tasks - index)  # never sent: no worker to take them
-            break
+        # Every task is handed over at once, as to a pool: the cluster's worker threads
+        # (C of them in the suite's LocalCluster) bound how many run, and the scheduler
+        # queues the rest.  A gate in the client would cost a round trip per task.
+        clock = RoundClock()
+        futures = [clock.watch(self._executor.submit(run_task, self.workload.for_task(index)))
+                   for index in range(tasks)]
         self._wait(futures)
+        outcome = Outcome()
         for future in futures:
             try:
-                outcome.add(future.result(0))
+                outcome.add(future.result(0), clock.waited(future))
             except Exception as exc:
                 outcome.fail(WORKER_LOST if _lost(exc) else OTHER)
         return outcome

@@ -1,6 +1,9 @@
 """Event-loop runners: every task a coroutine on one asyncio loop.
 
-`AsyncioRunner` gathers the async twins behind a semaphore of C slots.  `HybridRunner`
+The loop lives on a thread of its own (`HomeThread`): built, run and closed there, so that
+its tasks start from the same kind of thread as every other runner's.  `AsyncioRunner`
+gathers the async twins behind a semaphore of C slots: the loop's own bound on work in
+flight, as a pool's size is a pool's.  `HybridRunner`
 is the same loop with a process pool beside it, for the CPU part of each task.  Both
 carry a heartbeat timer whose lateness is the loop's lag: how long the loop was held.
 """
@@ -14,8 +17,14 @@ from contextlib import AsyncExitStack, suppress
 from typing import Any, ClassVar
 
 from bench.environment import usable_cores
-from bench.outcome import Outcome, TaskResult, arun_task
-from bench.runners.base import START_METHOD, Runner, checked_start_method, register_runner
+from bench.outcome import Outcome, RoundClock, TaskResult, arun_task
+from bench.runners.base import (
+    START_METHOD,
+    HomeThread,
+    Runner,
+    checked_start_method,
+    register_runner,
+)
 from bench.runners.pools import started_process_pool, started_thread_pool
 from workloads.base import Workload
 
@@ -53,6 +62,7 @@ class AsyncioRunner(Runner):
 
     def __init__(self, workload: Workload, concurrency: int) -> None:
         super().__init__(workload, concurrency)
+        self._home: HomeThread | None = None
         self._loop: asyncio.Runner | None = None
         self._client: Any = None
         self._exit_stack = AsyncExitStack()
@@ -62,28 +72,35 @@ class AsyncioRunner(Runner):
         return asyncio.Runner()
 
     def open(self) -> None:
+        self._home = HomeThread()
+        self._home.call(self._open_loop)
+
+    def _open_loop(self) -> None:
+        """On the home thread: the loop and whatever the twin needs on it (its client)."""
         self._loop = self._new_loop()
         self._exit_stack = AsyncExitStack()
         client_cm = self.workload.async_client(self.concurrency)
         self._client = self._loop.run(self._exit_stack.enter_async_context(client_cm))
 
     def run(self, tasks: int) -> Outcome:
-        if self._loop is None:
+        if self._home is None or self._loop is None:
             raise RuntimeError("open the runner before running it")
         # A fresh coroutine every round, run to completion on the same loop.
-        return self._loop.run(self._gather(tasks))
+        loop, clock = self._loop, RoundClock()
+        return self._home.call(lambda: loop.run(self._gather(tasks, clock)))
 
     def _one_task(self, workload: Workload) -> Awaitable[TaskResult]:
         return arun_task(workload, lambda: workload.acall(self._client))
 
-    async def _gather(self, tasks: int) -> Outcome:
+    async def _gather(self, tasks: int, clock: RoundClock) -> Outcome:
         slots = asyncio.Semaphore(self.concurrency)
         lags: list[float] = []
         beat = asyncio.create_task(_heartbeat(lags))
 
-        async def bounded(index: int) -> TaskResult:
+        async def bounded(index: int) -> tuple[TaskResult, float]:
             async with slots:
-                return await self._one_task(self.workload.for_task(index))
+                result = await self._one_task(self.workload.for_task(index))
+            return result, clock.since()
 
         try:
             results = await asyncio.gather(*(bounded(i) for i in range(tasks)))
@@ -91,18 +108,30 @@ class AsyncioRunner(Runner):
             beat.cancel()
             with suppress(asyncio.CancelledError):
                 await beat
-        outcome = Outcome.from_results(results)
+        outcome = Outcome()
+        for result, waited in results:
+            outcome.add(result, waited)
         outcome.loop_lags = lags
         return outcome
 
     def close(self) -> None:
+        home, self._home = self._home, None
+        try:
+            if home is not None:
+                try:
+                    home.call(self._close_loop)
+                finally:
+                    home.close()
+        finally:
+            super().close()
+
+    def _close_loop(self) -> None:
         loop, self._loop = self._loop, None
         if loop is not None:
             try:
                 loop.run(self._exit_stack.aclose())
             finally:
                 loop.close()
-        super().close()
 
 
 @register_runner
@@ -196,7 +225,7 @@ class ToThreadRunner(AsyncioRunner):
     def threads_started(cls, concurrency: int) -> int:
         return concurrency
 
-    def open(self) -> None:
+    def _open_loop(self) -> None:
         self._loop = self._new_loop()
         self._exit_stack = AsyncExitStack()
         # The sync twin needs no async client; the executor's C threads start before timing.

@@ -17,7 +17,7 @@ from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPool
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any, ClassVar
 
-from bench.outcome import OTHER, Outcome, TaskResult, run_task
+from bench.outcome import OTHER, Outcome, RoundClock, TaskResult, run_task
 from bench.runners.base import (
     START_METHOD,
     WARM_TIMEOUT_S,
@@ -46,8 +46,10 @@ class PoolRunner(Runner):
     def run(self, tasks: int) -> Outcome:
         if self._pool is None:
             raise RuntimeError("open the runner before running it")
-        futures = [self._pool.submit(run_task, self.workload.for_task(i)) for i in range(tasks)]
-        return collect(futures)
+        clock = RoundClock()
+        futures = [clock.watch(self._pool.submit(run_task, self.workload.for_task(i)))
+                   for i in range(tasks)]
+        return collect(futures, clock)
 
     def close(self) -> None:
         pool, self._pool = self._pool, None
@@ -78,12 +80,12 @@ def round_trip(pool: Executor) -> float:
     return statistics.median(times)
 
 
-def collect(futures: list[Future[TaskResult]]) -> Outcome:
+def collect(futures: list[Future[TaskResult]], clock: RoundClock) -> Outcome:
     """Wait for every future; a worker that died counts its tasks as failed."""
     outcome = Outcome()
     for future in futures:
         try:
-            outcome.add(future.result())
+            outcome.add(future.result(), clock.waited(future))
         except BrokenProcessPool:
             outcome.fail(WORKER_DIED)
         except Exception:

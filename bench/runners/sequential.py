@@ -1,11 +1,12 @@
-"""The baseline: one task after another in the calling thread."""
+"""The baseline: one task after another, on one thread (a worker thread of its own, like
+every other runner's tasks: see `HomeThread`)."""
 
 from __future__ import annotations
 
 from typing import ClassVar
 
-from bench.outcome import Outcome, run_task
-from bench.runners.base import Runner, register_runner
+from bench.outcome import Outcome, RoundClock, run_task
+from bench.runners.base import HomeThread, Runner, register_runner
 from workloads.base import Workload
 
 
@@ -22,10 +23,26 @@ class SequentialRunner(Runner):
         if concurrency != 1:
             raise ValueError("the sequential runner has concurrency 1 by definition")
         super().__init__(workload, concurrency)
+        self._home: HomeThread | None = None
 
     @classmethod
     def levels(cls, requested: tuple[int, ...]) -> tuple[int, ...]:
         return (1,)
 
+    def open(self) -> None:
+        self._home = HomeThread()
+
     def run(self, tasks: int) -> Outcome:
-        return Outcome.from_results(run_task(self.workload.for_task(i)) for i in range(tasks))
+        if self._home is None:
+            raise RuntimeError("open the runner before running it")
+        return self._home.call(self._one_after_another, tasks, RoundClock())
+
+    def _one_after_another(self, tasks: int, clock: RoundClock) -> Outcome:
+        return Outcome.from_results(
+            (run_task(self.workload.for_task(i)) for i in range(tasks)), clock)
+
+    def close(self) -> None:
+        home, self._home = self._home, None
+        if home is not None:
+            home.close()
+        super().close()
