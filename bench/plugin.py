@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 import requests
 
+from bench import drift
 from bench.environment import library_versions, python_build, usable_cores
 from bench.limits import LimitError, check_scenario
 from bench.options import OptionError, Settings, option_table, parse_settings
@@ -37,6 +38,7 @@ FAILED_SCENARIOS = pytest.StashKey[int]()
 LOCAL_SERVERS = pytest.StashKey[dict[str, ServerProcess]]()
 TRACKER = pytest.StashKey[Tracker]()
 SERVER_IDENTITY = pytest.StashKey[dict[str, dict[str, object]]]()
+DRIFT_PROBES = pytest.StashKey[list[dict[str, Any]]]()
 TARGET_CHECK_TIMEOUT_S = 5.0
 # pytest-benchmark options that `benchmark.pedantic` ignores: the suite runs exactly
 # --rounds counted rounds after --warmup-rounds, so these would be silently without effect.
@@ -227,6 +229,10 @@ def scenario(request: pytest.FixtureRequest) -> Scenario:
     """The parametrized scenario with its workload built (and the server started if needed)."""
     spec: ScenarioSpec = request.param
     settings = request.config.stash[SETTINGS]
+    # The machine's drift probe at the start of the run and whenever the workload changes.
+    probes = request.config.stash.setdefault(DRIFT_PROBES, [])
+    if not probes or probes[-1]["when"] != f"before {spec.workload}":
+        probes.append(drift.probe(f"before {spec.workload}"))
     url, server = None, None
     if WORKLOADS[spec.workload].needs_server:
         servers: LocalServers = request.getfixturevalue("bench_servers")
@@ -248,6 +254,9 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> Iterator[N
     # the file says whether the run it holds finished.
     session.config.stash[EXIT_STATUS] = exitstatus
     session.config.stash[FAILED_SCENARIOS] = session.testsfailed
+    probes = session.config.stash.get(DRIFT_PROBES, None)
+    if probes:
+        probes.append(drift.probe("end"))
     yield
 
 
@@ -268,6 +277,7 @@ def pytest_benchmark_update_machine_info(config: pytest.Config,
         for runner in settings.runners if (reason := not_applicable(runner, workload))]
     machine_info["python_build"] = python_build()
     machine_info["library_versions"] = library_versions()
+    machine_info["drift_probes"] = config.stash.get(DRIFT_PROBES, [])
     machine_info["fairness"] = {
         "timed_region": "warm: loop, pool, session and worker start-up happen before timing",
         "rounds": settings.plan.forced,  # None: as many as the precision target needs

@@ -22,6 +22,7 @@ from typing import Any
 import pandas as pd
 from scipy.stats import mannwhitneyu
 
+from bench import drift
 from scripts.charts import write_charts, write_claims_chart, write_interpreters_chart
 from scripts.claims import claims_markdown, number, verdicts
 from scripts.results import (
@@ -432,7 +433,35 @@ def interpreters_markdown(runs: list[Run], table: pd.DataFrame) -> str:
     return "\n".join([*lines, "", ""])
 
 
-def compare_table(before: pd.DataFrame, after: pd.DataFrame) -> pd.DataFrame:
+def machine_drift(a: Run, b: Run) -> dict[str, float] | None:
+    """How the fixed probe (bench.drift) moved from run A to run B: B's median reading over
+    A's, per probe, and the CPU probe's spread within each run; None if either run has no
+    probe (made before there was one)."""
+    found_a, found_b = (drift.summary(run.machine.get("drift_probes") or []) for run in (a, b))
+    if not found_a or not found_b:
+        return None
+    moved = {key: found_b[key] / found_a[key] for key in ("cpu_ms", "sleep_overshoot_ms",
+                                                            "loopback_rtt_ms")
+             if found_a[key] > 0}
+    return {**moved, "cpu_spread_a": found_a["cpu_spread"],
+            "cpu_spread_b": found_b["cpu_spread"]}
+
+
+def _explained(ratio: float, half_a: float, half_b: float, cpu_drift: float | None) -> str:
+    """Whether a row's change B/A is within the two medians' intervals ("within
+    intervals"), about what the machine's own drift gives ("machine drift": the CPU probe
+    moved as much, within the same intervals), or more than either explains ("exceeds")."""
+    slack = (0.0 if pd.isna(half_a) else half_a) + (0.0 if pd.isna(half_b) else half_b)
+    if abs(ratio - 1) <= slack:
+        return "within intervals"
+    if cpu_drift is not None and abs(ratio - cpu_drift) <= slack + 0.01 and \
+            (ratio - 1) * (cpu_drift - 1) > 0:
+        return "machine drift"
+    return "exceeds"
+
+
+def compare_table(before: pd.DataFrame, after: pd.DataFrame,
+                  drift_seen: dict[str, float] | None = None) -> pd.DataFrame:
     """One row per scenario present in both runs: ratio after/before and whether it is real."""
     merged = before.merge(after, on=SCENARIO_KEY, suffixes=("_a", "_b"))
     if merged.empty:
@@ -446,15 +475,36 @@ def compare_table(before: pd.DataFrame, after: pd.DataFrame) -> pd.DataFrame:
     same = merged["p_value"].ge(SIGNIFICANCE).where(merged["p_value"].notna(), overlap)
     merged["verdict"] = same.map({True: "within noise", False: "different"})
     merged["agree"] = (merged["ratio"] - 1).abs() <= AGREEMENT
+    cpu_drift = None if drift_seen is None else drift_seen.get("cpu_ms")
+    merged["explained"] = [_explained(ratio, half_a, half_b, cpu_drift) for ratio, half_a, half_b
+                           in zip(merged["ratio"], merged["ci_half_a"], merged["ci_half_b"],
+                                  strict=True)]
     return merged[[*SCENARIO_KEY, "median_s_a", "median_s_b", "ci_half_a", "ci_half_b",
-                   "precise_a", "precise_b", "ratio", "agree", "p_value", "verdict"]]
+                   "precise_a", "precise_b", "ratio", "agree", "p_value", "verdict",
+                   "explained"]]
 
 
 def _half(value: float, precise: bool) -> str:
     return "-" if pd.isna(value) else f"±{value:.1%}" + ("" if precise else " ⌛")
 
 
-def compare_markdown(table: pd.DataFrame, a: Path, b: Path) -> str:
+def _drift_text(drift_seen: dict[str, float] | None) -> str:
+    if drift_seen is None:
+        return ("The machine's drift is not known: a run made before the drift probe has "
+                "none.\n\n")
+    return (f"The machine's own drift, B over A, from the fixed probe taken at the start, "
+            f"between workloads and at the end of each run: pure-Python CPU "
+            f"{drift_seen.get('cpu_ms', float('nan')):.3f}x, sleep overshoot "
+            f"{drift_seen.get('sleep_overshoot_ms', float('nan')):.3f}x, loopback round trip "
+            f"{drift_seen.get('loopback_rtt_ms', float('nan')):.3f}x; the CPU probe's spread "
+            f"within A {drift_seen['cpu_spread_a']:.3f}x, within B "
+            f"{drift_seen['cpu_spread_b']:.3f}x. 'change is' says whether a row's B/A is "
+            "within the two medians' intervals, about what the CPU probe moved (machine "
+            "drift), or more than both explain (exceeds).\n\n")
+
+
+def compare_markdown(table: pd.DataFrame, a: Path, b: Path,
+                     drift_seen: dict[str, float] | None = None) -> str:
     shown = pd.DataFrame({
         "workload": table["workload"], "runner": table["runner"],
         "C": table["concurrency"], "tasks": table["tasks"],
@@ -468,6 +518,7 @@ def compare_markdown(table: pd.DataFrame, a: Path, b: Path) -> str:
         f"within {AGREEMENT:.0%}": table["agree"].map({True: "yes", False: "NO"}),
         "p (Mann-Whitney)": table["p_value"].map(lambda v: "-" if pd.isna(v) else f"{v:.3f}"),
         "verdict": table["verdict"],
+        "change is": table["explained"],
     })
     agree = int(table["agree"].sum())
     header = (f"A = {a}\n\nB = {b}\n\n{agree} of {len(table)} medians agree within "
@@ -476,17 +527,19 @@ def compare_markdown(table: pd.DataFrame, a: Path, b: Path) -> str:
               "B/A < 1 means B is faster. 'different' needs p < "
               f"{SIGNIFICANCE} over the rounds (Mann-Whitney U, two-sided); with fewer than "
               f"{MIN_ROUNDS_FOR_TEST} rounds a side, non-overlapping IQRs.\n\n")
+    header += _drift_text(drift_seen)
     return header + str(shown.to_markdown(index=False, disable_numparse=True)) + "\n"
 
 
 def write_compare(a: Path, b: Path, out: Path | None) -> Path:
-    tables = [scenario_table([load_run(path)]) for path in (a, b)]
-    table = compare_table(*tables)
+    runs = [load_run(path) for path in (a, b)]
+    drift_seen = machine_drift(*runs)
+    table = compare_table(scenario_table([runs[0]]), scenario_table([runs[1]]), drift_seen)
     out = out or b.parent
     out.mkdir(parents=True, exist_ok=True)
     with atomic_path(out / "compare.csv") as partial:
         table.to_csv(partial, index=False, float_format="%.6g")
-    return write_text(out / "compare.md", compare_markdown(table, a, b))
+    return write_text(out / "compare.md", compare_markdown(table, a, b, drift_seen))
 
 
 def main(argv: list[str] | None = None) -> int:

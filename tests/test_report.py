@@ -252,3 +252,37 @@ def test_cpu_in_cores_is_per_second_of_the_rounds_not_of_the_median(suite_run: P
     row = table[table["name"] == name].iloc[0]
     assert row["client_cpu_load"] == pytest.approx(1.0)
     assert row["neighbours"] == pytest.approx(0.2)
+
+
+def test_speedup_interval_holds_the_ratio_of_medians_and_narrows_with_agreement() -> None:
+    from scripts.results import speedup_interval
+
+    base = [1.00, 1.01, 0.99, 1.02, 0.98, 1.00]
+    twice_as_fast = [0.50, 0.51, 0.49, 0.50, 0.52, 0.48]
+    low, high = speedup_interval(base, twice_as_fast)
+    assert low <= 2.0 <= high and high - low < 0.2
+    noisy = [0.3, 0.7, 0.5, 0.9, 0.4, 0.6]
+    wide_low, wide_high = speedup_interval(base, noisy)
+    assert wide_high - wide_low > high - low
+    assert all(pd.isna(end) for end in speedup_interval(base, [0.5]))  # one round: none
+
+
+def test_a_change_is_told_apart_from_the_machines_drift() -> None:
+    from scripts.report import _explained
+
+    assert _explained(1.02, 0.02, 0.02, None) == "within intervals"
+    assert _explained(1.08, 0.01, 0.01, 1.07) == "machine drift"  # the probe moved as much
+    assert _explained(1.08, 0.01, 0.01, 0.95) == "exceeds"  # the probe moved the other way
+    assert _explained(1.20, 0.01, 0.01, 1.05) == "exceeds"
+    assert _explained(1.08, 0.01, 0.01, None) == "exceeds"  # no probe: nothing explains it
+
+
+def test_the_drift_probe_reads_the_machine() -> None:
+    from bench import drift
+
+    reading = drift.probe("start")
+    assert reading["when"] == "start"
+    assert 0 < reading["cpu_ms"] < 1000 and 0 < reading["loopback_rtt_ms"] < 1000
+    assert reading["sleep_overshoot_ms"] > -drift.SLEEP_S * 1000 / 10
+    summary = drift.summary([reading, {**reading, "cpu_ms": reading["cpu_ms"] * 2}])
+    assert summary["cpu_spread"] == 2.0

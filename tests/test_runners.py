@@ -107,6 +107,46 @@ def test_concurrency_bounds_tasks_in_flight() -> None:
         assert elapsed >= 0.4, name
 
 
+@pytest.mark.parametrize("runner_name", runner_params())
+def test_the_callers_wait_counts_the_queue_and_the_service_time_does_not(
+        runner_name: str) -> None:
+    # 6 tasks of 0.05 s at C (1 for sequential, else 2; dask's cluster then has 2 threads):
+    # the last result cannot be back before ceil(6 / C) waits, while each task's own
+    # service time is one wait.
+    concurrency = 1 if runner_name == SequentialRunner.name else 2
+    with make_runner(runner_name, SleepWorkload(seconds=0.05), concurrency) as runner:
+        outcome = runner.run(6)
+    assert outcome.ok == 6 and len(outcome.waits) == 6
+    assert max(outcome.waits) >= -(-6 // concurrency) * 0.05
+    assert all(wait >= service for wait, service in zip(sorted(outcome.waits),
+                                                         sorted(outcome.latencies),
+                                                         strict=True))
+
+
+@pytest.mark.parametrize("runner_name", ["sequential", "asyncio", "to_thread"])
+def test_runners_without_workers_run_their_tasks_off_the_main_thread(
+        runner_name: str) -> None:
+    # The same kind of thread as a pool's tasks: never the main thread (bench.runners.base).
+    import threading
+
+    seen: list[str] = []
+
+    @dataclass(frozen=True)
+    class WhereWorkload(SleepWorkload):
+        def call(self) -> object:
+            seen.append(threading.current_thread().name)
+            return super().call()
+
+        async def acall(self, client: Any) -> object:
+            seen.append(threading.current_thread().name)
+            return await super().acall(client)
+
+    with make_runner(runner_name, WhereWorkload(seconds=0.001), 1) as runner:
+        assert runner.run(3).ok == 3
+    assert len(seen) == 3 and threading.main_thread().name not in seen
+    assert not [t for t in threading.enumerate() if t.name.startswith("bench-home")]
+
+
 def test_thread_pool_starts_all_workers_before_timing() -> None:
     runner = ThreadRunner(SleepWorkload(seconds=0.001), 6)
     before = {t.ident for t in __import__("threading").enumerate()}
