@@ -11,7 +11,10 @@ Three steps, each a function of its own:
   calibration and the fastest task the run saw together, so that a busy moment during
   calibration cannot put efficiency above 100 %.
 
-Each round, warm-up or counted, starts with `gc.collect()` outside the timed region.
+Each round, warm-up or counted, starts with `gc.collect()` and `gc.freeze()` outside the
+timed region: the harness's own heap (pytest, the report's libraries, earlier scenarios'
+leftovers) is set aside, so the collections a round triggers walk only what the round
+made, as they would in a program that runs the model alone.
 
 Warm scenarios (the default) build the runner before the first round and tear it
 down after the last, outside the timed region.  Cold scenarios (`timed_setup`) build
@@ -115,7 +118,11 @@ def run_rounds(benchmark: Any, spec: ScenarioSpec, runner: Runner,
         # (measured: http asyncio C=64, IQR/median 13 % -> 3 %).  Collections caused by the
         # round's own garbage still happen, and are timed.
         before = time.process_time()
+        gc.unfreeze()
         gc.collect()
+        # Measured at 10,000 tasks (asyncio, sleep 0.1 s): collections walking the suite's
+        # ~100,000 objects took 0.18 s of a 0.34 s round; frozen, 0.05 s of 0.23 s.
+        gc.freeze()
         if rounds_started == warmups + 1:
             meter.start()
         elif rounds_started > warmups + 1:  # between counted rounds: not the client's CPU
@@ -157,6 +164,7 @@ def run_rounds(benchmark: Any, spec: ScenarioSpec, runner: Runner,
         benchmark.has_error = True
         raise
     finally:
+        gc.unfreeze()
         teardowns.append(_duration(runner.close))  # a no-op for cold runners, closed already
 
     rounds = rounds_started - warmups

@@ -13,7 +13,7 @@ import threading
 import time
 from abc import abstractmethod
 from collections.abc import Mapping
-from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any, ClassVar
 
@@ -82,6 +82,9 @@ def round_trip(pool: Executor) -> float:
 
 def collect(futures: list[Future[TaskResult]], clock: RoundClock) -> Outcome:
     """Wait for every future; a worker that died counts its tasks as failed."""
+    # One wait for all, not one per future: the caller sleeps until the last result, rather
+    # than waking (and taking the GIL from the workers) once per task.
+    wait(futures)
     outcome = Outcome()
     for future in futures:
         try:
