@@ -126,7 +126,12 @@ class ResourceMeter:
         usage = {self._me.pid: time.process_time()}
         for process in self._client_processes()[1:]:
             try:
-                usage[process.pid] = _cpu_seconds(process)
+                # With the CPU of the children it has reaped: forkserver and spawn workers
+                # are the forkserver's children, so a pool that starts and stops within the
+                # counted rounds (cold) leaves its workers' CPU there, not with us.
+                reaped = process.cpu_times()
+                usage[process.pid] = _cpu_seconds(process) + reaped.children_user + \
+                    reaped.children_system
             except psutil.NoSuchProcess:
                 continue
         return usage

@@ -110,3 +110,22 @@ def test_short_bursts_of_many_children_are_counted_in_full() -> None:
         child.join()
     assert own >= 0.1
     assert usage.cpu_s >= 0.8 * own
+
+
+def test_forkserver_workers_that_exit_within_the_rounds_count_as_the_clients() -> None:
+    # A cold pool: started, used and shut down inside the metered rounds.  Its workers are
+    # the forkserver's children, reaped by it: their CPU must still be the client's.
+    workload = CpuWorkload(n=1_000_000)
+    before = time.process_time()
+    workload.call()
+    one_task_cpu = time.process_time() - before
+    meter = ResourceMeter()
+    meter.start()
+    parent_before = time.process_time()
+    with ProcessRunner(workload, 2, "forkserver") as runner:
+        outcome = runner.run(8)
+    time.sleep(0.3)  # the forkserver has reaped its workers by now
+    usage = meter.stop()
+    parent_cpu = time.process_time() - parent_before
+    assert outcome.ok == 8
+    assert usage.cpu_s - parent_cpu >= 0.5 * 8 * one_task_cpu
