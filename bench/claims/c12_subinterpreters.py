@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import math
 
+import pandas as pd
+
 from bench.claims.kit import (
     FAILS,
     HOLDS,
@@ -29,7 +31,11 @@ LIKE_PROCESSES = 0.8  # "scale like processes": at least 80 % of the processes' 
 
 
 def _per_worker_mb(row: Row, base: Row | None) -> float:
-    """Memory each worker adds: PSS above the sequential run's, per worker."""
+    """Memory each worker adds: the PSS the runner added, per worker (runs from before that
+    was recorded: PSS above the sequential run's, which depends on what ran before)."""
+    added = row.get("runner_pss_mb")
+    if added is not None and not pd.isna(added):
+        return float(added) / float(row["concurrency"])
     if base is None:
         return math.nan
     return (float(row["pss_mb"]) - float(base["pss_mb"])) / float(row["concurrency"])
