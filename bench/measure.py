@@ -209,6 +209,8 @@ def make_record(spec: ScenarioSpec, workload: Workload, runner: Runner,
         server_cpu_s=None if done.usage.server_cpu_s is None else
         done.usage.server_cpu_s / rounds,
         others_cpu_s=done.usage.others_cpu_s / rounds, steal_s=done.usage.steal_s / rounds,
+        others_cores=done.usage.others_cpu_s / done.usage.window_s
+        if done.usage.window_s > 0 else None,
         load_avg=done.usage.load_avg,
         timed_setup=spec.timed_setup, setup_s=statistics.median(done.setups),
         teardown_s=statistics.median(done.teardowns), task_overhead_s=done.overhead_s,

@@ -69,6 +69,9 @@ class ScenarioRecord:
     runner_pss_mb: float | None = None  # what the runner added: pss_mb less that before open
     server_cpu_s: float | None = None  # per round
     others_cpu_s: float | None = None  # per round: CPU of processes outside the suite
+    # Their cores: others' CPU over the wall time it was metered in (the counted rounds and
+    # the harness's moments between them), not over the rounds alone.
+    others_cores: float | None = None
     steal_s: float | None = None  # per round: CPU time the hypervisor took
     load_avg: float | None = None  # 1-minute load average at the end of the rounds
     timed_setup: bool = False

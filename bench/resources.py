@@ -43,6 +43,7 @@ class ResourceUsage:
     pss_mb: float
     server_cpu_s: float | None
     others_cpu_s: float = 0.0  # CPU used by processes other than the client and the server
+    window_s: float = 0.0  # wall time from start() to stop(): the rounds and between them
     steal_s: float = 0.0  # CPU time the hypervisor took from this machine
     load_avg: float = 0.0  # the 1-minute load average when the rounds ended
 
@@ -102,6 +103,7 @@ class ResourceMeter:
         self._start_server = 0.0
         self._start_machine = (0.0, 0.0)
         self._not_counted = 0.0
+        self._started_at = 0.0
         self._also: list[psutil.Process] = []
 
     def include(self, pids: list[int]) -> None:
@@ -161,12 +163,14 @@ class ResourceMeter:
         self._start_server = _cpu_seconds(self._server) if self._server else 0.0
         self._start_machine = _machine_busy_and_steal()
         self._not_counted = 0.0
+        self._started_at = time.perf_counter()
 
     def stop(self) -> ResourceUsage:
         # Every CPU reading at once, before the memory readings below: reading 64 workers'
         # smaps costs kernel time that must not be counted as a neighbour's.
         end_cpu = self._cpu_by_pid()
         busy, steal = _machine_busy_and_steal()
+        window = time.perf_counter() - self._started_at
         server_cpu = _cpu_seconds(self._server) - self._start_server if self._server else None
         cpu = sum(end - self._start_cpu.get(pid, 0.0) for pid, end in end_cpu.items())
         cpu += self._reaped_children_cpu() - self._start_reaped
@@ -181,5 +185,6 @@ class ResourceMeter:
         others = busy - self._start_machine[0] - cpu - harness - (server_cpu or 0.0)
         return ResourceUsage(cpu_s=cpu, peak_rss_mb=peak / MIB, pss_mb=pss / MIB,
                              server_cpu_s=server_cpu, others_cpu_s=max(0.0, others),
+                             window_s=window,
                              steal_s=steal - self._start_machine[1],
                              load_avg=os.getloadavg()[0])

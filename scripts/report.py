@@ -257,7 +257,8 @@ def _summary(runs: list[Run], table: pd.DataFrame) -> list[str]:
                      "the run's output names them.")
     beyond = table[table["over_cores"]]
     if len(beyond):
-        lines.append("- ‼ Speedup above min(C, cores) beyond its interval: " + ", ".join(
+        lines.append("- ‼ Speedup above the ideal speedup (min(C, cores) for CPU work, C for "
+                     "waits) beyond its interval: " + ", ".join(
             f"{r['workload']} {_label(r)} ({r['speedup']:.3g}x, per-task speed "
             f"{r['per_task_speed']:.3g}x)" for _, r in beyond.iterrows())
             + ". Running side by side cannot give more; the rest is each task running "
@@ -301,7 +302,8 @@ COLUMN_NOTES = (
     "(† = faults were injected on purpose, so this is goodput, and speedup compares rounds "
     "that ran the same seeded faults); speedup = sequential median / median, with the 95 % "
     "interval of that ratio (SciPy's bootstrap over both rows' rounds; \"-\" where "
-    "the run has no sequential baseline; ‼ = the whole interval above min(C, cores), more "
+    "the run has no sequential baseline; ‼ = the whole interval above the ideal speedup "
+    "(sequential's ideal time / this row's: min(C, cores) for CPU work, C for waits), more "
     "than running tasks side by side can give: look at per-task speed); per-task speed = "
     "one task alone under sequential / one task alone under this runner (each measured "
     "on the open runner before timing, five tasks one at a time; above 1 = each task runs "

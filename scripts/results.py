@@ -163,6 +163,7 @@ def _rows(run: Run) -> list[dict[str, Any]]:
             "pss_mb": record.pss_mb,
             "server_cpu_s": record.server_cpu_s,
             "others_cpu_s": record.others_cpu_s,
+            "others_cores": record.others_cores,
             "steal_s": record.steal_s,
             "load_avg": record.load_avg,
             "pass_index": record.pass_index,
@@ -194,7 +195,8 @@ def _rows(run: Run) -> list[dict[str, Any]]:
 SCENARIO_KEYS = ["source", "name", "claim", "workload", "params", "runner", "start_method",
                  "client", "server", "concurrency", "tasks", "timed_setup"]
 SUMMED = ("ok", "failed", "tasks_run")
-PER_ROUND = ("cpu_s", "server_cpu_s", "others_cpu_s", "steal_s", "setup_s", "teardown_s",
+PER_ROUND = ("cpu_s", "server_cpu_s", "others_cpu_s", "others_cores", "steal_s", "setup_s",
+             "teardown_s",
              "loop_lag_p50_s", "loop_lag_p99_s", "pss_mb", "runner_pss_mb")
 PER_TASK = ("latency_p50_s", "latency_p95_s", "latency_p99_s", "wait_p50_s", "wait_p95_s",
             "wait_p99_s")
@@ -296,7 +298,10 @@ def scenario_table(runs: list[Run]) -> pd.DataFrame:
     # would otherwise show a single thread using more than one core.
     table["mean_s"] = [statistics.fmean(data) if len(data) else median for data, median
                        in zip(table["rounds_data"], table["median_s"], strict=True)]
-    table["neighbours"] = table["others_cpu_s"] / table["mean_s"]
+    # Others' CPU per second of the window it was metered over; runs from before that was
+    # recorded divide by the rounds alone, which overstates it when rounds are short.
+    table["neighbours"] = table["others_cores"].where(
+        table["others_cores"].notna(), table["others_cpu_s"] / table["mean_s"])
     table["disturbed"] = table["neighbours"] > NEIGHBOUR_LIMIT
     table["noise"] = table["iqr_s"] / table["median_s"]
     # A scenario whose tasks failed with no fault injected on purpose is not a result: it
@@ -324,9 +329,13 @@ def scenario_table(runs: list[Run]) -> pd.DataFrame:
              in zip(table["baseline_rounds"], table["rounds_data"], result, strict=True)]
     table["speedup_low"] = [low for low, _ in spans]
     table["speedup_high"] = [high for _, high in spans]
-    # More than min(C, cores) faster is more than parallel overlap can give: what is left
-    # is per-task speed (see that column) or a bias; marked wherever it shows.
-    table["over_cores"] = table["speedup_low"] > table[["concurrency", "cores"]].min(axis=1)
+    # More than the ideal speedup (baseline's ideal / this row's ideal: min(C, cores) for CPU
+    # work, about C for waits; C where the workload has no ideal) is more than running
+    # side by side can give: what is left is per-task speed (see that column) or a bias.
+    table["speedup_bound"] = (table["baseline_ideal_s"] / table["ideal_s"]).where(
+        table["ideal_s"].notna() & table["baseline_ideal_s"].notna(),
+        table["concurrency"].astype(float))
+    table["over_cores"] = table["speedup_low"] > table["speedup_bound"]
     # Per-task speed: one task alone under this runner against one alone under sequential.
     table["per_task_speed"] = (table["baseline_solo_s"] / table["solo_task_s"]).where(result)
     table["_w"] = table["workload"].map(workload_order)
@@ -359,7 +368,8 @@ def _baselines(table: pd.DataFrame) -> pd.DataFrame:
     baseline = table[table["runner"] == "sequential"].groupby(BASELINE_KEYS)
     return pd.DataFrame({"baseline_s": baseline["median_s"].first(),
                          "baseline_rounds": baseline["rounds_data"].first(),
-                         "baseline_solo_s": baseline["solo_task_s"].first()})
+                         "baseline_solo_s": baseline["solo_task_s"].first(),
+                         "baseline_ideal_s": baseline["ideal_s"].first()})
 
 
 def workload_order(name: str) -> int:

@@ -244,7 +244,7 @@ def test_cpu_in_cores_is_per_second_of_the_rounds_not_of_the_median(suite_run: P
         bench["stats"]["median"] = 1.0
         bench["stats"]["rounds"] = 4
         bench["extra_info"].update(cpu_s=2.0, server_cpu_s=None, others_cpu_s=0.4,
-                                   pass_index=1)
+                                   pass_index=1, others_cores=None)  # a run from before
 
     path = _edited_copy(suite_run, tmp_path / "skewed.json", skew)
     name = json.loads(path.read_text())["benchmarks"][0]["name"]
@@ -252,6 +252,15 @@ def test_cpu_in_cores_is_per_second_of_the_rounds_not_of_the_median(suite_run: P
     row = table[table["name"] == name].iloc[0]
     assert row["client_cpu_load"] == pytest.approx(1.0)
     assert row["neighbours"] == pytest.approx(0.2)
+    # Runs that record others' CPU over the metered window (rounds and the harness's moments
+    # between them) show that, not others' CPU over the rounds alone.
+    def windowed(data: dict[str, Any]) -> None:
+        skew(data)
+        data["benchmarks"][0]["extra_info"]["others_cores"] = 0.15
+
+    path = _edited_copy(suite_run, tmp_path / "windowed.json", windowed)
+    table = scenario_table([load_run(path)])
+    assert table[table["name"] == name].iloc[0]["neighbours"] == pytest.approx(0.15)
 
 
 def test_speedup_interval_holds_the_ratio_of_medians_and_narrows_with_agreement() -> None:
@@ -286,3 +295,50 @@ def test_the_drift_probe_reads_the_machine() -> None:
     assert reading["sleep_overshoot_ms"] > -drift.SLEEP_S * 1000 / 10
     summary = drift.summary([reading, {**reading, "cpu_ms": reading["cpu_ms"] * 2}])
     assert summary["cpu_spread"] == 2.0
+
+
+def _scale_rounds(bench: dict[str, Any], factor: float) -> None:
+    stats = bench["stats"]
+    stats["data"] = [value * factor for value in stats["data"]]
+    for key in ("median", "iqr", "q1", "q3", "min", "max", "mean"):
+        if key in stats:
+            stats[key] *= factor
+
+
+def test_a_speedup_beyond_the_ideal_speedup_is_marked_with_per_task_speed(
+        suite_run: Path, tmp_path: Path) -> None:
+    # A cpu row at C=2 on 2 cores made three times as fast as it ran: its speedup interval
+    # then lies above min(C, cores) = 2, which side-by-side running cannot give.
+    def too_fast(data: dict[str, Any]) -> None:
+        for bench in data["benchmarks"]:
+            info = bench["extra_info"]
+            if info["workload"] == "cpu" and info["runner"] == "processes":
+                _scale_rounds(bench, 1 / 3)
+
+    path = _edited_copy(suite_run, tmp_path / "fast.json", too_fast)
+    table = scenario_table([load_run(path)])
+    cpu = table[table["workload"] == "cpu"].set_index("runner")
+    assert cpu.loc["processes", "over_cores"] and not cpu.loc["threads", "over_cores"]
+    assert cpu.loc["processes", "speedup_bound"] == pytest.approx(2.0, rel=0.2)
+    write_report([path], tmp_path)
+    assert "‼" in (tmp_path / "table.md").read_text()
+    report = (tmp_path / "REPORT.md").read_text()
+    assert "‼ Speedup above the ideal speedup" in report and "cpu processes" in report
+    # Waits overlap up to C-fold: the sleep rows' speedups, above min(C, cores), are not.
+    sleep = table[table["workload"] == "sleep"]
+    assert (sleep["speedup"] > 2).any() and not sleep["over_cores"].any()
+
+
+def test_a_cpu_reading_above_the_machines_cores_is_a_meter_error(
+        suite_run: Path, tmp_path: Path) -> None:
+    def impossible(data: dict[str, Any]) -> None:
+        bench = data["benchmarks"][0]
+        bench["extra_info"]["cpu_s"] = bench["stats"]["mean"] * 3 * data["machine_info"][
+            "usable_cores"]
+
+    path = _edited_copy(suite_run, tmp_path / "meter.json", impossible)
+    table = scenario_table([load_run(path)])
+    assert table["meter_error"].sum() == 1
+    write_report([path], tmp_path)
+    assert "✗ meter" in (tmp_path / "table.md").read_text()
+    assert "CPU reading above the machine's cores" in (tmp_path / "REPORT.md").read_text()
