@@ -11,6 +11,7 @@ JSON.  If the local test server stops, the whole run stops.
 
 from __future__ import annotations
 
+import statistics
 from typing import Any
 
 import pytest
@@ -39,8 +40,10 @@ def test_scenario(benchmark: Any, scenario: Scenario, round_tracker: Tracker) ->
         enough = round_tracker.enough(spec.key)
         if enough:
             pytest.skip(enough)
+    earlier = round_tracker.rounds.get(spec.key) if spec.pass_index > 1 else None
+    steady = statistics.median(earlier) if earlier else None  # warm until near it
     try:
-        record = measure(benchmark, spec, scenario.workload, scenario.server_pid)
+        record = measure(benchmark, spec, scenario.workload, scenario.server_pid, steady)
     except (LimitError, OSError, RuntimeError) as exc:  # limits the checks could not see
         _not_a_result(benchmark, scenario, f"{type(exc).__name__}: {exc}")
     if scenario.server_exit():

@@ -45,7 +45,8 @@ SIGNIFICANCE = 0.05  # Mann-Whitney U p-value below which two runs differ
 # With 3 rounds a side the smallest two-sided p-value Mann-Whitney U can give is 0.1, so
 # the test could never say "different"; below 4 rounds we fall back to IQR overlap.
 MIN_ROUNDS_FOR_TEST = 4
-SCENARIO_KEY = ["workload", "params", "tasks", "runner", "start_method", "concurrency"]
+SCENARIO_KEY = ["workload", "params", "tasks", "runner", "start_method", "client", "server",
+                "concurrency"]
 AGREEMENT = 0.05  # two runs' medians "agree" when within 5 % of each other
 
 
@@ -477,13 +478,18 @@ def compare_table(before: pd.DataFrame, after: pd.DataFrame,
     same = merged["p_value"].ge(SIGNIFICANCE).where(merged["p_value"].notna(), overlap)
     merged["verdict"] = same.map({True: "within noise", False: "different"})
     merged["agree"] = (merged["ratio"] - 1).abs() <= AGREEMENT
+    # Speedups are ratios within one run: the machine's drift cancels in them, so two runs'
+    # speedups should agree even where their medians moved together.
+    merged["speedup_ratio"] = merged["speedup_b"] / merged["speedup_a"]
+    merged["speedup_agree"] = ((merged["speedup_ratio"] - 1).abs() <= AGREEMENT).where(
+        merged["speedup_ratio"].notna())
     cpu_drift = None if drift_seen is None else drift_seen.get("cpu_ms")
     merged["explained"] = [_explained(ratio, half_a, half_b, cpu_drift) for ratio, half_a, half_b
                            in zip(merged["ratio"], merged["ci_half_a"], merged["ci_half_b"],
                                   strict=True)]
     return merged[[*SCENARIO_KEY, "median_s_a", "median_s_b", "ci_half_a", "ci_half_b",
                    "precise_a", "precise_b", "ratio", "agree", "p_value", "verdict",
-                   "explained"]]
+                   "explained", "speedup_a", "speedup_b", "speedup_ratio", "speedup_agree"]]
 
 
 def _half(value: float, precise: bool) -> str:
@@ -521,10 +527,18 @@ def compare_markdown(table: pd.DataFrame, a: Path, b: Path,
         "p (Mann-Whitney)": table["p_value"].map(lambda v: "-" if pd.isna(v) else f"{v:.3f}"),
         "verdict": table["verdict"],
         "change is": table["explained"],
+        "speedup A / B (x)": [f"{a:.3g} / {b:.3g}" if not (pd.isna(a) or pd.isna(b)) else "-"
+                              for a, b in zip(table["speedup_a"], table["speedup_b"],
+                                              strict=True)],
+        f"speedups within {AGREEMENT:.0%}": table["speedup_agree"].map(
+            lambda same: "-" if pd.isna(same) else ("yes" if same else "NO")),
     })
     agree = int(table["agree"].sum())
+    with_speedup = table["speedup_agree"].notna()
+    speedups_agree = int(table.loc[with_speedup, "speedup_agree"].astype(bool).sum())
     header = (f"A = {a}\n\nB = {b}\n\n{agree} of {len(table)} medians agree within "
-              f"{AGREEMENT:.0%}. ±CI = half-width of the 95 % interval of each median (⌛: "
+              f"{AGREEMENT:.0%}; {speedups_agree} of {int(with_speedup.sum())} speedups do. "
+              "±CI = half-width of the 95 % interval of each median (⌛: "
               "wider than the run's precision target). "
               "B/A < 1 means B is faster. 'different' needs p < "
               f"{SIGNIFICANCE} over the rounds (Mann-Whitney U, two-sided); with fewer than "

@@ -110,3 +110,47 @@ def test_run_rounds_keeps_counted_rounds_only(pytester: pytest.Pytester) -> None
     pytester.makepyfile(textwrap.dedent(RUN_ROUNDS_TEST))
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--benchmark-only")
     result.assert_outcomes(passed=2)
+
+
+SLOW_START_TEST = """
+    import time
+
+    from bench.measure import EXTRA_WARMUPS, run_rounds
+    from bench.outcome import Outcome
+    from bench.runners import SequentialRunner
+    from bench.scenario import ScenarioSpec
+    from workloads import SleepWorkload
+
+    class SlowStart(SequentialRunner):
+        # Its first two rounds after it is built take 0.1 s, later ones nothing.
+        def open(self):
+            super().open()
+            self.rounds = 0
+
+        def run(self, tasks):
+            self.rounds += 1
+            if self.rounds <= 2:
+                time.sleep(0.1)
+            return super().run(tasks)
+
+    def test_warms_until_near_the_earlier_passes_median(benchmark):
+        spec = ScenarioSpec("sleep", "sequential", 2, 1, rounds=3, warmup_rounds=1,
+                            pass_index=2)
+        done = run_rounds(benchmark, spec, SlowStart(SleepWorkload(seconds=0.001)),
+                          steady_s=0.003)
+        # Two slow warm-ups, then one that shows the runner is warm: none of them counted.
+        assert done.warmup_rounds == 3 and done.rounds == 3
+        assert max(benchmark.stats.stats.data) < 0.05  # no cold round was counted
+
+    def test_without_a_steady_round_only_the_asked_warm_ups_run(benchmark):
+        spec = ScenarioSpec("sleep", "sequential", 2, 1, rounds=3, warmup_rounds=1)
+        done = run_rounds(benchmark, spec, SlowStart(SleepWorkload(seconds=0.001)))
+        assert done.warmup_rounds == 1 and EXTRA_WARMUPS >= 1
+"""
+
+
+def test_a_pass_warms_its_runner_until_it_is_near_its_steady_round(
+        pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(textwrap.dedent(SLOW_START_TEST))
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--benchmark-only")
+    result.assert_outcomes(passed=2)
