@@ -261,7 +261,8 @@ def _summary(runs: list[Run], table: pd.DataFrame) -> list[str]:
         lines.append("- ‼ Speedup above the ideal speedup (min(C, cores) for CPU work, C for "
                      "waits) beyond its interval: " + ", ".join(
             f"{r['workload']} {_label(r)} ({r['speedup']:.3g}x, per-task speed "
-            f"{r['per_task_speed']:.3g}x)" for _, r in beyond.iterrows())
+            + ("not measured" if pd.isna(r["per_task_speed"]) else f"{r['per_task_speed']:.3g}x")
+            + ")" for _, r in beyond.iterrows())
             + ". Running side by side cannot give more; the rest is each task running "
             "faster here (or a bias): do not quote it as parallel gain.")
     broken = table[table["meter_error"]]
