@@ -292,6 +292,26 @@ def pytest_benchmark_update_machine_info(config: pytest.Config,
         "http_timeout_s": settings.knobs["http"]["timeout_s"],
         "server": settings.target_url or
         f"local {' and '.join(settings.servers)} server in its own process on 127.0.0.1",
+        # What makes two rows comparable, as this run kept it (the report quotes these, so
+        # an older run, made without them, is not described with rules it did not follow).
+        "rules": {
+            "Warm-ups": f"{settings.warmup_rounds} uncounted round(s) before every pass, "
+            "which rebuilds its runner; a later pass warms on (at most 3 more) while a "
+            "warm-up round is above 1.3x the earlier passes' median",
+            "Same kind of thread": "every runner's tasks run on a worker thread or in a "
+            "worker process: the sequential baseline and the event loops on a thread of "
+            "their own started before timing; the main thread only hands work over",
+            "Work in flight": "C is the most tasks running at once, held by the runner's "
+            "own workers (a pool's C workers, an event loop's semaphore of C, a Dask "
+            "cluster's C worker threads); every task of a round is handed over at its start",
+            "Two clocks": "service time (a task's first instruction to its checked result) "
+            "and the caller's wait (hand-over to the checked result back in the client)",
+            "Heap": "each round starts from gc.collect() then gc.freeze(), outside timing, "
+            "so its collections walk only what the round made",
+            "Drift probe": "a 4 ms pure-Python summation, a 1 ms sleep's overshoot and a "
+            "loopback round trip at the start, before each workload and at the end "
+            "(machine_info.drift_probes; --compare weighs changes against them)",
+        },
     }
     identities = config.stash.get(SERVER_IDENTITY, None) or {}
     if identities:  # which Python served: the same for every interpreter of a run

@@ -121,7 +121,15 @@ def _servers(machine: dict[str, Any]) -> list[str]:
         for kind, found in servers.items()) + f"; on Python {machine.get('server_python', '?')}"]
 
 
-def _rounds_rule(fair: dict[str, Any]) -> str:
+def _warms_every_pass(run: Run) -> bool:
+    """Whether the run's later passes had warm-up rounds of their own (read from its
+    records, so that a run made before they did is described as it was measured)."""
+    return any(int(b["extra_info"].get("pass_index") or 1) > 1
+               and int(b["extra_info"].get("warmup_rounds") or 0) > 0
+               for b in run.data.get("benchmarks", []))
+
+
+def _rounds_rule(fair: dict[str, Any], every_pass: bool = False) -> str:
     if fair.get("rounds"):
         return (f"- **Rounds**: exactly {fair['rounds']} counted rounds after "
                 f"{fair.get('warmup_rounds', '?')} warm-up round(s) per scenario; the table "
@@ -135,7 +143,8 @@ def _rounds_rule(fair: dict[str, Any]) -> str:
             "reaching it). Rounds come in alternating passes: every runner of a workload and "
             "size does 6 rounds, then those still short of the target 4 more each, and so on, "
             f"so a slow minute lands on all of them alike. {fair.get('warmup_rounds', '?')} "
-            "warm-up round(s) before the first pass.")
+            "warm-up round(s) before " + ("every pass (each pass rebuilds its runner)."
+                                          if every_pass else "the first pass."))
 
 
 def _fairness(run: Run, table: pd.DataFrame) -> list[str]:
@@ -145,7 +154,7 @@ def _fairness(run: Run, table: pd.DataFrame) -> list[str]:
         "the clock starts and torn down after it stops"
     return [
         f"- **Timed region**: {timed}.",
-        _rounds_rule(fair),
+        _rounds_rule(fair, _warms_every_pass(run)),
         "- **Neighbours**: CPU used during each scenario by processes other than the client, "
         "its workers and the server (machine busy time from /proc/stat, less theirs), per "
         f"second of wall time; rows above {NEIGHBOUR_LIMIT} cores are marked ⚡ as disturbed. "
@@ -163,6 +172,7 @@ def _fairness(run: Run, table: pd.DataFrame) -> list[str]:
         "cannot inflate it. Efficiency = ideal / median.",
         f"- **Noise**: IQR / median; rows above {NOISE_LIMIT:.0%} are marked ⚠ and should not "
         "be cited without a rerun.",
+        *(f"- **{rule}**: {text}." for rule, text in (fair.get("rules") or {}).items()),
     ]
 
 

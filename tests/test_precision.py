@@ -86,6 +86,14 @@ def test_a_run_in_passes_gives_one_row_per_scenario(tmp_path: Path) -> None:
     for bench in data["benchmarks"]:
         info = bench["extra_info"]
         assert info["others_cpu_s"] >= 0 and info["load_avg"] >= 0 and info["steal_s"] >= 0
+        assert info["warmup_rounds"] >= 1  # every pass warms its own runner
+    # The report says so, from the records; and the run names the rules it kept.
+    from scripts.report import write_report
+
+    write_report([out], tmp_path)
+    report = (tmp_path / "REPORT.md").read_text()
+    assert "warm-up round(s) before every pass" in report
+    assert "**Same kind of thread**" in report and "**Drift probe**" in report
 
 
 def test_the_overhead_probe_runs_in_the_first_pass_only(tmp_path: Path) -> None:
