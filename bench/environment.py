@@ -40,6 +40,9 @@ def python_build() -> dict[str, object]:
         "python_gil_env": os.environ.get("PYTHON_GIL"),  # a free-threaded build honours it
         "jit": jit_state(),
         "cache_tag": sys.implementation.cache_tag,
+        # How it was built: two builds compared as "GIL vs free-threaded" must differ in
+        # nothing else (claim 11 checks these).
+        "config_args": sysconfig.get_config_var("CONFIG_ARGS") or "",
         "default_start_method": multiprocessing.get_start_method(),
     }
 

@@ -237,9 +237,9 @@ def memory_per_task_kb(runner: str, count: int) -> float:
 
 
 def measure_inflight(benchmark: Any, runner: str, count: int, rounds: int,
-                     memory_samples: int = 3) -> float:
-    """Benchmark starting `count` parked tasks; return the median PSS per task in KiB,
-    from `memory_samples` fresh interpreters."""
+                     memory_samples: int = 5) -> list[float]:
+    """Benchmark starting `count` parked tasks; return the PSS per task in KiB from each of
+    `memory_samples` fresh interpreters, smallest first."""
     probe: InflightProbe | None = None
 
     def setup() -> None:
@@ -257,8 +257,7 @@ def measure_inflight(benchmark: Any, runner: str, count: int, rounds: int,
     benchmark.pedantic(start, setup=setup, teardown=teardown, rounds=rounds, warmup_rounds=1)
     if benchmark.disabled:  # pytest-benchmark skips teardown when disabled
         teardown()
-    samples = sorted(memory_in_fresh_interpreter(runner, count) for _ in range(memory_samples))
-    return samples[len(samples) // 2]
+    return sorted(memory_in_fresh_interpreter(runner, count) for _ in range(memory_samples))
 
 
 def memory_in_fresh_interpreter(runner: str, count: int) -> float:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import math
 import statistics
 from dataclasses import dataclass, field
+from typing import Any
 
 CONFIDENCE = 0.95
 DEFAULT_TARGET = 0.03  # half-width of the interval, as a share of the median
@@ -38,6 +39,31 @@ def median_interval(rounds: list[float]) -> tuple[float, float] | None:
         CONFIDENCE)
     low, high = float(found.low), float(found.high)
     return None if math.isnan(low) or math.isnan(high) else (low, high)
+
+
+RESAMPLES = 2000
+
+
+def ratio_interval(a: list[float], b: list[float]) -> tuple[float, float] | None:
+    """The 95 % interval of median(a) / median(b): SciPy's bootstrap over both sets of
+    rounds, resampled apart (seeded, so a report is the same each time it is made); None
+    without SciPy or with fewer than two rounds on either side."""
+    if len(a) < 2 or len(b) < 2:
+        return None
+    try:
+        import numpy as np
+        from scipy.stats import bootstrap
+    except ImportError:
+        return None
+
+    def ratio(x: Any, y: Any, axis: int = -1) -> Any:
+        return np.median(x, axis=axis) / np.median(y, axis=axis)
+
+    found = bootstrap((np.asarray(a, dtype=float), np.asarray(b, dtype=float)), ratio,
+                      vectorized=True, paired=False, n_resamples=RESAMPLES,
+                      confidence_level=CONFIDENCE, method="percentile",
+                      random_state=0).confidence_interval
+    return (float(found.low), float(found.high))
 
 
 def half_width(rounds: list[float]) -> float | None:

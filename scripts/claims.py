@@ -9,33 +9,33 @@ from __future__ import annotations
 
 import pandas as pd
 
-from bench.claims import CLAIMS, SIGNIFICANCE, Verdict, verdicts
-from bench.claims.kit import claim_rows, ms
+from bench.claims import CLAIMS, INCONCLUSIVE, Verdict, verdicts
+from bench.claims.kit import claim_rows, fmt, unfit
 
 __all__ = ["claims_markdown", "number", "setup_costs_markdown", "verdicts"]
 
 
 def setup_costs_markdown(table: pd.DataFrame) -> str:
-    """Cold and warm rounds with set-up and teardown, side by side, per runner and size."""
+    """Claim 9's in-process cold rounds per runner and size: set-up and teardown inside the
+    timed region, and what they cost (medians over the cold rounds)."""
     rows = claim_rows(table, "c9_cold")
+    rows = rows[rows["timed_setup"] & (rows["workload"] != "script")]
     if rows.empty:
         return ""
-    keys = ["runner", "start_method", "tasks"]
-    rows = rows.assign(start_method=rows["start_method"].fillna(""))
-    warm = rows[~rows["timed_setup"]][[*keys, "median_s"]].rename(columns={"median_s": "warm_s"})
-    merged = rows[rows["timed_setup"]].merge(warm, on=keys, how="left")
     lines = ["### Set-up, run and teardown", "",
-             "HTTP calls of the claims run's cold scenarios, C = calls.  Cold rounds build and "
-             "tear down the loop, session or pool inside the timed region; warm rounds do not. "
-             "Set-up and teardown are medians over the cold rounds.", "",
-             "| runner | calls | cold round | warm round | set-up | teardown |",
+             "HTTP calls of the claims run's in-process cold scenarios, C = calls.  Cold "
+             "rounds build and tear down the loop, session or pool inside the timed region; "
+             "set-up and teardown are medians over the cold rounds; the rest of the round is "
+             "the calls.", "",
+             "| runner | calls | cold round | set-up | teardown | rows fit to cite |",
              "|---|---|---|---|---|---|"]
-    for _, row in merged.iterrows():
-        method = str(row["start_method"])
+    for _, row in rows.iterrows():
+        method = row["start_method"] if isinstance(row["start_method"], str) else ""
         label = f"{row['runner']} ({method})" if method else str(row["runner"])
-        lines.append(f"| {label} | {row['tasks']} | {ms(float(row['median_s']))} | "
-                     f"{ms(float(row['warm_s']))} | {ms(float(row['setup_s']))} | "
-                     f"{ms(float(row['teardown_s']))} |")
+        fit = unfit(row)
+        lines.append(f"| {label} | {row['tasks']} | {fmt(float(row['median_s']), 's')} | "
+                     f"{fmt(float(row['setup_s']), 's')} | {fmt(float(row['teardown_s']), 's')} "
+                     f"| {'yes' if fit is None else fit.split(': ', 1)[1]} |")
     return "\n".join([*lines, ""])
 
 
@@ -47,15 +47,27 @@ def number(verdict: Verdict) -> int:
 def claims_markdown(found: list[Verdict], table: pd.DataFrame | None = None) -> str:
     lines = ["## Claims", "",
              "Each claim paraphrases common advice about asyncio; the verdict is computed from "
-             "this run by the claim's module in `bench/claims/`, whose thresholds are written "
-             f"next to its check. 'Faster' always means significant at p < {SIGNIFICANCE} "
-             "(one-sided Mann-Whitney U over the rounds).", "",
+             "this run by the claim's module in `bench/claims/`, whose lines are written next "
+             "to its check.  Every deciding comparison is an effect -- a ratio of two rows' "
+             "medians, or a median against a fixed amount -- with its 95 % interval (SciPy's "
+             "bootstrap over both rows' rounds, or the median's order-statistics interval), "
+             "judged against the claim's named line: a part holds only if the whole interval "
+             "lies past the line, and fails only if it lies wholly on the other side.  An "
+             f"interval across the line, or a deciding row that is not fit to cite (⚠ noisy, "
+             "⌛ capped short of its precision, ⚡ disturbed, failed, ✗ meter error), or a "
+             f"confounded comparison, makes the verdict **{INCONCLUSIVE}**, with the reason "
+             "and what would settle it.", "",
              "| # | claim | verdict | evidence |", "|---|---|---|---|"]
     for verdict in found:
         lines.append(f"| {number(verdict)} | {verdict.claim.statement} | **{verdict.verdict}** | "
                      f"{verdict.evidence} |")
     details = [f"- **{number(verdict)}**: {verdict.details}" for verdict in found
                if verdict.details]
+    counts = {word: sum(v.verdict == word for v in found)
+              for word in dict.fromkeys(v.verdict for v in found)}
+    lines.insert(2, "Verdicts: " + ", ".join(f"{n} {word}" for word, n in counts.items())
+                 + ".")
+    lines.insert(3, "")
     if details:
         lines += ["", "Details:", "", *details]
     lines += ["", "![claims](claims.png)", ""]

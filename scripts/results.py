@@ -21,7 +21,7 @@ from typing import Any
 
 import pandas as pd
 
-from bench.precision import DEFAULT_TARGET, median_interval
+from bench.precision import DEFAULT_TARGET, median_interval, ratio_interval
 from bench.record import RecordError, ScenarioRecord
 from bench.runners import RUNNERS
 from workloads import WORKLOADS
@@ -170,6 +170,9 @@ def _rows(run: Run) -> list[dict[str, Any]]:
             "gil_enabled": record.gil_enabled,
             "free_threaded_build": bool((run.machine.get("python_build") or {}).get(
                 "free_threaded_build", False)),
+            "python_compiler": str((run.machine.get("python_build") or {}).get("compiler")
+                                   or ""),
+            "config_args": (run.machine.get("python_build") or {}).get("config_args"),
             "passes": 1,
             "tasks_run": int(record.tasks_run or 0),
             "ok": int(record.ok),
@@ -203,8 +206,6 @@ PER_TASK = ("latency_p50_s", "latency_p95_s", "latency_p99_s", "wait_p50_s", "wa
 NUMERIC = ("ideal_s", "task_s", "cores", *PER_TASK, *PER_ROUND, "peak_rss_mb", "load_avg",
            "task_overhead_s", "solo_task_s")
 METER_SLACK = 1.05  # CPU above cores x this is not a reading but a meter error
-CONFIDENCE = 0.95
-RESAMPLES = 2000
 
 
 def _weighted(rows: pd.DataFrame, column: str, weights: pd.Series) -> float:
@@ -258,21 +259,10 @@ def _interval(rounds: list[float]) -> tuple[float, float]:
 
 
 def speedup_interval(baseline: list[float], rounds: list[float]) -> tuple[float, float]:
-    """The 95 % interval of the ratio of medians baseline/rounds: SciPy's bootstrap over
-    both sets of rounds (seeded, so a report is the same each time it is made); NaN where
-    either has too few rounds."""
-    if len(baseline) < 2 or len(rounds) < 2:
-        return (float("nan"), float("nan"))
-    import numpy as np
-    from scipy.stats import bootstrap
-
-    def ratio(x: Any, y: Any, axis: int = -1) -> Any:
-        return np.median(x, axis=axis) / np.median(y, axis=axis)
-
-    found = bootstrap((np.asarray(baseline), np.asarray(rounds)), ratio, vectorized=True,
-                      paired=False, n_resamples=RESAMPLES, confidence_level=CONFIDENCE,
-                      method="percentile", random_state=0).confidence_interval
-    return (float(found.low), float(found.high))
+    """The 95 % interval of the ratio of medians baseline/rounds (bench.precision's
+    bootstrap); NaN where either has too few rounds."""
+    found = ratio_interval(baseline, rounds)
+    return (float("nan"), float("nan")) if found is None else found
 
 
 def scenario_table(runs: list[Run]) -> pd.DataFrame:

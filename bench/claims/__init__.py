@@ -22,7 +22,7 @@ from bench.claims import (
     c13_model_or_library,
     c14_distributed_task_size,
 )
-from bench.claims.kit import FAILS, HOLDS, LIMITS, MISSING, SAME, SIGNIFICANCE, Claim, Verdict
+from bench.claims.kit import FAILS, HOLDS, INCONCLUSIVE, LIMITS, MISSING, Claim, Verdict
 
 CLAIMS: tuple[Claim, ...] = (
     c1_gather_waits.CLAIM,
@@ -48,5 +48,5 @@ def verdicts(table: object, matrix: bool = False) -> list[Verdict]:
     return [claim.check(table) for claim in CLAIMS if claim.matrix == matrix]
 
 
-__all__ = ["CLAIMS", "FAILS", "HOLDS", "LIMITS", "MISSING", "SAME", "SIGNIFICANCE", "Claim",
-           "Verdict", "verdicts"]
+__all__ = ["CLAIMS", "FAILS", "HOLDS", "INCONCLUSIVE", "LIMITS", "MISSING", "Claim", "Verdict",
+           "verdicts"]

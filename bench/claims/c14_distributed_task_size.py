@@ -17,23 +17,27 @@ import statistics
 from bench.claims.kit import (
     FAILS,
     HOLDS,
+    INCONCLUSIVE,
     MISSING,
     Axes,
     Claim,
+    Effect,
+    Outcome,
     Table,
     Verdict,
     claim_rows,
     colour,
-    faster,
+    interval_errors,
     ms,
     one,
-    significant,
+    speedup,
+    undecided,
 )
 from bench.claims.sizes import Sizes, spec
 from bench.scenario import ScenarioSpec
 
 KEY = "c14_distributed_task_size"
-WORTH_IT = 1.10  # "pays off": significantly and at least 10 % faster than sequential
+WORTH_IT = 1.10  # "pays off": the speedup over sequential wholly above 1.10x
 RUNNERS = ("sequential", "processes", "dask")
 
 
@@ -43,7 +47,7 @@ def short(seconds: float) -> str:
 
 
 def scenarios(s: Sizes) -> list[ScenarioSpec]:
-    return [spec(KEY, "cpu", runner, s.size_tasks, s.size_level, s.rounds, n=n)
+    return [spec(KEY, "cpu", runner, s.size_tasks, s.size_level, n=n)
             for n in s.size_ns for runner in RUNNERS]
 
 
@@ -59,22 +63,27 @@ def sizes(rows: Table) -> list[tuple[float, Table]]:
     return sorted(found, key=lambda pair: pair[0])
 
 
-def beats(mine: Table, runner: str) -> tuple[bool, float]:
-    """(whether `runner` pays off at this size, its speedup over sequential)."""
+def pays_off(mine: Table, runner: str) -> Effect | None:
+    """`runner`'s speedup over sequential at one size, against WORTH_IT; None if absent."""
     seq, row = one(mine, runner="sequential"), one(mine, runner=runner)
     if seq is None or row is None:
-        return False, math.nan
-    speedup = float(seq["median_s"]) / float(row["median_s"])
-    return significant(faster(row["rounds_data"], seq["rounds_data"])) and \
-        speedup >= WORTH_IT, speedup
+        return None
+    return speedup(row, seq, WORTH_IT, f"{runner} speedup over sequential")
+
+
+def beats(mine: Table, runner: str) -> tuple[Outcome, float]:
+    """(whether `runner` pays off at this size -- its speedup's interval wholly above
+    WORTH_IT: True, wholly below: False, else None -- and the speedup)."""
+    found = pays_off(mine, runner)
+    return (None, math.nan) if found is None else (found.above, found.value)
 
 
 def crossover(rows: Table, runner: str) -> float | None:
-    """Smallest task time from which `runner` pays off at every larger size; None if it
-    does not at the largest."""
+    """Smallest task time from which `runner` clearly pays off at every larger size; None
+    if it does not at the largest."""
     found = None
     for task_s, mine in reversed(sizes(rows)):
-        if not beats(mine, runner)[0]:
+        if beats(mine, runner)[0] is not True:
             return found
         found = task_s
     return found
@@ -86,45 +95,66 @@ def overhead(rows: Table, runner: str, column: str) -> float:
 
 
 def check(table: Table) -> Verdict:
-    """HOLDS if Dask pays off from some task size on but not at the smallest; FAILS if it
-    pays off at every size measured (no threshold) or at none."""
+    """Holds if Dask clearly pays off (speedup wholly above WORTH_IT) from some task size
+    on and clearly does not at the smallest (wholly below); does not hold if it clearly
+    pays off at every size (no threshold) or clearly at none; anything else, including an
+    undecided size at the crossover or below it, is inconclusive."""
     rows = claim_rows(table, KEY)
     measured = sizes(rows)
     if not measured or rows[rows["runner"] == "dask"].empty:
         return Verdict(CLAIM, MISSING, "")
     found = {runner: crossover(rows, runner) for runner in ("dask", "processes")}
+    per_size = [(task_s, pays_off(mine, "dask")) for task_s, mine in measured]
+    effects = [effect for _, effect in per_size if effect is not None]
+    outcomes = [None if effect is None else effect.above for _, effect in per_size]
     smallest = measured[0][0]
     dask_at = found["dask"]
-    verdict = HOLDS if dask_at is not None and dask_at > smallest else FAILS
+    if outcomes and all(outcome is True for outcome in outcomes):
+        verdict = FAILS  # no threshold: it pays off at every size measured
+    elif outcomes and all(outcome is False for outcome in outcomes):
+        verdict = FAILS  # it never pays off
+    elif dask_at is not None and dask_at > smallest and outcomes[0] is False:
+        below = [outcome for (task_s, _), outcome in zip(measured, outcomes, strict=True)
+                 if task_s < dask_at]
+        verdict = HOLDS if below[-1] is False else INCONCLUSIVE
+    else:
+        verdict = INCONCLUSIVE
 
     def at(value: float | None) -> str:
         return "never" if value is None else f"from {short(value)} tasks"
 
-    speedups = ", ".join(f"{short(task_s)}: {beats(mine, 'dask')[1]:.2f}x"
-                         for task_s, mine in measured)
+    speedups = "; ".join(f"{short(task_s)} tasks: {effect.text()}"
+                         for task_s, effect in per_size if effect is not None)
     costs = (f"round trip of a no-op task: dask {short(overhead(rows, 'dask', 'task_overhead_s'))}"
              f", process pool {short(overhead(rows, 'processes', 'task_overhead_s'))}; start-up: "
              f"dask {ms(overhead(rows, 'dask', 'setup_s'))}, process pool "
              f"{ms(overhead(rows, 'processes', 'setup_s'))}")
+    details = f"dask speedup over sequential by task time: {speedups}"
+    if verdict == INCONCLUSIVE:
+        details = undecided(effects, "more rounds of the sizes around the crossover") + \
+            "; " + details
     return Verdict(CLAIM, verdict,
-                   f"dask beats sequential (p<0.05, >= {WORTH_IT:.2f}x) {at(dask_at)}; "
-                   f"process pool {at(found['processes'])}; {costs}",
-                   details=f"dask speedup over sequential by task time: {speedups}")
+                   f"dask clearly beats sequential (speedup wholly above {WORTH_IT:.3g}x) "
+                   f"{at(dask_at)}; process pool {at(found['processes'])}; {costs}",
+                   details=details)
 
 
 def panel(ax: Axes, rows: Table) -> None:
     measured = sizes(rows)
     for runner in ("processes", "dask"):
-        x = [task_s * 1000 for task_s, _ in measured]
-        y = [beats(mine, runner)[1] for _, mine in measured]
-        ax.plot(x, y, marker="o", color=colour(runner), label=runner)
+        found = [(task_s, effect) for task_s, mine in measured
+                 if (effect := pays_off(mine, runner)) is not None]
+        x = [task_s * 1000 for task_s, _ in found]
+        effects = [effect for _, effect in found]
+        ax.errorbar(x, [e.value for e in effects], yerr=interval_errors(effects), marker="o",
+                    color=colour(runner), label=runner, capsize=3)
         at = crossover(rows, runner)
         if at is not None:
             ax.axvline(at * 1000, color=colour(runner), linestyle=":", linewidth=1)
     ax.axhline(1.0, color="black", linestyle="--", linewidth=1, label="sequential")
     ax.set_xscale("log")
     ax.set_xlabel("one task's time (ms, log scale); dotted: crossover")
-    ax.set_ylabel("speedup over sequential (x)")
+    ax.set_ylabel("speedup over sequential (x, 95 % interval)")
 
 
 CLAIM = Claim(KEY, "A distributed engine pays off only for tasks above a certain size.",

@@ -1,5 +1,10 @@
-"""What every claim module uses: the verdict words, the significance test, row look-ups
-and the drawing of a panel.
+"""What every claim module uses: the verdict words, effects with intervals judged against
+a line, which rows may decide, row look-ups and the drawing of a panel.
+
+A claim is decided only by effects whose rows the report calls citable and whose 95 %
+interval lies wholly on one side of the claim's named line; anything else leaves the part
+undecided, and an undecided part makes the verdict "inconclusive", with the reason and
+what would settle it.
 
 Claim modules are imported by the claims suite on the interpreter under test, where
 pandas, SciPy and matplotlib need not be installed; so nothing here imports them at
@@ -10,7 +15,7 @@ their methods; SciPy is imported where the test runs.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -20,15 +25,15 @@ if TYPE_CHECKING:
     from bench.claims.sizes import Sizes
     from bench.scenario import ScenarioSpec
 
-HOLDS, LIMITS, FAILS, SAME = "holds", "holds with limits", "does not hold", \
-    "no measurable difference"
+HOLDS, LIMITS, FAILS = "holds", "holds with limits", "does not hold"
+INCONCLUSIVE = "inconclusive"
 MISSING = "not measured"
-SIGNIFICANCE = 0.05  # one-sided Mann-Whitney U p-value for "A is faster than B"
 OTHER_COLOUR = "#8c564b"  # anything that is not a registered runner
 
 Table = Any  # a pandas DataFrame of scenario rows (scripts.results.scenario_table)
 Row = Any  # one row of it (a pandas Series)
 Axes = Any  # a matplotlib Axes
+Outcome = bool | None  # a part of a claim: True holds, False does not, None undecided
 
 
 def no_scenarios(sizes: Sizes) -> list[ScenarioSpec]:
@@ -58,17 +63,177 @@ class Verdict:
     chart: str = "claims.png"
 
 
-def faster(a: list[float], b: list[float]) -> float:
-    """p-value that rounds `a` are faster (smaller) than rounds `b`; nan if too few."""
-    if min(len(a), len(b)) < 3:
-        return math.nan
-    from scipy.stats import mannwhitneyu  # the report's environment has SciPy
-
-    return float(mannwhitneyu(a, b, alternative="less").pvalue)
+def _flag(row: Row, column: str) -> bool:
+    value = row.get(column) if hasattr(row, "get") else None
+    return bool(value) and not (isinstance(value, float) and math.isnan(value))
 
 
-def significant(p: float) -> bool:
-    return not math.isnan(p) and p < SIGNIFICANCE
+def _cleared(row: Row, column: str) -> bool:
+    """The row says False in `column` (a missing value or column says nothing)."""
+    value = row.get(column) if hasattr(row, "get") else None
+    return value is not None and not missing(value) and not bool(value)
+
+
+def _label(row: Row) -> str:
+    parts = [str(row.get("runner", "?"))]
+    for column in ("start_method", "client"):
+        value = row.get(column)
+        if isinstance(value, str) and value:
+            parts.append(value)
+    return " ".join(parts)
+
+
+def unfit(row: Row) -> str | None:
+    """Why this row cannot decide a verdict (the report's marks: failed, ⚠ noisy, ⌛ capped
+    short of its precision, ⚡ disturbed, ✗ meter error), or None if it can."""
+    reasons = []
+    if _flag(row, "failed_scenario"):
+        reasons.append("failed")
+    elif _cleared(row, "citable"):
+        noise = row.get("noise")
+        reasons.append("⚠ noisy" if missing(noise) else f"⚠ noise {float(noise):.0%}")
+    if _cleared(row, "precise"):
+        half = row.get("ci_half")
+        reasons.append("⌛ capped short of its precision" + (
+            "" if missing(half) else f" (±{float(half):.1%})"))
+    if _flag(row, "disturbed"):
+        reasons.append(f"⚡ disturbed ({float(row['neighbours']):.2f} cores of neighbours)"
+                       if not missing(row.get("neighbours")) else "⚡ disturbed")
+    if _flag(row, "meter_error"):
+        reasons.append("✗ meter error")
+    return f"{_label(row)}: {', '.join(reasons)}" if reasons else None
+
+
+@dataclass(frozen=True)
+class Effect:
+    """One deciding comparison: an effect (a ratio of medians, or a median against a fixed
+    amount) with its 95 % interval, judged against the claim's named line."""
+
+    what: str  # e.g. "threads speedup over sequential"
+    value: float
+    low: float
+    high: float
+    line: float
+    unit: str = "x"
+    unfit: tuple[str, ...] = ()  # why its rows cannot decide
+    method: str = ""  # how the interval was had, when not the usual bootstrap
+
+    @property
+    def above(self) -> Outcome:
+        """True: the whole interval lies above the line; False: the whole interval below;
+        None: it straddles the line, there is no interval, or a row cannot decide."""
+        if self.unfit or missing(self.low) or missing(self.high):
+            return None
+        if self.low > self.line:
+            return True
+        if self.high < self.line:
+            return False
+        return None
+
+    @property
+    def below(self) -> Outcome:
+        found = self.above
+        return None if found is None else not found
+
+    @property
+    def why_undecided(self) -> list[str]:
+        if self.unfit:
+            return list(self.unfit)
+        if missing(self.low) or missing(self.high):
+            return [f"{self.what}: too few rounds for an interval"]
+        return [f"{self.what}: its interval straddles the {fmt(self.line, self.unit)} line"]
+
+    def text(self) -> str:
+        span = "no interval" if missing(self.low) or missing(self.high) else \
+            f"95 % CI {fmt(self.low, self.unit)}-{fmt(self.high, self.unit)}"
+        method = f", {self.method}" if self.method else ""
+        return (f"{self.what} {fmt(self.value, self.unit)} ({span}{method}) vs the "
+                f"{fmt(self.line, self.unit)} line")
+
+
+def fmt(value: float, unit: str = "x") -> str:
+    """Three significant figures with a unit: '1.02x', '45.3 ms', '0.812 KiB'."""
+    if missing(value):
+        return "n/a"
+    if unit == "s":
+        return ms(value)
+    joiner = "" if unit in ("x", "%") else " "
+    return f"{sig3(value)}{joiner}{unit}"
+
+
+def sig3(value: float) -> str:
+    """Three significant figures, trailing zeros kept, no exponent: '1.00', '45.3', '1,234'."""
+    if missing(value):
+        return "n/a"
+    if abs(value) >= 1000:
+        return f"{value:,.0f}"
+    return f"{value:#.3g}".rstrip(".")
+
+
+def _rounds(row: Row) -> list[float]:
+    data = row.get("rounds_data")
+    return [float(v) for v in data] if isinstance(data, list | tuple) else []
+
+
+def _unfit_of(*rows: Row) -> tuple[str, ...]:
+    return tuple(reason for row in rows if (reason := unfit(row)) is not None)
+
+
+def ratio(what: str, top: Row, bottom: Row, line: float) -> Effect:
+    """median(top's rounds) / median(bottom's rounds), with SciPy's bootstrap interval."""
+    from bench.precision import ratio_interval
+
+    a, b = _rounds(top), _rounds(bottom)
+    value = float(top["median_s"]) / float(bottom["median_s"])
+    found = ratio_interval(a, b)
+    low, high = found if found is not None else (math.nan, math.nan)
+    return Effect(what, value, low, high, line, unfit=_unfit_of(top, bottom))
+
+
+def speedup(runner_row: Row, baseline: Row, line: float, what: str = "") -> Effect:
+    """The baseline's round over this row's: above 1, this row is faster."""
+    name = what or f"{_label(runner_row)} speedup over {_label(baseline)}"
+    return ratio(name, baseline, runner_row, line)
+
+
+def against(what: str, row: Row, amount: float, line: float) -> Effect:
+    """This row's median over a fixed amount (e.g. one wait), with the median's own 95 %
+    interval (order statistics, bench.precision) scaled alike."""
+    from bench.precision import median_interval
+
+    found = median_interval(_rounds(row))
+    low, high = (math.nan, math.nan) if found is None else (found[0] / amount,
+                                                             found[1] / amount)
+    return Effect(what, float(row["median_s"]) / amount, low, high, line,
+                  unfit=_unfit_of(row))
+
+
+def all_of(parts: Sequence[Outcome]) -> Outcome:
+    """Every part holds (True), some part does not (False), or the rest is undecided."""
+    if any(part is False for part in parts):
+        return False
+    return True if all(part is True for part in parts) else None
+
+
+def decide(core: Outcome, extras: Sequence[Outcome] | None = None) -> str:
+    """A claim's verdict from its core part and what it adds: the core failing decides
+    "does not hold"; an undecided core, or an undecided addition to a core that holds, is
+    "inconclusive"; a core that holds with an addition that does not "holds with limits"."""
+    if core is False:
+        return FAILS
+    if core is None:
+        return INCONCLUSIVE
+    extras = extras or []
+    if all(part is True for part in extras):
+        return HOLDS
+    return LIMITS if any(part is False for part in extras) else INCONCLUSIVE
+
+
+def undecided(effects: list[Effect], settle: str) -> str:
+    """What kept the verdict open and what would settle it, for an inconclusive verdict."""
+    reasons = [reason for effect in effects if effect.above is None
+               for reason in effect.why_undecided]
+    return "undecided: " + "; ".join(dict.fromkeys(reasons)) + f". To settle: {settle}"
 
 
 def missing(value: object) -> bool:
@@ -86,16 +251,19 @@ def matrix_rows(table: Table, workload: str) -> Table:
                  & ~table["failed_scenario"]]
 
 
-def speedup_of(rows: Table, runner: str) -> tuple[float, float, Row | None]:
-    """(speedup over sequential, p-value that it is faster, the row) for `runner` at its
-    highest concurrency in `rows` (one interpreter's rows of one workload)."""
-    seq = one(rows, runner="sequential")
+def top_row(rows: Table, runner: str) -> Row | None:
+    """`runner`'s row at its highest concurrency in `rows`, or None."""
     mine = rows[rows["runner"] == runner]
-    if seq is None or mine.empty:
-        return math.nan, math.nan, None
-    row = mine.sort_values("concurrency").iloc[-1]
-    return (float(seq["median_s"]) / float(row["median_s"]),
-            faster(row["rounds_data"], seq["rounds_data"]), row)
+    return None if mine.empty else mine.sort_values("concurrency").iloc[-1]
+
+
+def speedup_of(rows: Table, runner: str, line: float, what: str = "") -> Effect | None:
+    """`runner`'s speedup over sequential at its highest concurrency in `rows` (one
+    interpreter's rows of one workload), judged against `line`; None if either is absent."""
+    seq, row = one(rows, runner="sequential"), top_row(rows, runner)
+    if seq is None or row is None:
+        return None
+    return speedup(row, seq, line, what or f"{runner} speedup over sequential")
 
 
 def one(rows: Table, **where: object) -> Row | None:
@@ -107,15 +275,10 @@ def one(rows: Table, **where: object) -> Row | None:
 
 
 def ms(seconds: float) -> str:
+    """A duration to three significant figures: '45.3 ms', '1.20 s'."""
     if missing(seconds):
         return "n/a"
-    return f"{seconds * 1000:,.1f} ms" if seconds < 1 else f"{seconds:,.3f} s"
-
-
-def p_text(p: float, tested: str = "") -> str:
-    """A p-value with what it tests, e.g. "asyncio faster than sequential: p=0.004"."""
-    value = "p=n/a" if math.isnan(p) else f"p={p:.3f}"
-    return f"{tested}: {value}" if tested else value
+    return f"{sig3(seconds * 1000)} ms" if abs(seconds) < 1 else f"{sig3(seconds)} s"
 
 
 def colour(runner: str) -> str:
@@ -138,15 +301,16 @@ def bars(ax: Axes, labels: list[str], values: list[float], colours: list[str],
 def speedups_by_interpreter(ax: Axes, rows: Table, runners: tuple[str, ...]) -> None:
     """Bars of each runner's cpu speedup over sequential, interpreter by interpreter."""
     cpu = matrix_rows(rows, "cpu")
-    labels, values, colours = [], [], []
+    labels, values, colours, errors = [], [], [], []
     for interpreter, mine in cpu.groupby("interpreter", sort=False):
         for runner in runners:
-            speedup, _, row = speedup_of(mine, runner)
-            if row is not None:
+            found = speedup_of(mine, runner, 1.0)
+            if found is not None:
                 labels.append(f"{interpreter}\n{runner}")
-                values.append(speedup)
+                values.append(found.value)
                 colours.append(colour(runner))
-    bars(ax, labels, values, colours)
+                errors.append(found)
+    bars(ax, labels, values, colours, interval_errors(errors))
     ax.axhline(1.0, color="black", linestyle="--", linewidth=1, label="sequential")
     ax.set_ylabel("cpu: speedup over sequential (x)")
 
@@ -165,3 +329,11 @@ def iqr_errors(rows: Table, scale: float = 1.0) -> list[list[float]]:
                                                           strict=True)],
             [max(0.0, (q3 - m) * scale) for m, q3 in zip(rows["median_s"], rows["q3_s"],
                                                           strict=True)]]
+
+
+def interval_errors(effects: list[Effect]) -> list[list[float]]:
+    """Error-bar lengths from each effect's 95 % interval (none where it has no interval)."""
+    def length(a: float, b: float) -> float:
+        return 0.0 if missing(a) or missing(b) else max(0.0, a - b)
+
+    return [[length(e.value, e.low) for e in effects], [length(e.high, e.value) for e in effects]]
