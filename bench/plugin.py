@@ -40,6 +40,7 @@ TRACKER = pytest.StashKey[Tracker]()
 SERVER_IDENTITY = pytest.StashKey[dict[str, dict[str, object]]]()
 DRIFT_PROBES = pytest.StashKey[list[dict[str, Any]]]()
 TARGET_CHECK_TIMEOUT_S = 5.0
+QUICK_ROUNDS = 2  # --quick
 # pytest-benchmark options that `benchmark.pedantic` ignores: the suite runs exactly
 # --rounds counted rounds after --warmup-rounds, so these would be silently without effect.
 NOT_HONOURED = ("--benchmark-min-rounds", "--benchmark-max-time", "--benchmark-min-time",
@@ -94,6 +95,10 @@ def pytest_configure(config: pytest.Config) -> None:
         settings = parse_settings(raw)
     except OptionError as exc:
         raise pytest.UsageError(str(exc)) from None
+    if config.getoption("bench_quick", False) and settings.plan.forced is None:
+        # A wiring check: one pass of QUICK_ROUNDS rounds, whose numbers mean nothing.
+        settings = dataclasses.replace(settings, plan=dataclasses.replace(
+            settings.plan, forced=QUICK_ROUNDS))
     if config.getoption("benchmark_disable", False) and settings.plan.forced is None:
         # Nothing is timed: one pass, one call of each scenario, is all there is to run.
         settings = dataclasses.replace(settings, plan=dataclasses.replace(

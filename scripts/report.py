@@ -147,21 +147,65 @@ def _rounds_rule(fair: dict[str, Any], every_pass: bool = False) -> str:
                                           if every_pass else "the first pass."))
 
 
+def _timed_region(table: pd.DataFrame) -> str:
+    """What the clock covered, per kind of row the run has."""
+    script = table["workload"] == "script"
+    cold = table["timed_setup"] & ~script
+    warm = ~table["timed_setup"] & ~script
+    kinds = []
+    if warm.any():
+        kinds.append(("warm: event loop, client session and pool (all workers started) are "
+                      "built before the clock starts and torn down after it stops",
+                      int(warm.sum())))
+    if cold.any():
+        kinds.append(("cold: the loop, session or pool is built and torn down inside every "
+                      "timed round", int(cold.sum())))
+    if script.any():
+        kinds.append(("a whole one-off script: a fresh interpreter per round, its start-up, "
+                      "imports, set-up, calls and teardown", int(script.sum())))
+    if len(kinds) == 1:
+        return kinds[0][0]
+    return "; ".join(f"{text} ({count} rows)" for text, count in kinds)
+
+
+def _rounds_as_run(table: pd.DataFrame) -> str:
+    """The rounds the rows actually have, from the rows themselves."""
+    counted = table["rounds"]
+    precise = int(table["precise"].sum())
+    return (f" As run: {int(counted.min())} to {int(counted.max())} counted rounds per row "
+            f"(median {int(counted.median())}), in up to {int(table['passes'].max())} "
+            f"pass(es); {precise} of {len(table)} rows reached the precision target.")
+
+
+def _start_methods(fair: dict[str, Any], table: pd.DataFrame) -> str:
+    default = fair.get("start_method", "?")
+    used = sorted({str(m) for m in table["start_method"].dropna() if str(m)} - {str(default)})
+    return f"{default}" + (f" (rows also use {', '.join(used)})" if used else "")
+
+
+def _http_text(fair: dict[str, Any], table: pd.DataFrame) -> str:
+    clients = sorted({str(c) for c in table["client"] if str(c)})
+    servers = sorted({str(s) for s in table["server"] if str(s)})
+    where = fair.get("server", "?")
+    if servers and str(where).startswith("local "):
+        where = (f"local {' and '.join(servers)} server{'s' if len(servers) > 1 else ''}, "
+                 "each in its own process on 127.0.0.1")
+    used = f" (used in these rows: {', '.join(clients)})" if clients else ""
+    return (f"{fair.get('http_clients', '?')}{used}; per-request timeout "
+            f"{fair.get('http_timeout_s', '?')} s; server: {where}")
+
+
 def _fairness(run: Run, table: pd.DataFrame) -> list[str]:
     fair = run.machine.get("fairness") or {}
-    timed = "cold (set-up inside the timed region)" if table["timed_setup"].any() else \
-        "warm: event loop, client session and pool (all workers started) are built before " \
-        "the clock starts and torn down after it stops"
     return [
-        f"- **Timed region**: {timed}.",
-        _rounds_rule(fair, _warms_every_pass(run)),
+        f"- **Timed region**: {_timed_region(table)}.",
+        _rounds_rule(fair, _warms_every_pass(run)) + _rounds_as_run(table),
         "- **Neighbours**: CPU used during each scenario by processes other than the client, "
         "its workers and the server (machine busy time from /proc/stat, less theirs), per "
         f"second of wall time; rows above {NEIGHBOUR_LIMIT} cores are marked ⚡ as disturbed. "
         "Steal time and the load average are in table.csv.",
-        f"- **Process start method**: {fair.get('start_method', '?')}.",
-        f"- **HTTP clients**: {fair.get('http_clients', '?')}; per-request timeout "
-        f"{fair.get('http_timeout_s', '?')} s; server: {fair.get('server', '?')}.",
+        f"- **Process start method**: {_start_methods(fair, table)}.",
+        f"- **HTTP clients**: {_http_text(fair, table)}.",
         "- **Event-loop lag**: asyncio and hybrid rounds carry a heartbeat timer (every 5 ms) "
         "whose lateness is recorded as loop lag; its cost is part of their timed rounds.",
         "- **Same work everywhere**: every runner runs the same task count with the same "
@@ -291,12 +335,20 @@ def _summary(runs: list[Run], table: pd.DataFrame) -> list[str]:
     return lines
 
 
+# Rows of the claims suite's experiments, which are not registered workloads.
+EXPERIMENT_JOBS = {
+    "parked": "Tasks that start and park until released (claim 3's in-flight probe).",
+    "script": "A one-off script (workloads/oneoff.py) of a few GET requests, run as a fresh "
+              "interpreter per round (claim 9).",
+}
+
+
 def _settings(table: pd.DataFrame) -> list[str]:
     """Each workload's job and its sizing knobs, in words."""
     lines = []
     for (workload, params), rows in table.groupby(["workload", "params"], sort=False):
         cls = WORKLOADS.get(str(workload))
-        job = ""
+        job = EXPERIMENT_JOBS.get(str(workload), "")
         if cls is not None:
             doc = sys.modules[cls.__module__].__doc__ or ""
             job = doc.strip().splitlines()[0] if doc.strip() else ""

@@ -18,8 +18,6 @@ WARMUP_ROUNDS = 1
 class Sizes:
     """Everything the claims run sizes; `QUICK` keeps the shape and drops the cost."""
 
-    rounds: int = 5
-    sweep_rounds: int = 3
     wait_s: float = 1.0  # claim 1: three waits of this long
     sweep_levels: tuple[int, ...] = (1, 10, 100, 1000, 10_000)
     sweep_process_levels: tuple[int, ...] = (1, 8, 64)
@@ -35,8 +33,10 @@ class Sizes:
     mixed_tasks: int = 32
     pitfall_ms: int = 20
     pitfall_tasks: int = 32
-    cold_calls: tuple[int, ...] = (1, 2, 4, 8, 16)
+    cold_calls: tuple[int, ...] = (1, 4, 16)  # claim 9's in-process set-up rows
     cold_delay_ms: int = 50
+    script_calls: tuple[int, ...] = (1, 2, 4)  # claim 9: the calls of a one-off script
+    script_delays_ms: tuple[int, ...] = (10, 100, 1000)  # and the server's delay per call
     library_tasks: int = 256  # claim 13: each client pairing and server
     library_level: int = 32
     library_delay_ms: int = 20
@@ -50,23 +50,25 @@ class Sizes:
 
 
 FULL = Sizes()
-QUICK = Sizes(rounds=2, sweep_rounds=1, wait_s=0.05, sweep_levels=(1, 10, 100),
+QUICK = Sizes(wait_s=0.05, sweep_levels=(1, 10, 100),
               sweep_process_levels=(1, 4), sweep_sleep_s=0.01, sweep_http_delay_ms=5,
               sweep_max_tasks=200, cpu_n=20_000, cpu_tasks=4, hash_size=256 * 1024,
               hash_tasks=4, mixed_wait_s=0.005, mixed_n=5_000, mixed_tasks=4, pitfall_ms=5,
-              pitfall_tasks=4, cold_calls=(1, 2), cold_delay_ms=5, library_tasks=16,
+              pitfall_tasks=4, cold_calls=(1, 2), cold_delay_ms=5, script_calls=(1, 2),
+              script_delays_ms=(5,), library_tasks=16,
               library_level=4, library_delay_ms=5, size_ns=(1_000, 200_000), size_tasks=4,
               isolation_tasks=4,
               isolation_delay_ms=50, inflight=(("asyncio", 50), ("threads", 50),
                                                ("processes", 2)))
 
 
-def spec(claim: str, workload: str, runner: str, tasks: int, concurrency: int, rounds: int,
+def spec(claim: str, workload: str, runner: str, tasks: int, concurrency: int,
          start_method: str | None = None, cold: bool = False, client: str = "",
          server: str = "", **overrides: Any) -> ScenarioSpec:
     """A claim's scenario; the runner decides its own concurrency levels (sequential: 1).
     A workload that makes requests uses its twin's default client and the default server
-    unless `client` and `server` name others."""
+    unless `client` and `server` name others.  Its rounds and passes are the run's round
+    plan's (the claims suite expands each scenario into passes)."""
     concurrency = RUNNERS[runner].levels((concurrency,))[0]
     options = (("start_method", start_method),) if start_method else ()
     takes_client = getattr(WORKLOADS[workload], "takes_http_client", False)
@@ -74,6 +76,6 @@ def spec(claim: str, workload: str, runner: str, tasks: int, concurrency: int, r
         client = DEFAULT_FOR[side_of(runner)]
     if WORKLOADS[workload].needs_server and not server:
         server = DEFAULT_SERVER
-    return ScenarioSpec(workload, runner, tasks, concurrency, rounds, WARMUP_ROUNDS, options,
+    return ScenarioSpec(workload, runner, tasks, concurrency, 0, WARMUP_ROUNDS, options,
                         tuple(sorted(overrides.items())), cold, claim, client=client,
                         server=server)
