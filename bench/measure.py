@@ -180,12 +180,15 @@ def run_rounds(benchmark: Any, spec: ScenarioSpec, runner: Runner,
         meter.include(runner.outside_processes())
     overhead = solo = None
     try:
-        # Before timing, on the warm runner, once per scenario: the report takes the
-        # first pass's probes, so later passes do not pay for them again.
+        # Before timing, on the open runner.  The no-op round trip once per scenario (the
+        # report takes the first pass's); one task alone every pass, after the warm-up, so
+        # that the report's median over the passes spreads the machine's drift over the
+        # runners as the alternating rounds do.
         if not spec.timed_setup and spec.pass_index == 1:
             overhead = runner.task_overhead()
-            solo = solo_task(runner)
         warm_up()
+        if not spec.timed_setup:
+            solo = solo_task(runner)
         result = benchmark.pedantic(one_round, setup=before_round, rounds=spec.rounds,
                                     warmup_rounds=0)
         if inspect.isawaitable(result):  # a coroutine here would mean nothing was awaited

@@ -244,6 +244,9 @@ def _merge_passes(passes: pd.DataFrame) -> dict[str, Any]:
     # Later passes know a faster task (CPU jobs): the smallest ideal is the best informed.
     merged["ideal_s"] = float(ordered["ideal_s"].min())
     merged["task_s"] = float(ordered["task_s"].min())
+    # One task alone, probed every pass: the median over the passes (older runs probed the
+    # first pass only, and the others have none).
+    merged["solo_task_s"] = float(ordered["solo_task_s"].median())
     return merged
 
 

@@ -137,10 +137,14 @@ SLOW_START_TEST = """
         spec = ScenarioSpec("sleep", "sequential", 2, 1, rounds=3, warmup_rounds=1,
                             pass_index=2)
         done = run_rounds(benchmark, spec, SlowStart(SleepWorkload(seconds=0.001)),
-                          steady_s=0.003)
+                          steady_s=0.02)  # 26 ms: far above a warm round, under a cold one
         # Two slow warm-ups, then one that shows the runner is warm: none of them counted.
         assert done.warmup_rounds == 3 and done.rounds == 3
         assert max(benchmark.stats.stats.data) < 0.05  # no cold round was counted
+        # Every pass probes one task alone, after its warm-up (not the slow first rounds);
+        # the no-op round trip is the first pass's only.
+        assert done.solo_task_s is not None and done.solo_task_s < 0.05
+        assert done.overhead_s is None
 
     def test_without_a_steady_round_only_the_asked_warm_ups_run(benchmark):
         spec = ScenarioSpec("sleep", "sequential", 2, 1, rounds=3, warmup_rounds=1)
