@@ -7,7 +7,8 @@
         interpreter), then build one report from all of them
 
 Each interpreter gets its own virtual environment under `.venvs/`, named after its build
-(`cp313`, `cp313t` for the free-threaded build, ...), holding only what measuring needs:
+and version (`cp313-3.13.0`, `cp313t-3.13.5` for a free-threaded build, ...) and remade if
+another interpreter of that name turns up, holding only what measuring needs:
 the project without its `report` extra, so pandas, matplotlib and SciPy never have to
 install there.  The test server and the report run on this (the main) environment's
 Python, so every interpreter's column talks to the same server.
@@ -54,8 +55,15 @@ class Interpreter:
     build: str  # e.g. cp313 or cp313t
 
     @property
+    def key(self) -> str:
+        """The build and its version, e.g. cp313-3.13.5 or cp313t-3.13.5: two builds of
+        one minor version (pyenv's 3.13.0, a source-built 3.13.5) never share an
+        environment or a result file."""
+        return f"{self.build}-{'.'.join(map(str, self.version))}"
+
+    @property
     def env(self) -> Path:
-        return ENVS / self.build
+        return ENVS / self.key
 
     @property
     def env_python(self) -> Path:
@@ -82,8 +90,11 @@ def find(given: str) -> Interpreter:
     return Interpreter(given, Path(found), version, build)
 
 
-def _fingerprint() -> str:
-    return hashlib.sha256((REPO / "pyproject.toml").read_bytes()).hexdigest()
+def _fingerprint(interpreter: Interpreter) -> str:
+    """What the environment was made from: the project's requirements and the interpreter
+    itself (another Python at the same version makes a new environment)."""
+    made_from = (REPO / "pyproject.toml").read_bytes() + str(interpreter.path.resolve()).encode()
+    return hashlib.sha256(made_from).hexdigest()
 
 
 def _failed_package(output: str) -> str:
@@ -101,7 +112,7 @@ def _failed_package(output: str) -> str:
 def ensure_env(interpreter: Interpreter) -> Path:
     """The measuring environment of `interpreter`, made (all or nothing) if needed."""
     stamp = interpreter.env / ".installed"
-    if stamp.exists() and stamp.read_text() == _fingerprint():
+    if stamp.exists() and stamp.read_text() == _fingerprint(interpreter):
         return interpreter.env_python
     partial = interpreter.env.with_name(interpreter.env.name + ".partial")
     shutil.rmtree(partial, ignore_errors=True)
@@ -120,7 +131,7 @@ def ensure_env(interpreter: Interpreter) -> Path:
                                        f"(no build of it for {interpreter.build})")
         shutil.rmtree(interpreter.env, ignore_errors=True)
         partial.rename(interpreter.env)
-        stamp.write_text(_fingerprint())
+        stamp.write_text(_fingerprint(interpreter))
     finally:
         shutil.rmtree(partial, ignore_errors=True)
     return interpreter.env_python
@@ -129,9 +140,10 @@ def ensure_env(interpreter: Interpreter) -> Path:
 def run(pythons: list[str], pytest_args: list[str], out: Path | None) -> Path:
     """Every interpreter's run into one folder, then one report; returns the folder."""
     interpreters = [find(given) for given in pythons]
-    builds = [i.build for i in interpreters]
+    builds = [i.key for i in interpreters]
     if len(set(builds)) != len(builds):
-        raise InterpreterError(f"two of the interpreters are the same build ({', '.join(builds)})")
+        raise InterpreterError(f"two of the interpreters are the same build and version "
+                               f"({', '.join(builds)})")
     envs = [ensure_env(interpreter) for interpreter in interpreters]  # all before any run
     folder = out or RUNS / (datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ") + "-interpreters")
     folder.mkdir(parents=True, exist_ok=False)
@@ -139,15 +151,15 @@ def run(pythons: list[str], pytest_args: list[str], out: Path | None) -> Path:
     written: list[Path] = []
     try:
         for interpreter, env_python in zip(interpreters, envs, strict=True):
-            partial = folder / f".{interpreter.build}.json.partial"
-            print(f"== {interpreter.given} ({interpreter.build})", flush=True)
+            partial = folder / f".{interpreter.key}.json.partial"
+            print(f"== {interpreter.given} ({interpreter.key})", flush=True)
             done = subprocess.run([str(env_python), "-m", "pytest", "bench", "--benchmark-only",
                                    f"--benchmark-json={partial}", "-p", "no:cacheprovider",
                                    *pytest_args], cwd=REPO, env=environment)
             if done.returncode != 0:
                 raise InterpreterError(f"interpreter {interpreter.given}: the benchmark run "
                                        f"failed (exit {done.returncode}); no results kept")
-            final = folder / f"{interpreter.build}.json"
+            final = folder / f"{interpreter.key}.json"
             partial.rename(final)
             written.append(final)
     except BaseException:

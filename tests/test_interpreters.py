@@ -51,7 +51,8 @@ def test_the_package_pip_could_not_install_is_named() -> None:
 def test_the_build_names_the_environment() -> None:
     found = find(sys.executable)
     assert found.build == sys.implementation.cache_tag.replace("cpython-", "cp")
-    assert found.env == ENVS / found.build
+    version = ".".join(map(str, sys.version_info[:3]))
+    assert found.env == ENVS / f"{found.build}-{version}"
 
 
 @pytest.mark.skipif(not PY313.exists(), reason=f"no Python 3.13 at {PY313}")
@@ -62,9 +63,9 @@ def test_two_interpreters_one_server_one_report(tmp_path: Path) -> None:
                           "--tasks", "4", "--concurrency", "2", "--cpu-n", "20000",
                           "--rounds", "2")
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    main_build = find(sys.executable).build
+    main_build = find(sys.executable).key
     assert sorted(p.name for p in out.glob("*.json")) == sorted([f"{main_build}.json",
-                                                                 "cp313.json"])
+                                                                 "cp313-3.13.0.json"])
     versions = {json.loads(p.read_text())["machine_info"]["python_build"]["python"]
                 for p in out.glob("*.json")}
     assert versions == {"3.13.0", ".".join(map(str, sys.version_info[:3]))}
