@@ -106,10 +106,10 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         metafunc.parametrize("isolation_mode", ISOLATION_MODES)
     elif "inflight" in metafunc.fixturenames:
         plan = _plan(metafunc.config)
-        cases = [(name, count, index) for index in range(1, plan.passes + 1)
-                 if plan.rounds_in(index) > 0 for name, count in sizes.inflight]
-        metafunc.parametrize("inflight", cases, ids=[
-            name + (f"-pass{index}" if index > 1 else "") for name, _, index in cases])
+        probes = [(name, count, index) for index in range(1, plan.passes + 1)
+                  if plan.rounds_in(index) > 0 for name, count in sizes.inflight]
+        metafunc.parametrize("inflight", probes, ids=[
+            name + (f"-pass{index}" if index > 1 else "") for name, _, index in probes])
     elif "script_case" in metafunc.fixturenames:
         cases = script_cases(sizes, _plan(metafunc.config))
         metafunc.parametrize("script_case", cases, ids=[case.label for case in cases])
