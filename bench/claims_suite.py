@@ -198,7 +198,7 @@ def test_claim_one_off_script(benchmark: Any, script_case: ScriptCase,
         workload="script", runner=case.model, tasks=case.calls, concurrency=concurrency,
         ok=ok, failed=failed,
         ideal_s=math.ceil(case.calls / concurrency) * case.delay_ms / 1000, claim="c9_cold",
-        scenario=case.label, pass_index=case.pass_index, rounds=case.rounds,
+        scenario=case.key, pass_index=case.pass_index, rounds=case.rounds,
         warmup_rounds=1, params={"delay_ms": case.delay_ms}, timed_setup=True,
         extra={"timed": "a fresh interpreter: start-up, imports, set-up, calls, teardown"})
     benchmark.extra_info.update(record.as_dict())

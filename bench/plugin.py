@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import inspect
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -23,6 +24,7 @@ import requests
 from bench import drift
 from bench.environment import library_versions, python_build, usable_cores
 from bench.limits import LimitError, check_scenario
+from bench.measure import in_flight
 from bench.options import OptionError, Settings, option_table, parse_settings
 from bench.precision import Tracker
 from bench.runners import RUNNERS
@@ -148,7 +150,8 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     own = getattr(metafunc.module, "scenario_specs", None)
     if own is not None:
         specs = own(metafunc.config)
-        labels = [f"{spec.claim}-{spec.workload}-{spec.id}" for spec in specs]
+        labels = [f"{spec.claim}-{spec.workload}-{spec.id}"
+                  + (f"-pass{spec.pass_index}" if spec.pass_index > 1 else "") for spec in specs]
     else:
         settings = metafunc.config.stash[SETTINGS]
         specs = [spec for name in settings.workloads for spec in scenarios_for(name, settings)]
@@ -166,12 +169,89 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         spec = getattr(getattr(item, "callspec", None), "params", {}).get("scenario")
         if isinstance(spec, ScenarioSpec):
-            seen.add((spec.workload, spec.runner, spec.concurrency, spec.runner_options))
+            seen.add((spec.workload, spec.runner, in_flight(spec), spec.runner_options))
     try:
         for workload, runner, concurrency, options in sorted(seen, key=repr):
             check_scenario(workload, runner, concurrency, dict(options))
     except LimitError as exc:
         raise pytest.UsageError(str(exc)) from None
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_report_header(config: pytest.Config) -> Any:
+    """pytest-benchmark's banner lists its calibration defaults (min_rounds, max_time...),
+    which `benchmark.pedantic` never uses here: say what decides the rounds instead."""
+    found = yield
+    settings = config.stash.get(SETTINGS, None)
+    if settings is None:
+        return found
+    plan = settings.plan
+    rounds = (f"exactly {plan.forced} counted rounds" if plan.forced is not None else
+              f"rounds until the median's 95 % interval is within ±{plan.target:.0%}, at most "
+              f"{plan.max_rounds} rounds or {plan.max_seconds:g} s per scenario")
+    ours = (f"concurrency-bench: {rounds}, after {settings.warmup_rounds} warm-up round(s) "
+            "every pass; pytest-benchmark times them (its own calibration defaults are "
+            "not used)")
+    kept: list[Any] = []
+    for lines in found:
+        if isinstance(lines, str) and lines.startswith("benchmark:"):
+            kept.append(lines.split(" (defaults:")[0] + " (timer only)")
+        else:
+            kept.append(lines)
+    return [*kept, ours]
+
+
+class Progress:
+    """A line now and then on a long run: scenario i of n, time so far, an estimate left
+    (the mean time of the scenarios so far times those left; a later pass that turns out
+    not to be needed is skipped in no time, so the estimate is rough)."""
+
+    EVERY_S = 30.0
+
+    def __init__(self, config: pytest.Config, total: int) -> None:
+        self.config, self.total, self.done = config, total, 0
+        self.start = time.monotonic()
+        self.last = self.start
+        self.ran = 0.0
+
+    def finished(self, seconds: float) -> None:
+        self.done += 1
+        self.ran += seconds
+        now = time.monotonic()
+        if now - self.last < self.EVERY_S or self.done >= self.total:
+            return
+        self.last = now
+        measured = max(1, self.done)
+        left = self.ran / measured * (self.total - self.done)
+        reporter = self.config.pluginmanager.get_plugin("terminalreporter")
+        if reporter is not None:
+            reporter.write_line(f"[concurrency-bench] scenario {self.done} of {self.total}, "
+                                f"{_clock(now - self.start)} so far, about "
+                                f"{_clock(left)} left")
+
+
+def _clock(seconds: float) -> str:
+    minutes, rest = divmod(int(seconds), 60)
+    return f"{minutes}:{rest:02d}"
+
+
+PROGRESS = pytest.StashKey[Progress]()
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_finish(session: pytest.Session) -> None:
+    scenarios = [item for item in session.items if "benchmark" in getattr(item, "fixturenames", ())]
+    if scenarios:
+        session.config.stash[PROGRESS] = Progress(session.config, len(scenarios))
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_protocol(item: pytest.Item) -> Iterator[None]:
+    start = time.monotonic()
+    yield
+    progress = item.config.stash.get(PROGRESS, None)
+    if progress is not None and "benchmark" in getattr(item, "fixturenames", ()):
+        progress.finished(time.monotonic() - start)
 
 
 @pytest.hookimpl(tryfirst=True)

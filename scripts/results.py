@@ -10,6 +10,7 @@ noisy to cite.  Nothing here knows how a scenario was run.
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 import statistics
@@ -133,6 +134,10 @@ def _rows(run: Run) -> list[dict[str, Any]]:
         rows.append({
             "source": str(run.path),
             "name": re.sub(r"-pass\d+\]$", "]", str(bench.get("name", ""))),
+            # What the passes of one scenario share: the spec's id where the record has it
+            # (pytest's test name can carry a suffix it added to tell repeated ids apart).
+            "scenario_key": re.sub(r"-pass\d+$", "", record.scenario) if record.scenario
+            else re.sub(r"-pass\d+\]$", "]", str(bench.get("name", ""))),
             "workload": record.workload,
             "params": _params(record),
             "runner": record.runner,
@@ -178,6 +183,7 @@ def _rows(run: Run) -> list[dict[str, Any]]:
             "ok": int(record.ok),
             "failed": int(record.failed),
             "kinds": dict(record.failure_kinds),
+            "examples": dict(record.failure_examples),
             "faults_injected": record.faults_injected,
             "timed_setup": record.timed_setup,
             "setup_s": record.setup_s,
@@ -195,8 +201,8 @@ def _rows(run: Run) -> list[dict[str, Any]]:
 
 
 # The passes of one scenario (bench.precision) share these; the report merges them.
-SCENARIO_KEYS = ["source", "name", "claim", "workload", "params", "runner", "start_method",
-                 "client", "server", "concurrency", "tasks", "timed_setup"]
+SCENARIO_KEYS = ["source", "scenario_key", "claim", "workload", "params", "runner",
+                 "start_method", "client", "server", "concurrency", "tasks", "timed_setup"]
 SUMMED = ("ok", "failed", "tasks_run")
 PER_ROUND = ("cpu_s", "server_cpu_s", "others_cpu_s", "others_cores", "steal_s", "setup_s",
              "teardown_s",
@@ -235,6 +241,11 @@ def _merge_passes(passes: pd.DataFrame) -> dict[str, Any]:
         for kind, count in found.items():
             kinds[kind] = kinds.get(kind, 0) + count
     merged["kinds"] = kinds
+    examples: dict[str, str] = {}
+    for found in ordered["examples"]:
+        for kind, text in found.items():
+            examples.setdefault(kind, text)
+    merged["examples"] = examples
     for column in PER_ROUND:
         merged[column] = _weighted(ordered, column, ordered["rounds"])
     for column in PER_TASK:
@@ -280,6 +291,9 @@ def scenario_table(runs: list[Run]) -> pd.DataFrame:
     table = pd.DataFrame([_merge_passes(group) for _, group in raw.groupby(keys, sort=False)])
     table["failure_kinds"] = table["kinds"].map(
         lambda kinds: ", ".join(f"{kind}={count}" for kind, count in sorted(kinds.items())))
+    table["failure_examples"] = [
+        "; ".join(f"{kind}: {text}" for kind, text in sorted(examples.items()))
+        for examples in table["examples"]]
     interval = table["rounds_data"].map(_interval)
     table["ci_low_s"] = interval.map(lambda pair: pair[0])
     table["ci_high_s"] = interval.map(lambda pair: pair[1])
@@ -414,14 +428,14 @@ def markdown_table(table: pd.DataFrame) -> str:
         "server": table["server"],
         "concurrency": table["concurrency"],
         "tasks": table["tasks"],
-        "median_ms": (table["median_s"] * 1000).map(_sig3),
+        "median_ms": (table["median_s"] * 1000).map(sig3),
         "ci_ms": [_interval_text(low * 1000, high * 1000, precise) for low, high, precise
                   in zip(table["ci_low_s"], table["ci_high_s"], table["precise"], strict=True)],
         "rounds": table["rounds"].astype(str),
-        "iqr_ms": (table["iqr_s"] * 1000).map(_sig3),
+        "iqr_ms": (table["iqr_s"] * 1000).map(sig3),
         "noise_pct": (table["noise"] * 100).map(lambda v: f"{v:.1f}")
         + table["citable"].map(lambda ok: "" if ok else " ⚠"),
-        "tasks_per_s": table["tasks_per_s"].map(_sig3)
+        "tasks_per_s": table["tasks_per_s"].map(sig3)
         + table["faults_injected"].map(lambda faults: " †" if faults else ""),
         "speedup": [_speedup_text(value, low, high) for value, low, high in zip(
             table["speedup"], table["speedup_low"], table["speedup_high"], strict=True)]
@@ -429,10 +443,10 @@ def markdown_table(table: pd.DataFrame) -> str:
         "per_task_speed": table["per_task_speed"].map(lambda v: _fixed(v, "{:.2f}")),
         "efficiency_pct": (table["efficiency"] * 100).map(lambda v: _fixed(v, "{:.0f}"))
         + table["over_ideal"].map(lambda over: " ⚑" if over else ""),
-        "wait_p50_ms": (table["wait_p50_s"] * 1000).map(_sig3),
-        "wait_p99_ms": (table["wait_p99_s"] * 1000).map(_sig3),
-        "latency_p50_ms": (table["latency_p50_s"] * 1000).map(_sig3),
-        "cpu_s": table["cpu_s"].map(_sig3),
+        "wait_p50_ms": (table["wait_p50_s"] * 1000).map(sig3),
+        "wait_p99_ms": (table["wait_p99_s"] * 1000).map(sig3),
+        "latency_p50_ms": (table["latency_p50_s"] * 1000).map(sig3),
+        "cpu_s": table["cpu_s"].map(sig3),
         "client_cpu_load": table["client_cpu_load"].map(lambda v: _fixed(v, "{:.2f}"))
         + table["meter_error"].map(lambda error: " ✗ meter" if error else ""),
         "server_load": table["server_load"].map(lambda v: _fixed(v, "{:.2f}")),
@@ -455,15 +469,15 @@ def _speedup_text(value: float, low: float, high: float) -> str:
     if pd.isna(value):
         return "-"
     if pd.isna(low) or pd.isna(high):
-        return _sig3(value)
-    return f"{_sig3(value)} ({_sig3(low)}-{_sig3(high)})"
+        return sig3(value)
+    return f"{sig3(value)} ({sig3(low)}-{sig3(high)})"
 
 
 def _interval_text(low: float, high: float, precise: bool) -> str:
     """'low to high', marked ⌛ where it is wider than the precision target."""
     if pd.isna(low) or pd.isna(high):
         return "- ⌛"
-    return f"{_sig3(low)} to {_sig3(high)}" + ("" if precise else " ⌛")
+    return f"{sig3(low)} to {sig3(high)}" + ("" if precise else " ⌛")
 
 
 def _fixed(value: float, fmt: str) -> str:
@@ -471,13 +485,15 @@ def _fixed(value: float, fmt: str) -> str:
     return "-" if pd.isna(value) else fmt.format(value)
 
 
-def _sig3(value: float) -> str:
+def sig3(value: float) -> str:
     """Three significant figures, without scientific notation for ordinary sizes."""
     if pd.isna(value):
         return "-"
     if value == 0:
         return "0"
     magnitude = abs(value)
+    if magnitude >= 1000:  # rounded to three figures: 2,589 -> 2,590
+        return f"{round(value, 2 - math.floor(math.log10(magnitude))):,.0f}"
     if magnitude >= 100:
         return f"{value:,.0f}"
     if magnitude >= 10:
@@ -487,7 +503,7 @@ def _sig3(value: float) -> str:
     return f"{value:.3g}"
 
 
-CSV_DROP = ("rounds_data", "extra", "kinds")
+CSV_DROP = ("rounds_data", "extra", "kinds", "examples")
 
 
 @contextmanager

@@ -342,3 +342,20 @@ def test_a_cpu_reading_above_the_machines_cores_is_a_meter_error(
     write_report([path], tmp_path)
     assert "✗ meter" in (tmp_path / "table.md").read_text()
     assert "CPU reading above the machine's cores" in (tmp_path / "REPORT.md").read_text()
+
+
+def test_passes_merge_by_scenario_even_when_pytest_renamed_repeated_ids(
+        suite_run: Path, tmp_path: Path) -> None:
+    """pytest tells repeated test ids apart by a number it appends; the passes of one
+    scenario must still merge into one row, by the record's scenario id."""
+    def edit(data: dict[str, Any]) -> None:
+        first = data["benchmarks"][0]
+        second = json.loads(json.dumps(first))
+        first["name"] = first["name"].rstrip("]") + "0]"
+        second["name"] = second["name"].rstrip("]") + "1]"
+        second["extra_info"]["pass_index"] = 2
+        data["benchmarks"] = [first, second]
+
+    path = _edited_copy(suite_run, tmp_path / "renamed.json", edit)
+    table = scenario_table([load_run(path)])
+    assert len(table) == 1 and table.iloc[0]["passes"] == 2
