@@ -25,6 +25,10 @@ from workloads import WORKLOADS
 BASE_FILES = 256  # interpreter, pytest, libraries, the server pipe, log files
 BASE_THREADS = 256  # the interpreter's own, pytest's, the libraries', the server's
 THREADS_MAX = Path("/proc/sys/kernel/threads-max")
+PID_MAX = Path("/proc/sys/kernel/pid_max")  # every thread takes an id from this space
+MAX_MAP_COUNT = Path("/proc/sys/vm/max_map_count")  # a thread's stack and guard: 2 mappings
+LOADAVG = Path("/proc/loadavg")  # its 4th field: running/total threads on the machine
+MAPS_PER_THREAD = 2
 
 
 class LimitError(ValueError):
@@ -50,11 +54,35 @@ def ensure_open_files(needed: int) -> int:
     return needed
 
 
+def _machine_threads() -> int:
+    """Threads on the whole machine now (they hold ids and count against threads-max)."""
+    with contextlib.suppress(OSError, ValueError, IndexError):
+        return int(LOADAVG.read_text().split()[3].split("/")[1])
+    return 0
+
+
+def _own_mappings() -> int:
+    with contextlib.suppress(OSError):
+        return len(Path("/proc/self/maps").read_text().splitlines())
+    return 0
+
+
 def _thread_limits() -> list[tuple[int, str]]:
-    """(limit, what it is) for every limit that a new thread counts against."""
+    """(threads this process may still start, what limits it) for every limit that a new
+    thread counts against."""
     limits = []
+    busy = _machine_threads()
     with contextlib.suppress(OSError, ValueError):
-        limits.append((int(THREADS_MAX.read_text()), "the kernel allows (threads-max)"))
+        limits.append((int(THREADS_MAX.read_text()) - busy,
+                       f"the kernel allows (threads-max, less the {busy} threads running)"))
+    with contextlib.suppress(OSError, ValueError):
+        limits.append((int(PID_MAX.read_text()) - busy,
+                       f"thread ids allow (kernel.pid_max, less the {busy} threads running)"))
+    with contextlib.suppress(OSError, ValueError):
+        mapped = _own_mappings()
+        limits.append(((int(MAX_MAP_COUNT.read_text()) - mapped) // MAPS_PER_THREAD,
+                       f"memory mappings allow (vm.max_map_count: {MAPS_PER_THREAD} per "
+                       f"thread, {mapped} in use)"))
     soft, _ = resource.getrlimit(resource.RLIMIT_NPROC)
     if soft != resource.RLIM_INFINITY:
         limits.append((soft, "the per-user process limit allows (ulimit -u)"))

@@ -209,6 +209,11 @@ def run_rounds(benchmark: Any, spec: ScenarioSpec, runner: Runner,
     return Rounds(counted, rounds, warmups, usage, setups, teardowns, overhead, solo, base_pss)
 
 
+def in_flight(spec: ScenarioSpec) -> int:
+    """The most tasks a round of `spec` can have running at once: C, or fewer tasks."""
+    return max(1, min(spec.concurrency, spec.tasks))
+
+
 def client_used(workload: Workload, runner: str) -> str:
     """The HTTP library this runner's tasks used, or "" for a workload that makes no
     requests."""
@@ -235,7 +240,8 @@ def make_record(spec: ScenarioSpec, workload: Workload, runner: Runner,
         start_method=runner.describe().get("start_method"),
         pool_workers=runner.describe().get("pool_workers"),
         rounds=rounds, warmup_rounds=done.warmup_rounds, tasks_run=counted.tasks,
-        failure_kinds=dict(counted.failures), faults_injected=workload.faults_injected(),
+        failure_kinds=dict(counted.failures), failure_examples=dict(counted.examples),
+        faults_injected=workload.faults_injected(),
         cores=cores, task_s=workload.task_seconds(), ideal_basis=workload.ideal_basis,
         cpu_s=done.usage.cpu_s / rounds, peak_rss_mb=done.usage.peak_rss_mb,
         pss_mb=done.usage.pss_mb,
@@ -261,9 +267,11 @@ def make_record(spec: ScenarioSpec, workload: Workload, runner: Runner,
 def measure(benchmark: Any, spec: ScenarioSpec, workload: Workload,
             server_pid: int | None = None, steady_s: float | None = None) -> ScenarioRecord:
     """Benchmark one scenario: calibrate, run, record; the record goes into extra_info."""
-    check_scenario(spec.workload, spec.runner, spec.concurrency, dict(spec.runner_options))
+    check_scenario(spec.workload, spec.runner, in_flight(spec), dict(spec.runner_options))
     calibrate(workload)
-    runner = make_runner(spec.runner, workload, spec.concurrency, dict(spec.runner_options))
+    # At most as many workers as a round has tasks: a pool of C workers for fewer than C
+    # tasks would start workers that never run one (same bound on work in flight).
+    runner = make_runner(spec.runner, workload, in_flight(spec), dict(spec.runner_options))
     done = run_rounds(benchmark, spec, runner, server_pid, steady_s)
     if done.outcome.failures.get(WORKER_DIED):
         warnings.warn(f"{spec.id}: a pool worker died; {done.outcome.failures[WORKER_DIED]} "

@@ -26,16 +26,29 @@ from typing import Any
 from workloads.base import TaskFailed, Workload
 
 OTHER = "other"
+DETAIL_CHARS = 200  # of an exception's text kept as a failure kind's example
 
 
 @dataclass(frozen=True)
 class TaskResult:
     seconds: float
     failure: str | None = None  # None means the task succeeded
+    detail: str | None = None  # the exception's type and text, for a failed task
 
 
 def _failure_kind(exc: Exception) -> str:
     return exc.kind if isinstance(exc, TaskFailed) else OTHER
+
+
+def describe(exc: BaseException) -> str:
+    """'RuntimeError: parser exploded': what a reader needs to know why a task failed."""
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    found = f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+    return found if len(found) <= DETAIL_CHARS else found[:DETAIL_CHARS - 3] + "..."
+
+
+def _failed(start: float, exc: Exception) -> TaskResult:
+    return TaskResult(time.perf_counter() - start, _failure_kind(exc), describe(exc))
 
 
 def run_task(workload: Workload) -> TaskResult:
@@ -44,7 +57,7 @@ def run_task(workload: Workload) -> TaskResult:
     try:
         workload.check(workload.call())
     except Exception as exc:
-        return TaskResult(time.perf_counter() - start, _failure_kind(exc))
+        return _failed(start, exc)
     return TaskResult(time.perf_counter() - start)
 
 
@@ -54,7 +67,7 @@ async def arun_task(workload: Workload, call: Callable[[], Awaitable[object]]) -
     try:
         workload.check(await call())
     except Exception as exc:
-        return TaskResult(time.perf_counter() - start, _failure_kind(exc))
+        return _failed(start, exc)
     return TaskResult(time.perf_counter() - start)
 
 
@@ -93,6 +106,7 @@ class Outcome:
     failures: Counter[str] = field(default_factory=Counter)
     loop_lags: list[float] = field(default_factory=list)  # event-loop runners only
     waits: list[float] = field(default_factory=list)  # the caller's wait
+    examples: dict[str, str] = field(default_factory=dict)  # each kind's first exception
 
     @classmethod
     def from_results(cls, results: Iterable[TaskResult],
@@ -112,11 +126,14 @@ class Outcome:
             self.latencies.append(result.seconds)
             self.waits.append(waited)
         else:
-            self.failures[result.failure] += 1
+            self.fail(result.failure, 1, result.detail)
 
-    def fail(self, kind: str, count: int = 1) -> None:
-        """Count tasks that failed before they could report (e.g. a dead worker)."""
+    def fail(self, kind: str, count: int = 1, detail: str | None = None) -> None:
+        """Count failed tasks (also those that failed before they could report, e.g. on a
+        dead worker); the first text seen for a kind is kept as its example."""
         self.failures[kind] += count
+        if detail and kind not in self.examples:
+            self.examples[kind] = detail
 
     def extend(self, other: Outcome) -> None:
         self.latencies.extend(other.latencies)
@@ -124,6 +141,8 @@ class Outcome:
         self.failures.update(other.failures)
         self.loop_lags.extend(other.loop_lags)
         self.waits.extend(other.waits)
+        for kind, detail in other.examples.items():
+            self.examples.setdefault(kind, detail)
 
     @property
     def failed(self) -> int:

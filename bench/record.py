@@ -46,6 +46,7 @@ class ScenarioRecord:
     warmup_rounds: int | None = None
     tasks_run: int | None = None  # ok + failed
     failure_kinds: dict[str, int] = field(default_factory=dict)
+    failure_examples: dict[str, str] = field(default_factory=dict)  # kind: first exception
     faults_injected: bool = False  # failures were asked for on purpose (--http-fail-rate)
     cores: int | None = None
     task_s: float | None = None  # the one-task time the ideal is built on

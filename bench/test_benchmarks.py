@@ -33,6 +33,12 @@ def _not_a_result(benchmark: Any, scenario: Scenario, message: str) -> None:
     pytest.fail(f"{scenario.spec.workload} {scenario.spec.id}: {message}", pytrace=False)
 
 
+def failure_text(kinds: dict[str, int], examples: dict[str, str]) -> str:
+    """'other=8: RuntimeError: parser exploded': each kind, its count and its first error."""
+    return "; ".join(f"{kind}={count}" + (f": {examples[kind]}" if kind in examples else "")
+                     for kind, count in sorted(kinds.items()))
+
+
 def test_scenario(benchmark: Any, scenario: Scenario, round_tracker: Tracker) -> None:
     spec = scenario.spec
     benchmark.group = spec.claim or spec.workload
@@ -51,6 +57,6 @@ def test_scenario(benchmark: Any, scenario: Scenario, round_tracker: Tracker) ->
     if not benchmark.disabled:
         round_tracker.add(spec.key, list(benchmark.stats.stats.data))
     if record.failed and not record.faults_injected:
-        kinds = ", ".join(f"{kind}={count}" for kind, count in sorted(record.failure_kinds.items()))
+        kinds = failure_text(record.failure_kinds, record.failure_examples)
         _not_a_result(benchmark, scenario, f"{record.failed} of {record.tasks_run} tasks failed "
                       f"({kinds}) with no fault injected; this scenario is not a result")

@@ -78,10 +78,11 @@ def _zero_based(ax: Axes) -> None:
 
 
 def _grouped(ax: Axes, rows: pd.DataFrame, column: str, label: str, scale: float = 1.0,
-             with_iqr: bool = False, log_allowed: bool = True) -> None:
+             interval: tuple[str, str] | None = None, log_allowed: bool = True) -> None:
     """`column` per runner, grouped by concurrency level: bars on a linear axis; on a log
     axis (values spanning more than LOG_SCALE_RANGE), markers, since a bar's length means
-    nothing there.  Noisy rows are hatched (bars) or hollow (markers)."""
+    nothing there.  Whiskers: the 95 % interval from the `interval` columns (low, high).
+    Noisy rows are hatched (bars) or hollow (markers)."""
     runners = _concurrent_runners(rows)
     levels = sorted(rows.loc[rows["runner"] != "sequential", "concurrency"].unique())
     width = 0.8 / max(len(runners), 1)
@@ -92,9 +93,10 @@ def _grouped(ax: Axes, rows: pd.DataFrame, column: str, label: str, scale: float
         heights = (mine[column] * scale).to_numpy(dtype=float)
         noisy = ~mine["citable"].fillna(True).astype(bool).to_numpy()
         yerr = None
-        if with_iqr:
-            yerr = np.vstack([(mine["median_s"] - mine["q1_s"]) * scale,
-                              (mine["q3_s"] - mine["median_s"]) * scale]).clip(min=0)
+        if interval is not None:
+            low, high = (mine[name].astype(float) for name in interval)
+            yerr = np.nan_to_num(np.vstack([(mine[column] - low) * scale,
+                                            (high - mine[column]) * scale]).clip(min=0))
         if log:
             ax.errorbar(x, heights, yerr=yerr, fmt="none", ecolor=_colour(runner), capsize=2)
             ax.scatter(x[~noisy], heights[~noisy], color=_colour(runner), label=runner, zorder=3)
@@ -129,8 +131,8 @@ def _no_baseline(ax: Axes) -> None:
 
 
 def _draw_wall_time(ax: Axes, rows: pd.DataFrame) -> None:
-    _grouped(ax, rows, "median_s", "wall time per round (ms, median; whiskers: IQR)",
-             scale=1000, with_iqr=True)
+    _grouped(ax, rows, "median_s", "wall time per round (ms, median; whiskers: 95 % CI)",
+             scale=1000, interval=("ci_low_s", "ci_high_s"))
     _sequential_line(ax, rows, "median_s", scale=1000)
     levels = sorted(rows.loc[rows["runner"] != "sequential", "concurrency"].unique())
     ideal = rows[rows["runner"] != "sequential"].groupby("concurrency")["ideal_s"].first()
@@ -169,9 +171,22 @@ def _draw_speedup(ax: Axes, rows: pd.DataFrame) -> None:
     if rows["speedup"].dropna().empty:
         _no_baseline(ax)
         return
-    _grouped(ax, rows, "speedup", "speedup over sequential (x)")
+    _grouped(ax, rows, "speedup", "speedup over sequential (x; whiskers: 95 % CI)",
+             interval=("speedup_low", "speedup_high"))
     ax.axhline(1.0, color=_colour("sequential"), linestyle="--", linewidth=1.2,
                label="sequential = 1")
+    # The most running side by side can give at each level (min(C, cores) for CPU work,
+    # C for waits); a speedup whose whole interval is above it is marked with ‼.
+    levels = sorted(rows.loc[rows["runner"] != "sequential", "concurrency"].unique())
+    bound = rows[rows["runner"] != "sequential"].groupby("concurrency")["speedup_bound"].max()
+    centres = np.arange(len(levels))
+    if bound.reindex(levels).notna().any() and bound.max() <= 4 * rows["speedup"].max():
+        ax.hlines(bound.reindex(levels), centres - 0.42, centres + 0.42, colors="black",
+                  linestyles="dotted", linewidth=1.5, zorder=4, label="ideal speedup")
+    beyond = rows[rows["over_cores"].fillna(False).astype(bool)]
+    for _, row in beyond.iterrows():
+        ax.annotate("‼", (levels.index(row["concurrency"]), row["speedup_high"]),
+                    ha="center", va="bottom", fontsize=10, color="#b00000")
     _zero_based(ax)
 
 

@@ -25,6 +25,7 @@ from scipy.stats import mannwhitneyu
 from bench import drift
 from scripts.charts import write_charts, write_claims_chart, write_interpreters_chart
 from scripts.claims import claims_markdown, number, verdicts
+from scripts.decision import decision_markdown
 from scripts.results import (
     NEIGHBOUR_LIMIT,
     NOISE_LIMIT,
@@ -88,24 +89,58 @@ def _report_commit() -> str:
     return f"at commit {result.stdout.strip()}" if result.returncode == 0 else "(commit unknown)"
 
 
-def _provenance(run: Run) -> list[str]:
+REPORT_ONLY = ("pandas", "matplotlib", "scipy")  # used to make the report, not to measure
+
+
+def _report_libraries() -> str:
+    from importlib import metadata
+
+    found = []
+    for name in REPORT_ONLY:
+        try:
+            found.append(f"{name} {metadata.version(name)}")
+        except metadata.PackageNotFoundError:
+            found.append(f"{name} not installed")
+    return ", ".join(found)
+
+
+def _python_line(run: Run, label: str = "") -> str:
+    build = run.machine.get("python_build") or {}
+    jit = build.get("jit")
+    flags = f"; configure flags {build['config_args']}" if build.get("config_args") else ""
+    return (f"- **Python{label}**: {build.get('implementation', '?')} "
+            f"{build.get('python', '?')} ({build.get('build', '?')}, "
+            f"{build.get('compiler', '?')}); free-threaded build: "
+            f"{build.get('free_threaded_build', '?')}; GIL enabled: "
+            f"{build.get('gil_enabled', '?')}" + (f"; JIT: {jit}" if jit else "") + flags)
+
+
+def _measuring_libraries(run: Run) -> str:
+    versions = run.machine.get("library_versions") or {}
+    return ", ".join(f"{k} {v}" for k, v in versions.items() if k not in REPORT_ONLY)
+
+
+def _provenance(runs: list[Run]) -> list[str]:
+    run = runs[-1]
     machine, commit = run.machine, run.commit
-    build = machine.get("python_build") or {}
     cpu = machine.get("cpu") or {}
-    versions = machine.get("library_versions") or {}
     dirty = " (uncommitted changes)" if commit.get("dirty") else ""
+    commit_id = commit.get("id") or "not recorded (run from outside a git checkout)"
+    branch = f" on {commit['branch']}" if commit.get("branch") else ""
+    labels = label_runs(runs)
+    several = len(runs) > 1
+    pythons = [_python_line(r, f" {labels[str(r.path)]}" if several else "") for r in runs]
+    libraries = [f"- **Libraries{' ' + labels[str(r.path)] if several else ''}**: "
+                 f"{_measuring_libraries(r)}" for r in runs]
     return [
-        f"- **Run**: {run.datetime} ({run.path.name}); report made by concurrency-bench "
-        f"{_report_commit()}",
-        f"- **Commit**: `{commit.get('id', 'unknown')}` on {commit.get('branch', '?')}{dirty}",
+        f"- **Run**: {run.datetime} ({', '.join(r.path.name for r in runs)}); report made by "
+        f"concurrency-bench {_report_commit()} with {_report_libraries()}",
+        f"- **Commit**: `{commit_id}`{branch}{dirty}",
         f"- **Machine**: {cpu.get('brand_raw', '?')}, {cpu.get('count', '?')} CPUs "
         f"({machine.get('usable_cores', '?')} usable), {cpu.get('arch_string_raw', '?')}; "
         f"{machine.get('system', '?')} {machine.get('release', '')}",
-        f"- **Python**: {build.get('implementation', '?')} {build.get('python', '?')} "
-        f"({build.get('build', '?')}, {build.get('compiler', '?')}); "
-        f"free-threaded build: {build.get('free_threaded_build', '?')}; "
-        f"GIL enabled: {build.get('gil_enabled', '?')}",
-        "- **Libraries**: " + ", ".join(f"{k} {v}" for k, v in versions.items()),
+        *pythons,
+        *libraries,
         *_servers(machine),
     ]
 
@@ -224,10 +259,12 @@ def _failures(table: pd.DataFrame) -> list[str]:
     failing = table[table["failed"] > 0]
     if failing.empty:
         return ["Every task of every scenario succeeded.", ""]
-    lines = ["### Failures by kind", "", "| scenario | failed | kinds |", "|---|---|---|"]
+    lines = ["### Failures by kind", "",
+             "| scenario | failed | kinds | first error of each kind |", "|---|---|---|---|"]
     for _, row in failing.iterrows():
+        first = str(row.get("failure_examples") or "not recorded").replace("|", "\\|")
         lines.append(f"| {row['name']} | {row['failed']}/{row['tasks_run']} | "
-                     f"{row['failure_kinds'] or 'see extra_info'} |")
+                     f"{row['failure_kinds'] or 'see extra_info'} | {first} |")
     return [*lines, ""]
 
 
@@ -259,26 +296,6 @@ def _summary(runs: list[Run], table: pd.DataFrame) -> list[str]:
     def _label(row: pd.Series) -> str:  # rows name their interpreter when there are several
         return _row_label(row, several)
 
-    results = table[(table["claim"] == "") & ~table["failed_scenario"]]
-    for (python, workload, params, tasks, server), rows in results.groupby(
-            ["interpreter", "workload", "params", "tasks", "server"], sort=False):
-        ordered = rows.sort_values("median_s")
-        best = ordered.iloc[0]
-        where = f"Python {python}, " if several else ""
-        where += f"{server} server, " if server else ""
-        text = f"- **{workload}** ({where}{tasks} tasks; {params}): fastest is " \
-               f"{_row_label(best)}, {best['median_s'] * 1000:,.3g} ms per round"
-        if not pd.isna(best["speedup"]) and best["runner"] != "sequential":
-            text += f", {best['speedup']:.2f}x sequential"
-        if len(ordered) > 1:
-            second = ordered.iloc[1]
-            text += (f"; next is {_row_label(second)}, "
-                     f"{second['median_s'] / best['median_s']:.2f}x slower")
-            if second["q1_s"] <= best["q3_s"]:
-                text += " (their IQRs overlap: no clear winner between the two)"
-        if not best["citable"]:
-            text += " (⚠ the fastest row is too noisy to cite: rerun before quoting it)"
-        lines.append(text + ".")
     if not table["speedup"].notna().any() and (table["claim"] == "").any():
         lines.append("- No sequential baseline in this run, so no speedups: add sequential to "
                      "--runner.")
@@ -395,8 +412,8 @@ def _ms3(seconds: float) -> str:
 
 
 def overhead_markdown(table: pd.DataFrame) -> list[str]:
-    """Each pool or cluster runner's own cost, beside the others': a no-op task's round
-    trip, and the time to start and stop it, medians over its scenarios in the run."""
+    """Each pool or cluster runner's own cost, per pool size: a no-op task's round trip, and
+    the time to start and stop it (medians over that size's scenarios in the run)."""
     rows = table[table["task_overhead_s"].notna() & ~table["timed_setup"]]
     if rows.empty:
         return []
@@ -404,13 +421,15 @@ def overhead_markdown(table: pd.DataFrame) -> list[str]:
              "What each pool or cluster costs by itself, measured on the open runner before "
              "timing: the round trip of a task that does nothing (submitted and awaited one "
              "at a time, median of 30), and the time to start (workers started, connected "
-             "and warmed) and stop it. Medians over the runner's scenarios in this run.", "",
-             "| runner | scenarios | no-op round trip (ms) | start-up (ms) | teardown (ms) |",
-             "|---|---|---|---|---|"]
-    for (runner, method), mine in rows.groupby(["runner", rows["start_method"].fillna("")],
-                                               sort=False):
+             "and warmed) and stop it, per pool size C (start-up grows with the workers "
+             "started). Medians over that size's scenarios in this run.", "",
+             "| runner | C | scenarios | no-op round trip (ms) | start-up (ms) | teardown (ms) |",
+             "|---|---|---|---|---|---|"]
+    for (runner, method, level), mine in rows.groupby(
+            ["runner", rows["start_method"].fillna(""), "concurrency"], sort=False):
         label = f"{runner} ({method})" if method else runner
-        lines.append(f"| {label} | {len(mine)} | {_ms3(mine['task_overhead_s'].median())} | "
+        lines.append(f"| {label} | {level} | {len(mine)} | "
+                     f"{_ms3(mine['task_overhead_s'].median())} | "
                      f"{_ms3(mine['setup_s'].median())} | {_ms3(mine['teardown_s'].median())} |")
     clusters = {json.dumps(details, sort_keys=True): details
                 for details in table["runner_details"] if isinstance(details, dict) and details}
@@ -427,8 +446,9 @@ def report_markdown(runs: list[Run], table: pd.DataFrame, charts: list[Path],
                     claims: str = "") -> str:
     run = runs[-1]
     noisy = int((~table["citable"]).sum())
-    lines = ["# concurrency-bench report", "", "## Summary", "", *_summary(runs, table), "",
-             *_provenance(run), "",
+    lines = ["# concurrency-bench report", "", *decision_markdown(table),
+             "## Summary", "", *_summary(runs, table), "",
+             *_provenance(runs), "",
              "## Fairness rules", "", *_fairness(run, table), "",
              "## Workloads", "", *_settings(table), "", claims,
              "## Results", "",

@@ -13,6 +13,7 @@ import pytest
 
 from bench.options import OptionError, parse_settings
 from tests.conftest import REPO
+from workloads.server import ServerProcess
 
 NO_ASYNC = '''
 from dataclasses import dataclass
@@ -35,12 +36,31 @@ class SyncOnly(Workload):
 '''
 
 
-def readme_example() -> str:
-    """The example workload file, as the README shows it."""
+EXPLODES = '''
+from dataclasses import dataclass
+from typing import ClassVar
+
+from workloads import Workload
+
+
+@dataclass(frozen=True)
+class Explodes(Workload):
+    name: ClassVar[str] = "explodes"
+
+    def call(self) -> int:
+        raise RuntimeError("parser exploded")
+
+    def check(self, result: object) -> None:
+        pass
+'''
+
+
+def readme_example(marker: str = "class FetchAndSum(Workload)") -> str:
+    """An example workload file, as the README shows it."""
     text = (REPO / "README.md").read_text()
     blocks = re.findall(r"```python\n(.*?)```", text, flags=re.DOTALL)
-    found = [block for block in blocks if "class FetchAndSum(Workload)" in block]
-    assert found, "the README lost its example workload"
+    found = [block for block in blocks if marker in block]
+    assert found, f"the README lost its example workload ({marker})"
     return found[0]
 
 
@@ -164,3 +184,30 @@ def test_a_module_path_names_a_workload_in_the_users_package(tmp_path: Path) -> 
     workloads = {b["extra_info"]["workload"] for b in json.loads(
         (tmp_path / "out.json").read_text())["benchmarks"]}
     assert workloads == {"fetch_and_sum", "sleep"}  # external and built-in, mixed
+
+
+def test_a_workload_that_raises_says_what_it_raised(tmp_path: Path) -> None:
+    (tmp_path / "jobs.py").write_text(EXPLODES)
+    result = suite(tmp_path, "--workload", "jobs.py:Explodes", "--runner",
+                   "sequential,threads,processes", "--tasks", "4", "--concurrency", "2",
+                   "--rounds", "1")
+    assert result.returncode == 1
+    for runner in ("sequential-c1", "threads-c2", "processes-fork-c2"):
+        assert (f"explodes {runner}-n4: 4 of 4 tasks failed (other=4: RuntimeError: parser "
+                "exploded) with no fault injected") in result.stdout, result.stdout[-3000:]
+    assert "Traceback" not in result.stdout
+
+
+def test_the_readme_http_example_runs_in_every_model(tmp_path: Path) -> None:
+    (tmp_path / "myservice.py").write_text(readme_example("class FetchPage("))
+    with ServerProcess() as server:
+        result = suite(tmp_path, "--workload", "myservice.py:FetchPage", "--param",
+                       f"url={server.url}", "--runner", "sequential,asyncio,threads,processes",
+                       "--tasks", "16", "--concurrency", "4", "--rounds", "2",
+                       "--benchmark-json=out.json")
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    records = [b["extra_info"] for b in json.loads((tmp_path / "out.json").read_text())[
+        "benchmarks"]]
+    assert {r["runner"] for r in records} == {"sequential", "asyncio", "threads", "processes"}
+    assert all(r["ok"] == r["tasks_run"] == 32 for r in records)
+    assert {r["client"] for r in records} == {"requests", "aiohttp"}

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
+import re
 import resource
 import signal
 import subprocess
@@ -17,8 +19,11 @@ from typing import Any
 import psutil
 import pytest
 
+from bench import limits
 from bench.limits import LimitError, check_workers, ensure_open_files, files_needed
+from bench.measure import in_flight
 from bench.runners import ProcessRunner, make_runner
+from bench.scenario import ScenarioSpec
 from scripts.results import atomic_path
 from tests.conftest import REPO, command_line, is_interpreter_helper, runner_params
 from workloads import HttpWorkload, SleepWorkload
@@ -210,6 +215,26 @@ def test_thread_check_counts_the_per_user_process_limit() -> None:
         resource.setrlimit(resource.RLIMIT_NPROC, (soft, hard))
 
 
+@pytest.mark.parametrize("knob, value, named", [
+    ("PID_MAX", "3000", "kernel.pid_max"), ("MAX_MAP_COUNT", "6000", "vm.max_map_count"),
+    ("THREADS_MAX", "3000", "threads-max")])
+def test_thread_check_counts_thread_ids_and_memory_mappings(
+        knob: str, value: str, named: str, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    fake = tmp_path / knob
+    fake.write_text(value)
+    monkeypatch.setattr(limits, knob, fake)
+    with pytest.raises(LimitError, match=re.escape(named)):
+        check_workers("threads", 5000)
+    check_workers("threads", 100)  # within the limit: no error
+
+
+def test_a_pool_starts_no_more_workers_than_a_round_has_tasks() -> None:
+    spec = ScenarioSpec("sleep", "threads", 64, 30000, rounds=1, warmup_rounds=0)
+    assert in_flight(spec) == 64
+    assert in_flight(dataclasses.replace(spec, tasks=100_000)) == 30000
+
+
 def test_low_soft_limit_still_runs_a_high_concurrency_scenario() -> None:
     result = subprocess.run(
         [sys.executable, "-m", "pytest", "bench", "--benchmark-disable", "-q", "--workload",
@@ -267,8 +292,8 @@ def test_failed_tasks_fail_the_scenario_and_leave_no_rate(tmp_path: Path) -> Non
                     "--concurrency", "2", "--http-delay-ms", "300", "--http-timeout-s", "0.05",
                     "--sleep-ms", "1", "--rounds", "1", f"--benchmark-json={out}")
     assert result.returncode == 1
-    assert "http asyncio-c2-n4: 4 of 4 tasks failed (timeout=4) with no fault injected; this " \
-           "scenario is not a result" in result.stdout
+    assert re.search(r"http asyncio-c2-n4: 4 of 4 tasks failed \(timeout=4: \w+.*\) with no "
+                     "fault injected; this scenario is not a result", result.stdout)
     assert "Traceback" not in result.stdout
     saved = [b["extra_info"]["workload"] for b in json.loads(out.read_text())["benchmarks"]]
     assert saved == ["sleep"]  # the failed scenario is not in the JSON
@@ -311,7 +336,7 @@ def test_too_many_threads_for_the_user_is_one_line() -> None:
             resource.RLIMIT_NPROC)[1]))
 
     result = _suite("--runner", "threads", "--workload", "sleep", "--concurrency", "5000",
-                    preexec_fn=low_nproc)
+                    "--tasks", "5000", preexec_fn=low_nproc)
     assert result.returncode == 4
     assert result.stderr.strip().splitlines() == [
         "ERROR: --runner threads at --concurrency 5000 starts 5000 threads but the per-user "

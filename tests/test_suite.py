@@ -88,3 +88,13 @@ def test_workload_filter_selects_one_scenario(tmp_path: Path) -> None:
     result = run_suite("--benchmark-disable", "--workload", "cpu", "--runner", "asyncio", "-q")
     assert result.returncode == 0, result.stdout
     assert "1 passed in" in result.stdout
+
+
+def test_the_banner_says_what_decides_the_rounds() -> None:
+    """pytest-benchmark's calibration defaults (min_rounds, max_time) are not ours: the
+    header says what the suite does instead."""
+    result = run_suite("--collect-only", "--rounds", "3")
+    assert result.returncode == 0, result.stdout + result.stderr
+    header = result.stdout.split("collected")[0]
+    assert "min_rounds" not in header and "max_time" not in header
+    assert "concurrency-bench: exactly 3 counted rounds, after 1 warm-up round(s)" in header

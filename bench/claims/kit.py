@@ -295,7 +295,7 @@ def bars(ax: Axes, labels: list[str], values: list[float], colours: list[str],
          errors: list[list[float]] | None = None) -> None:
     x = list(range(len(labels)))
     ax.bar(x, values, 0.6, color=colours, yerr=errors, capsize=3)
-    ax.set_xticks(x, labels, fontsize=7)
+    ax.set_xticks(x, labels, fontsize=8)
 
 
 def speedups_by_interpreter(ax: Axes, rows: Table, runners: tuple[str, ...]) -> None:
@@ -319,7 +319,7 @@ def points(ax: Axes, labels: list[str], values: list[float], colours: list[str])
     """Markers for values on a log axis, where a bar's length would mean nothing."""
     x = list(range(len(labels)))
     ax.scatter(x, values, s=60, color=colours, zorder=3)
-    ax.set_xticks(x, labels, fontsize=7)
+    ax.set_xticks(x, labels, fontsize=8)
     ax.set_xlim(-0.6, len(labels) - 0.4)
 
 

@@ -32,7 +32,7 @@ from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
 from bench.environment import usable_cores
-from bench.outcome import OTHER, Outcome, RoundClock, TaskResult, run_task
+from bench.outcome import OTHER, Outcome, RoundClock, TaskResult, describe, run_task
 from bench.runners.base import WARM_TIMEOUT_S, Runner, RunnerOption, register_runner
 from bench.runners.pools import round_trip
 from workloads.base import Workload
@@ -224,7 +224,7 @@ class DaskRunner(Runner):
             try:
                 outcome.add(future.result(0), clock.waited(future))
             except Exception as exc:
-                outcome.fail(WORKER_LOST if _lost(exc) else OTHER)
+                outcome.fail(WORKER_LOST if _lost(exc) else OTHER, detail=describe(exc))
         return outcome
 
     def _wait(self, futures: list[Future[TaskResult]]) -> None:

@@ -17,7 +17,7 @@ from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPool
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any, ClassVar
 
-from bench.outcome import OTHER, Outcome, RoundClock, TaskResult, run_task
+from bench.outcome import OTHER, Outcome, RoundClock, TaskResult, describe, run_task
 from bench.runners.base import (
     START_METHOD,
     WARM_TIMEOUT_S,
@@ -89,10 +89,10 @@ def collect(futures: list[Future[TaskResult]], clock: RoundClock) -> Outcome:
     for future in futures:
         try:
             outcome.add(future.result(), clock.waited(future))
-        except BrokenProcessPool:
-            outcome.fail(WORKER_DIED)
-        except Exception:
-            outcome.fail(OTHER)
+        except BrokenProcessPool as exc:
+            outcome.fail(WORKER_DIED, detail=describe(exc))
+        except Exception as exc:
+            outcome.fail(OTHER, detail=describe(exc))
     return outcome
 
 

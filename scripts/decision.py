@@ -1,0 +1,147 @@
+"""The top of a report: per workload, which model to choose, and what it costs.
+
+One short table per workload and size (one row per model at its best measured
+concurrency) and one computed sentence.  The sentence names a winner only where the
+winner's 95 % interval of the median lies wholly below every other model's; otherwise it
+says which models tie within noise.  It names the winner's costs (client CPU, the memory
+its runner added, its start-up), and says so when the winner's row is not fit to cite.
+Rows of every interpreter of a run compete in one table, so a model on one Python can be
+seen to beat another model on another.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from scripts.results import sig3
+
+GROUP = ["workload", "params", "tasks", "server"]
+MODEL = ["interpreter", "runner", "start_method", "client"]
+
+
+def model_label(row: pd.Series, with_interpreter: bool) -> str:
+    method = f" ({row['start_method']})" if isinstance(row["start_method"], str) else ""
+    client = f" + {row['client']}" if row.get("client") else ""
+    python = f" on {row['interpreter']}" if with_interpreter else ""
+    return f"{row['runner']}{method}{client}{python}"
+
+
+def marks(row: pd.Series) -> str:
+    """The marks that make a row unfit to decide on (the full table explains them)."""
+    found = []
+    if row["failed_scenario"]:
+        found.append("✗ FAILED")
+    elif not row["citable"]:
+        found.append("⚠")
+    if not row["precise"]:
+        found.append("⌛")
+    if row["disturbed"]:
+        found.append("⚡")
+    if row["meter_error"]:
+        found.append("✗ meter")
+    return " ".join(found)
+
+
+def best_of_each_model(rows: pd.DataFrame) -> pd.DataFrame:
+    """Each model's row at the concurrency where its median round was lowest."""
+    keyed = rows.assign(_model=rows[MODEL].astype(str).agg("|".join, axis=1))
+    best = keyed.loc[keyed.groupby("_model", sort=False)["median_s"].idxmin()]
+    return best.drop(columns=["_model"]).sort_values("median_s")
+
+
+def _ms(seconds: float) -> str:
+    return "-" if pd.isna(seconds) else f"{sig3(seconds * 1000)} ms"
+
+
+def _interval_ms(row: pd.Series) -> str:
+    if pd.isna(row["ci_low_s"]) or pd.isna(row["ci_high_s"]):
+        return f"{_ms(row['median_s'])} (no interval)"
+    return (f"{_ms(row['median_s'])} ({sig3(row['ci_low_s'] * 1000)}-"
+            f"{sig3(row['ci_high_s'] * 1000)})")
+
+
+def _speedup(row: pd.Series) -> str:
+    if pd.isna(row["speedup"]):
+        return "-"
+    if pd.isna(row["speedup_low"]) or pd.isna(row["speedup_high"]):
+        return f"{sig3(row['speedup'])}x"
+    return (f"{sig3(row['speedup'])}x ({sig3(row['speedup_low'])}-"
+            f"{sig3(row['speedup_high'])})")
+
+
+def _failed(row: pd.Series) -> str:
+    if not row["tasks_run"]:
+        return "-"
+    return "0" if not row["failed"] else f"{row['failed']}/{row['tasks_run']}"
+
+
+def separated(best: pd.Series, other: pd.Series) -> bool:
+    """`best`'s interval of the median lies wholly below `other`'s."""
+    return bool(best["ci_high_s"] < other["ci_low_s"])
+
+
+def sentence(models: pd.DataFrame, with_interpreter: bool) -> str:
+    """Who wins, or who ties, and what the winner costs."""
+    def label(row: pd.Series) -> str:
+        return model_label(row, with_interpreter)
+
+    results = models[~models["failed_scenario"]]
+    if results.empty:
+        return "Every model failed here: no result to choose from."
+    best = results.iloc[0]
+    if len(results) == 1:
+        text = f"Only {label(best)} was measured"
+    else:
+        ties = [row for _, row in results.iloc[1:].iterrows() if not separated(best, row)]
+        if ties:
+            names = ", ".join(label(row) for row in ties)
+            text = (f"Tie within noise: {label(best)} has the lowest median, but its 95 % "
+                    f"interval overlaps {names}'s, so the data cannot order them")
+        else:
+            runner_up = results.iloc[1]
+            lead = sig3(runner_up["median_s"] / best["median_s"])
+            text = (f"**{label(best)}** is fastest, {lead}x ahead of {label(runner_up)} "
+                    "beyond both intervals")
+    costs = [f"{sig3(best['client_cpu_load'])} cores of client CPU"]
+    if not pd.isna(best["runner_pss_mb"]):
+        costs.append(f"{sig3(max(0.0, best['runner_pss_mb']))} MB for its runner")
+    if not pd.isna(best["setup_s"]) and best["runner"] != "sequential":
+        costs.append(f"{_ms(best['setup_s'])} to start at C={best['concurrency']}")
+    text += f"; {label(best)} at C={best['concurrency']} costs " + ", ".join(costs) + "."
+    unfit = marks(best)
+    if unfit:
+        text += (f" Its row is marked {unfit}: rerun before deciding on it (see the summary "
+                 "below).")
+    return text
+
+
+def decision_markdown(table: pd.DataFrame) -> list[str]:
+    """The decision block: per workload and size, the models' best rows and a sentence."""
+    matrix = table[table["claim"] == ""]
+    if matrix.empty:
+        return []
+    several = matrix["interpreter"].nunique() > 1
+    lines = ["## Which model?", "",
+             "Per workload, each model at the concurrency where its median round was lowest. "
+             "Median and speedup over sequential with their 95 % intervals; CPU in cores of "
+             "client CPU per second; memory the runner added (PSS); the caller's p99 wait per "
+             "task.  Marks: ⚠ noisy, ⌛ short of its precision, ⚡ disturbed, ✗ failed or "
+             "meter error (full table and rules below).", ""]
+    for key, rows in matrix.groupby(GROUP, sort=False):
+        workload, params, tasks, server = key
+        where = f", {server} server" if server else ""
+        lines += [f"**{workload}** ({tasks} tasks{where}; {params or 'default knobs'})", "",
+                  "| model | C | median (95 % CI) | speedup (95 % CI) | CPU (cores) | "
+                  "memory (MB) | wait p99 | failed |",
+                  "|---|---|---|---|---|---|---|---|"]
+        models = best_of_each_model(rows)
+        for _, row in models.iterrows():
+            mark = marks(row)
+            lines.append(
+                f"| {model_label(row, several)}{' ' + mark if mark else ''} | "
+                f"{row['concurrency']} | {_interval_ms(row)} | {_speedup(row)} | "
+                f"{sig3(row['client_cpu_load'])} | "
+                f"{'-' if pd.isna(row['runner_pss_mb']) else sig3(max(0.0, row['runner_pss_mb']))}"
+                f" | {_ms(row['wait_p99_s'])} | {_failed(row)} |")
+        lines += ["", sentence(models, several), ""]
+    return lines

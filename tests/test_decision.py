@@ -1,0 +1,117 @@
+"""The top of a report and the run's progress: a winner only where intervals separate, an
+old run still renders, and a long run says where it is."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import pandas as pd
+
+from bench.plugin import Progress
+from scripts.decision import decision_markdown
+from scripts.report import write_report
+from tests.conftest import REPO
+
+
+def model(runner: str, median: float, half: float, concurrency: int = 2,
+          **fields: Any) -> dict[str, Any]:
+    row: dict[str, Any] = {
+        "claim": "", "interpreter": "3.11.7", "workload": "cpu", "params": "n=1000000",
+        "tasks": 16, "server": "", "runner": runner, "start_method": None, "client": "",
+        "concurrency": 1 if runner == "sequential" else concurrency, "median_s": median,
+        "ci_low_s": median * (1 - half), "ci_high_s": median * (1 + half),
+        "speedup": 0.7 / median, "speedup_low": 0.7 / median * 0.95,
+        "speedup_high": 0.7 / median * 1.05, "client_cpu_load": 1.0, "runner_pss_mb": 12.0,
+        "wait_p99_s": median, "failed": 0, "tasks_run": 96, "failed_scenario": False,
+        "citable": True, "precise": True, "disturbed": False, "meter_error": False,
+        "setup_s": 0.02}
+    row.update(fields)
+    return row
+
+
+def block(*rows: dict[str, Any]) -> str:
+    return "\n".join(decision_markdown(pd.DataFrame(list(rows))))
+
+
+def test_two_models_whose_intervals_overlap_tie() -> None:
+    text = block(model("sequential", 0.7, 0.02), model("threads", 0.70, 0.03),
+                 model("asyncio", 0.71, 0.03))
+    assert "Tie within noise: sequential has the lowest median" in text
+    assert "overlaps threads, asyncio's" in text
+    assert "is fastest" not in text
+
+
+def test_a_winner_is_named_only_beyond_both_intervals_with_its_costs() -> None:
+    text = block(model("sequential", 0.7, 0.02),
+                 model("processes", 0.36, 0.02, start_method="fork", client_cpu_load=1.97,
+                       runner_pss_mb=78.0, setup_s=0.021),
+                 model("threads", 0.72, 0.03))
+    assert "**processes (fork)** is fastest, 1.94x ahead of sequential" in text
+    assert "costs 1.97 cores of client CPU, 78.0 MB for its runner, 21.0 ms to start" in text
+
+
+def test_each_model_shows_once_at_its_best_concurrency() -> None:
+    text = block(model("sequential", 0.7, 0.02), model("threads", 0.72, 0.02, concurrency=2),
+                 model("threads", 0.69, 0.02, concurrency=16))
+    rows = [line for line in text.splitlines() if line.startswith("| threads")]
+    assert len(rows) == 1 and rows[0].startswith("| threads | 16 |")
+
+
+def test_an_unfit_winner_says_so() -> None:
+    text = block(model("sequential", 0.7, 0.02),
+                 model("processes", 0.36, 0.02, citable=False, disturbed=True))
+    assert "| processes ⚠ ⚡ |" in text
+    assert "Its row is marked ⚠ ⚡: rerun before deciding on it" in text
+
+
+def significant_digits(token: str) -> int:
+    number = token.rstrip("x").replace(",", "")
+    if "." in number:
+        return len(number.replace(".", "").lstrip("0"))
+    return len(number.lstrip("0").rstrip("0"))
+
+
+def test_no_figure_has_more_than_three_significant_digits() -> None:
+    text = block(model("sequential", 7.12345, 0.0123, tasks_run=12345),
+                 model("threads", 3.456789, 0.0123, runner_pss_mb=1234.5))
+    numbers = [token for token in re.split(r"[\s()|/-]+", text)
+               if re.fullmatch(r"[\d,]*\.?\d+x?", token)]
+    assert numbers
+    for token in numbers:
+        if token not in ("12345", "16"):  # counts of tasks are counts, not measurements
+            assert significant_digits(token) <= 3, token
+
+
+def test_a_run_from_before_the_decision_block_still_renders(tmp_path: Path) -> None:
+    """A reference run of 2026-11-27 (no caller's wait, per-task speed, runner memory,
+    failure examples or build flags in its records) renders with its decision block."""
+    old = REPO / "tests" / "data" / "old-run-dask.json"
+    write_report([old], tmp_path)
+    report = (tmp_path / "REPORT.md").read_text()
+    assert report.index("## Which model?") < report.index("## Summary")
+    assert "| processes (fork) | 2 |" in report
+    assert "nan" not in report.split("## Results")[0]
+
+
+class Reporter:
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+
+    def write_line(self, line: str) -> None:
+        self.lines.append(line)
+
+
+def test_a_long_run_prints_where_it_is_and_an_estimate_left() -> None:
+    reporter = Reporter()
+    config = SimpleNamespace(pluginmanager=SimpleNamespace(get_plugin=lambda name: reporter))
+    progress = Progress(config, total=10)  # type: ignore[arg-type]
+    progress.EVERY_S = 0.0
+    progress.last -= 1.0
+    progress.finished(6.0)
+    progress.last -= 1.0
+    progress.finished(6.0)
+    assert reporter.lines[-1].startswith("[concurrency-bench] scenario 2 of 10, ")
+    assert reporter.lines[-1].endswith("about 0:48 left")  # 8 more at 6 s each
