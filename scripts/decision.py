@@ -13,7 +13,12 @@ from __future__ import annotations
 
 import pandas as pd
 
-from scripts.results import sig3
+from scripts.results import sig3 as table_sig3
+
+
+def sig3(value: float) -> str:
+    return table_sig3(value, strict=True)
+
 
 GROUP = ["workload", "params", "tasks", "server"]
 MODEL = ["interpreter", "runner", "start_method", "client"]
@@ -44,13 +49,22 @@ def marks(row: pd.Series) -> str:
 
 def best_of_each_model(rows: pd.DataFrame) -> pd.DataFrame:
     """Each model's row at the concurrency where its median round was lowest."""
-    keyed = rows.assign(_model=rows[MODEL].astype(str).agg("|".join, axis=1))
+    keys = ["|".join("" if pd.isna(value) else str(value) for value in values)
+            for values in rows[MODEL].itertuples(index=False)]
+    keyed = rows.assign(_model=keys)
     best = keyed.loc[keyed.groupby("_model", sort=False)["median_s"].idxmin()]
     return best.drop(columns=["_model"]).sort_values("median_s")
 
 
 def _ms(seconds: float) -> str:
     return "-" if pd.isna(seconds) else f"{sig3(seconds * 1000)} ms"
+
+
+def _mb(value: float) -> str:
+    """Memory the runner added; under 0.1 MB is below what PSS can tell apart."""
+    if pd.isna(value):
+        return "-"
+    return "< 0.1" if value < 0.1 else sig3(value)
 
 
 def _interval_ms(row: pd.Series) -> str:
@@ -96,7 +110,7 @@ def sentence(models: pd.DataFrame, with_interpreter: bool) -> str:
         if ties:
             names = ", ".join(label(row) for row in ties)
             text = (f"Tie within noise: {label(best)} has the lowest median, but its 95 % "
-                    f"interval overlaps {names}'s, so the data cannot order them")
+                    f"interval overlaps that of {names}, so the data cannot order them")
         else:
             runner_up = results.iloc[1]
             lead = sig3(runner_up["median_s"] / best["median_s"])
@@ -104,7 +118,7 @@ def sentence(models: pd.DataFrame, with_interpreter: bool) -> str:
                     "beyond both intervals")
     costs = [f"{sig3(best['client_cpu_load'])} cores of client CPU"]
     if not pd.isna(best["runner_pss_mb"]):
-        costs.append(f"{sig3(max(0.0, best['runner_pss_mb']))} MB for its runner")
+        costs.append(f"{_mb(best['runner_pss_mb'])} MB for its runner")
     if not pd.isna(best["setup_s"]) and best["runner"] != "sequential":
         costs.append(f"{_ms(best['setup_s'])} to start at C={best['concurrency']}")
     text += f"; {label(best)} at C={best['concurrency']} costs " + ", ".join(costs) + "."
@@ -141,7 +155,6 @@ def decision_markdown(table: pd.DataFrame) -> list[str]:
                 f"| {model_label(row, several)}{' ' + mark if mark else ''} | "
                 f"{row['concurrency']} | {_interval_ms(row)} | {_speedup(row)} | "
                 f"{sig3(row['client_cpu_load'])} | "
-                f"{'-' if pd.isna(row['runner_pss_mb']) else sig3(max(0.0, row['runner_pss_mb']))}"
-                f" | {_ms(row['wait_p99_s'])} | {_failed(row)} |")
+                f"{_mb(row['runner_pss_mb'])} | {_ms(row['wait_p99_s'])} | {_failed(row)} |")
         lines += ["", sentence(models, several), ""]
     return lines

@@ -485,14 +485,16 @@ def _fixed(value: float, fmt: str) -> str:
     return "-" if pd.isna(value) else fmt.format(value)
 
 
-def sig3(value: float) -> str:
-    """Three significant figures, without scientific notation for ordinary sizes."""
+def sig3(value: float, strict: bool = False) -> str:
+    """Three significant figures, without scientific notation for ordinary sizes; tables
+    keep every integer digit (2,589), `strict` rounds those too (2,590) for the figures a
+    reader quotes (decision block, summary)."""
     if pd.isna(value):
         return "-"
     if value == 0:
         return "0"
     magnitude = abs(value)
-    if magnitude >= 1000:  # rounded to three figures: 2,589 -> 2,590
+    if magnitude >= 1000 and strict:  # rounded to three figures: 2,589 -> 2,590
         return f"{round(value, 2 - math.floor(math.log10(magnitude))):,.0f}"
     if magnitude >= 100:
         return f"{value:,.0f}"
@@ -500,7 +502,7 @@ def sig3(value: float) -> str:
         return f"{value:.1f}"
     if magnitude >= 1:
         return f"{value:.2f}"
-    return f"{value:.3g}"
+    return f"{value:#.3g}".rstrip(".") if strict else f"{value:.3g}"
 
 
 CSV_DROP = ("rounds_data", "extra", "kinds", "examples")
