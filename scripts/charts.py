@@ -183,10 +183,15 @@ def _draw_speedup(ax: Axes, rows: pd.DataFrame) -> None:
     if bound.reindex(levels).notna().any() and bound.max() <= 4 * rows["speedup"].max():
         ax.hlines(bound.reindex(levels), centres - 0.42, centres + 0.42, colors="black",
                   linestyles="dotted", linewidth=1.5, zorder=4, label="ideal speedup")
+    runners = _concurrent_runners(rows)
+    width = 0.8 / max(len(runners), 1)
     beyond = rows[rows["over_cores"].fillna(False).astype(bool)]
     for _, row in beyond.iterrows():
-        ax.annotate("‼", (levels.index(row["concurrency"]), row["speedup_high"]),
-                    ha="center", va="bottom", fontsize=10, color="#b00000")
+        # Over its own bar or marker: the same offset within its level as _grouped gives it.
+        x = levels.index(row["concurrency"]) + (
+            runners.index(row["runner"]) - (len(runners) - 1) / 2) * width
+        ax.annotate("‼", (x, row["speedup_high"]), ha="center", va="bottom", fontsize=10,
+                    color="#b00000")
     _zero_based(ax)
 
 
@@ -369,37 +374,57 @@ def _save(fig: Figure, out: Path, name: str) -> list[Path]:
 # --- the interpreters figure: CPU speedup of each runner on each Python ----------------
 
 def write_interpreters_chart(table: pd.DataFrame, out: Path, footnote: str) -> list[Path]:
-    """Speedup over sequential on the cpu workload (at its highest concurrency), one group of
-    bars per interpreter and one bar per runner; nothing if the run has no cpu rows."""
+    """The cpu workload on each interpreter, one group of bars per interpreter and one bar
+    per runner (at its highest concurrency): the speedup over that interpreter's own
+    sequential (left) and the round time itself (right, so that a model on one Python can
+    be seen to beat another model on another); whiskers are 95 % intervals.  Nothing if
+    the run has no cpu rows."""
     cpu = table[(table["workload"] == "cpu") & (table["claim"] == "")
-                & table["speedup"].notna() & (table["runner"] != "sequential")]
+                & table["speedup"].notna()]
     if cpu.empty:
         return []
-    top = cpu[cpu["concurrency"] == cpu.groupby("interpreter")["concurrency"].transform("max")]
+    top = cpu[cpu["concurrency"] == cpu.groupby(["interpreter", "runner"])["concurrency"]
+              .transform("max")]
     interpreters = list(dict.fromkeys(table["interpreter"]))
     runners = sorted(top["runner"].unique(), key=runner_order)
-    fig, ax = plt.subplots(figsize=(2.2 + 1.9 * len(interpreters), 5.2))
+    fig, (left, right) = plt.subplots(1, 2, figsize=(3.0 + 3.6 * len(interpreters), 5.4))
     width = 0.8 / max(len(runners), 1)
-    for index, runner in enumerate(runners):
-        mine = top[top["runner"] == runner].set_index("interpreter").reindex(interpreters)
-        x = np.arange(len(interpreters)) + (index - (len(runners) - 1) / 2) * width
-        bars = ax.bar(x, mine["speedup"], width, label=runner, color=_colour(runner))
-        for bar, value, citable in zip(bars, mine["speedup"], mine["citable"], strict=True):
-            if not pd.isna(value):
-                ax.annotate(f"{value:.2f}x", (bar.get_x() + bar.get_width() / 2, value),
-                            ha="center", va="bottom", fontsize=7)
-                if citable is False:
-                    bar.set_hatch(NOISY_HATCH)
-    ax.axhline(1.0, color=_colour("sequential"), linestyle="--", linewidth=1.2,
-               label="sequential = 1")
-    ax.set_xticks(np.arange(len(interpreters)), [f"Python {i}" for i in interpreters])
-    levels = ", ".join(f"C={c}" for c in sorted(top["concurrency"].unique()))
-    ax.set_ylabel(f"cpu workload: speedup over sequential (x, {levels})")
-    ax.set_ylim(bottom=0)
-    ax.grid(axis="y", alpha=0.3)
-    _legend_above_data(ax)
-    ax.set_title("Pure-Python CPU work: what each model gains on each interpreter", fontsize=11)
-    _footnote(fig, footnote, size=6)
+    panels = ((left, "speedup", "speedup_low", "speedup_high", 1.0, "{:.2f}x",
+               "speedup over its own sequential (x)"),
+              (right, "median_s", "ci_low_s", "ci_high_s", 1000.0, "{:.0f}",
+               "median round (ms; lower is faster)"))
+    for ax, column, low, high, scale, text, ylabel in panels:
+        for index, runner in enumerate(runners):
+            if column == "speedup" and runner == "sequential":
+                continue
+            mine = top[top["runner"] == runner].set_index("interpreter").reindex(interpreters)
+            x = np.arange(len(interpreters)) + (index - (len(runners) - 1) / 2) * width
+            values = mine[column].astype(float) * scale
+            errors = np.nan_to_num(np.vstack([values - mine[low].astype(float) * scale,
+                                              mine[high].astype(float) * scale - values])
+                                   .clip(min=0))
+            bars = ax.bar(x, values, width, yerr=errors, capsize=2, label=runner,
+                          color=_colour(runner))
+            for bar, value, citable in zip(bars, values, mine["citable"], strict=True):
+                if not pd.isna(value):
+                    ax.annotate(text.format(value), (bar.get_x() + bar.get_width() / 2, value),
+                                ha="center", va="bottom", fontsize=8)
+                    if citable is False:
+                        bar.set_hatch(NOISY_HATCH)
+        ax.set_xticks(np.arange(len(interpreters)), [f"Python {i}" for i in interpreters],
+                      fontsize=9)
+        ax.set_ylabel(f"cpu workload: {ylabel}")
+        ax.set_ylim(bottom=0)
+        ax.grid(axis="y", alpha=0.3)
+    left.axhline(1.0, color=_colour("sequential"), linestyle="--", linewidth=1.2,
+                 label="sequential = 1")
+    _legend_above_data(left)
+    _legend_above_data(right)
+    levels = ", ".join(f"C={c}" for c in sorted(top.loc[top["runner"] != "sequential",
+                                                        "concurrency"].unique()))
+    fig.suptitle(f"Pure-Python CPU work on each interpreter ({levels}; whiskers: 95 % "
+                 "intervals)", fontsize=12)
+    _footnote(fig, footnote, size=7)
     fig.tight_layout(rect=(0, 0.04, 1, 1))
     return _save(fig, out, "interpreters")
 

@@ -184,7 +184,7 @@ def _limit_files(soft: int, hard: int) -> Callable[[], None]:
 def test_hard_open_file_limit_is_a_one_line_error() -> None:
     result = subprocess.run(
         [sys.executable, "-m", "pytest", "bench", "--benchmark-only", "--workload", "http",
-         "--runner", "asyncio", "--concurrency", "1000"],
+         "--runner", "asyncio", "--concurrency", "1000", "--tasks", "1000"],
         cwd=REPO, capture_output=True, text=True, timeout=120, preexec_fn=_limit_files(300, 300))
     assert result.returncode == 4
     # Limits are checked once the scenarios are collected, after pytest's header: the
