@@ -388,17 +388,16 @@ def write_interpreters_chart(table: pd.DataFrame, out: Path, footnote: str) -> l
     interpreters = list(dict.fromkeys(table["interpreter"]))
     runners = sorted(top["runner"].unique(), key=runner_order)
     fig, (left, right) = plt.subplots(1, 2, figsize=(3.0 + 3.6 * len(interpreters), 5.4))
-    width = 0.8 / max(len(runners), 1)
     panels = ((left, "speedup", "speedup_low", "speedup_high", 1.0, "{:.2f}x",
                "speedup over its own sequential (x)"),
               (right, "median_s", "ci_low_s", "ci_high_s", 1000.0, "{:.0f}",
                "median round (ms; lower is faster)"))
     for ax, column, low, high, scale, text, ylabel in panels:
-        for index, runner in enumerate(runners):
-            if column == "speedup" and runner == "sequential":
-                continue
+        shown = [r for r in runners if column != "speedup" or r != "sequential"]
+        width = 0.8 / max(len(shown), 1)
+        for index, runner in enumerate(shown):
             mine = top[top["runner"] == runner].set_index("interpreter").reindex(interpreters)
-            x = np.arange(len(interpreters)) + (index - (len(runners) - 1) / 2) * width
+            x = np.arange(len(interpreters)) + (index - (len(shown) - 1) / 2) * width
             values = mine[column].astype(float) * scale
             errors = np.nan_to_num(np.vstack([values - mine[low].astype(float) * scale,
                                               mine[high].astype(float) * scale - values])
