@@ -339,16 +339,25 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> Iterator[N
     # the file says whether the run it holds finished.
     session.config.stash[EXIT_STATUS] = exitstatus
     session.config.stash[FAILED_SCENARIOS] = session.testsfailed
-    # A scenario that is not a result (its test marked its benchmark as an error) keeps no
-    # timings anywhere: pytest-benchmark leaves it out of the JSON, and without this its
-    # terminal table would still show it.
-    benchmarks = getattr(getattr(session.config, "_benchmarksession", None), "benchmarks", None)
-    if isinstance(benchmarks, list):
-        benchmarks[:] = [bench for bench in benchmarks if not bench.has_error]
     probes = session.config.stash.get(DRIFT_PROBES, None)
     if probes:
         probes.append(drift.probe("end"))
     yield
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_benchmark_group_stats(config: pytest.Config, benchmarks: list[Any],
+                                 group_by: str) -> Any:
+    """A scenario that is not a result (its test marked its benchmark as an error) keeps no
+    timings anywhere: pytest-benchmark leaves it out of the JSON, and this leaves it out of
+    the terminal table, which it would otherwise still draw."""
+    groups = yield
+    session = getattr(config, "_benchmarksession", None)  # pytest-benchmark's own session
+    errored = {bench.fullname for bench in getattr(session, "benchmarks", [])
+               if bench.has_error}
+    kept = [(name, [bench for bench in group if bench.get("fullname") not in errored])
+            for name, group in groups]
+    return [(name, group) for name, group in kept if group]
 
 
 def pytest_benchmark_update_machine_info(config: pytest.Config,
