@@ -79,9 +79,13 @@ class Rounds:
     overhead_s: float | None = None  # a no-op task's round trip on the open runner
     solo_task_s: float | None = None  # one real task at a time on the open runner
     base_pss_mb: float | None = None  # the client's PSS before the runner opened (warm only)
+    lag_p99_rounds: list[float] = field(default_factory=list)  # each counted round's own
+    setup_samples: list[float] = field(default_factory=list)  # opens timed before timing
+    open_pss_samples: list[float] = field(default_factory=list)  # MB each open added
 
 
 SOLO_PROBES = 5  # real tasks sent one at a time, to compare per-task speed across runners
+STARTUP_SAMPLES = 3  # opens timed (first pass) for runners whose start-up is compared
 
 
 def solo_task(runner: Runner) -> float | None:
@@ -118,6 +122,7 @@ def run_rounds(benchmark: Any, spec: ScenarioSpec, runner: Runner,
     warmups = 0  # warm-up rounds run; final once counting starts
     warming = True
     counted = Outcome()
+    lag_p99_rounds: list[float] = []
     meter = ResourceMeter(server_pid)
     setups: list[float] = []
     teardowns: list[float] = []
@@ -154,6 +159,8 @@ def run_rounds(benchmark: Any, spec: ScenarioSpec, runner: Runner,
             outcome = runner.run(spec.tasks)
         if not warming:
             counted.extend(outcome)
+            if outcome.loop_lags:
+                lag_p99_rounds.append(percentiles(outcome.loop_lags, "lag")["lag_p99_s"])
         return outcome
 
     def still_cold(last: float | None) -> bool:
@@ -174,9 +181,21 @@ def run_rounds(benchmark: Any, spec: ScenarioSpec, runner: Runner,
         warming = False
 
     base_pss = None
+    setup_samples: list[float] = []
+    pss_samples: list[float] = []
     if not spec.timed_setup:
         base_pss = meter.client_pss_mb()
         setups.append(_duration(runner.open))
+        if runner.samples_startup and spec.pass_index == 1 and not benchmark.disabled:
+            # A few more opens, each timed with the memory it adds, so that start-up and
+            # memory compare with an interval (claim 12), not on one reading.
+            setup_samples.append(setups[0])
+            pss_samples.append(meter.client_pss_mb() - base_pss)
+            for _ in range(STARTUP_SAMPLES - 1):
+                runner.close()
+                before = meter.client_pss_mb()
+                setup_samples.append(_duration(runner.open))
+                pss_samples.append(meter.client_pss_mb() - before)
         meter.include(runner.outside_processes())
     overhead = solo = None
     try:
@@ -206,7 +225,8 @@ def run_rounds(benchmark: Any, spec: ScenarioSpec, runner: Runner,
     rounds = rounds_started - warmups
     if spec.timed_setup:  # the counted rounds' own set-ups, not the warm-up's
         setups, teardowns = setups[-rounds:], teardowns[-rounds - 1:-1]
-    return Rounds(counted, rounds, warmups, usage, setups, teardowns, overhead, solo, base_pss)
+    return Rounds(counted, rounds, warmups, usage, setups, teardowns, overhead, solo, base_pss,
+                  lag_p99_rounds, setup_samples, pss_samples)
 
 
 def in_flight(spec: ScenarioSpec) -> int:
@@ -255,6 +275,8 @@ def make_record(spec: ScenarioSpec, workload: Workload, runner: Runner,
         if done.usage.window_s > 0 else None,
         load_avg=done.usage.load_avg,
         timed_setup=spec.timed_setup, setup_s=statistics.median(done.setups),
+        setup_samples_s=done.setup_samples, open_pss_samples_mb=done.open_pss_samples,
+        loop_lag_p99_rounds_s=done.lag_p99_rounds,
         teardown_s=statistics.median(done.teardowns), task_overhead_s=done.overhead_s,
         runner_details=runner.details(),
         python=platform.python_version(), gil_enabled=gil_enabled(),

@@ -77,6 +77,9 @@ class ScenarioRecord:
     load_avg: float | None = None  # 1-minute load average at the end of the rounds
     timed_setup: bool = False
     setup_s: float | None = None
+    setup_samples_s: list[float] = field(default_factory=list)  # opens timed before timing
+    open_pss_samples_mb: list[float] = field(default_factory=list)  # PSS each open added
+    loop_lag_p99_rounds_s: list[float] = field(default_factory=list)  # each round's p99 lag
     teardown_s: float | None = None
     task_overhead_s: float | None = None  # a no-op task's round trip (pool and cluster runners)
     runner_details: dict[str, Any] = field(default_factory=dict)  # e.g. a cluster's workers

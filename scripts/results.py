@@ -195,6 +195,9 @@ def _rows(run: Run) -> list[dict[str, Any]]:
             "loop_lag_p50_s": record.loop_lag_p50_s,
             "loop_lag_p99_s": record.loop_lag_p99_s,
             "rounds_data": list(stats.get("data") or []),
+            "setup_samples": list(record.setup_samples_s),
+            "open_pss_samples": list(record.open_pss_samples_mb),
+            "lag_rounds": list(record.loop_lag_p99_rounds_s),
             "extra": record.extra,
         })
     return rows
@@ -211,6 +214,7 @@ PER_TASK = ("latency_p50_s", "latency_p95_s", "latency_p99_s", "wait_p50_s", "wa
             "wait_p99_s")
 NUMERIC = ("ideal_s", "task_s", "cores", *PER_TASK, *PER_ROUND, "peak_rss_mb", "load_avg",
            "task_overhead_s", "solo_task_s")
+SAMPLES = ("setup_samples", "open_pss_samples", "lag_rounds")  # lists: the passes' joined
 METER_SLACK = 1.05  # CPU above cores x this is not a reading but a meter error
 
 
@@ -241,6 +245,8 @@ def _merge_passes(passes: pd.DataFrame) -> dict[str, Any]:
         for kind, count in found.items():
             kinds[kind] = kinds.get(kind, 0) + count
     merged["kinds"] = kinds
+    for column in SAMPLES:
+        merged[column] = [value for values in ordered[column] for value in values]
     examples: dict[str, str] = {}
     for found in ordered["examples"]:
         for kind, text in found.items():
@@ -505,7 +511,7 @@ def sig3(value: float, strict: bool = False) -> str:
     return f"{value:#.3g}".rstrip(".") if strict else f"{value:.3g}"
 
 
-CSV_DROP = ("rounds_data", "extra", "kinds", "examples")
+CSV_DROP = ("rounds_data", "extra", "kinds", "examples", *SAMPLES)
 
 
 @contextmanager

@@ -200,9 +200,11 @@ def test_gil_release(thr: float, fields: dict[str, Any], expected: str) -> None:
 def hybrid(hybrid_s: float, hybrid_lag: float, **hybrid_fields: Any) -> pd.DataFrame:
     rows = []
     for workload in ("cpu", "mixed"):
-        rows.append(row("c7_hybrid", "asyncio", 1.0, workload=workload, loop_lag_p99_s=0.06))
+        rows.append(row("c7_hybrid", "asyncio", 1.0, workload=workload, loop_lag_p99_s=0.06,
+                        lag_rounds=rounds(0.06)))
         rows.append(row("c7_hybrid", "hybrid", hybrid_s, workload=workload,
-                        loop_lag_p99_s=hybrid_lag, **hybrid_fields))
+                        loop_lag_p99_s=hybrid_lag, lag_rounds=rounds(hybrid_lag),
+                        **hybrid_fields))
     return table(*rows)
 
 
@@ -222,6 +224,7 @@ def blocking(bad_s: float, bad_lag: float, **bad_fields: Any) -> pd.DataFrame:
                         concurrency=16, ideal_s=0.04, loop_lag_p99_s=0.0002))
         rows.append(row("c8_blocking", "asyncio", bad_s, workload=workload, tasks=32,
                         concurrency=16, ideal_s=0.04, blocking=True, loop_lag_p99_s=bad_lag,
+                        lag_rounds=[] if bad_lag != bad_lag else rounds(bad_lag),
                         **bad_fields))
     return table(*rows)
 
@@ -328,11 +331,18 @@ def interpreter_rows(label: str, free: bool, threads: float, processes: float,
               "gil_enabled": not free, "failed_scenario": False, "tasks": 16,
               "python_compiler": "GCC 12.2.0", "config_args": "'--prefix=/x' '--enable-shared'"
               + (" '--disable-gil'" if free else ""), **fields}
-    rows = [row("", "sequential", seq, concurrency=1, pss_mb=50.0, setup_s=0.0, **common),
-            row("", "threads", seq / threads, pss_mb=52.0, setup_s=0.001, **common),
-            row("", "processes", seq / processes, pss_mb=130.0, setup_s=0.05, **common)]
+    def opened(setup_s: float, pss_mb: float) -> dict[str, Any]:
+        return {"setup_s": setup_s, "setup_samples": [setup_s * k for k in (0.98, 1, 1.02)],
+                "open_pss_samples": [pss_mb * k for k in (0.99, 1, 1.01)]}
+
+    rows = [row("", "sequential", seq, concurrency=1, pss_mb=50.0, **opened(0.0, 0.0),
+                **common),
+            row("", "threads", seq / threads, pss_mb=52.0, **opened(0.001, 2.0), **common),
+            row("", "processes", seq / processes, pss_mb=130.0, **opened(0.05, 80.0),
+                **common)]
     if subs is not None:
-        rows.append(row("", "interpreters", seq / subs, pss_mb=80.0, setup_s=0.02, **common))
+        rows.append(row("", "interpreters", seq / subs, pss_mb=80.0, **opened(0.02, 30.0),
+                        **common))
     return rows
 
 
@@ -390,6 +400,16 @@ def test_subinterpreters(subs: float, fields: dict[str, Any], expected: str) -> 
     frame = interpreters(interpreter_rows("3.13.0", False, 1.0, 1.9, subs=subs, **fields))
     found = c12_subinterpreters.check(frame)
     assert found.verdict == expected, found.evidence
+
+
+def test_subinterpreters_costlier_to_start_hold_with_limits_and_one_reading_cannot_say() -> None:
+    frame = interpreters(interpreter_rows("3.13.0", False, 1.0, 1.9, subs=1.85))
+    subs = frame.index[frame["runner"] == "interpreters"][0]
+    frame.at[subs, "setup_samples"] = [0.3, 0.31, 0.32]  # slower to start than processes
+    assert c12_subinterpreters.check(frame).verdict == LIMITS
+    frame.at[subs, "setup_samples"] = [0.02]  # one reading: no interval
+    found = c12_subinterpreters.check(frame)
+    assert found.verdict == INCONCLUSIVE and "too few values for an interval" in found.details
 
 
 def library(threads_s: dict[tuple[str, str], float], aio_s: dict[tuple[str, str], float]

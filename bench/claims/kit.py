@@ -140,7 +140,7 @@ class Effect:
         if self.unfit:
             return list(self.unfit)
         if missing(self.low) or missing(self.high):
-            return [f"{self.what}: too few rounds for an interval"]
+            return [f"{self.what}: too few values for an interval"]
         return [f"{self.what}: its interval straddles the {fmt(self.line, self.unit)} line"]
 
     def text(self) -> str:
@@ -206,6 +206,44 @@ def against(what: str, row: Row, amount: float, line: float) -> Effect:
                                                              found[1] / amount)
     return Effect(what, float(row["median_s"]) / amount, low, high, line,
                   unfit=_unfit_of(row))
+
+
+def samples(row: Row, column: str) -> list[float]:
+    data = row.get(column) if hasattr(row, "get") else None
+    return [float(v) for v in data] if isinstance(data, list | tuple) else []
+
+
+def sample_ratio(what: str, top: list[float], bottom: list[float], line: float,
+                 rows: Sequence[Row] = (), method: str = "") -> Effect:
+    """median(top) / median(bottom) of two sets of samples, with the bootstrap interval;
+    no interval with fewer than two samples a side."""
+    from bench.precision import ratio_interval
+
+    if not top or not bottom:
+        return Effect(what, math.nan, math.nan, math.nan, line, unfit=_unfit_of(*rows),
+                      method=method)
+    value = _median(top) / _median(bottom)
+    found = ratio_interval(top, bottom)
+    low, high = found if found is not None else (math.nan, math.nan)
+    return Effect(what, value, low, high, line, unfit=_unfit_of(*rows), method=method)
+
+
+def sample_median(what: str, values: list[float], line: float, unit: str, row: Row,
+                  method: str = "") -> Effect:
+    """The median of per-round values, with its 95 % order-statistics interval."""
+    from bench.precision import median_interval
+
+    if not values:
+        return Effect(what, math.nan, math.nan, math.nan, line, unit, _unfit_of(row), method)
+    found = median_interval(values)
+    low, high = found if found is not None else (math.nan, math.nan)
+    return Effect(what, _median(values), low, high, line, unit, _unfit_of(row), method)
+
+
+def _median(values: list[float]) -> float:
+    ordered = sorted(values)
+    middle = len(ordered) // 2
+    return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
 
 
 def all_of(parts: Sequence[Outcome]) -> Outcome:

@@ -68,6 +68,9 @@ class Runner(ABC):
     worker_memory: ClassVar[int] = 40 * 1024 * 1024
     worker_files: ClassVar[int] = 4
     workers_set_by: ClassVar[str] = "--concurrency"  # the option that lowers the count
+    # Whether its start-up is worth sampling (opened and closed a few times before timing,
+    # first pass only): runners whose start-up and memory a comparison decides on.
+    samples_startup: ClassVar[bool] = False
 
     def __init__(self, workload: Workload, concurrency: int) -> None:
         if concurrency < 1:

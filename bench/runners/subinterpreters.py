@@ -46,6 +46,8 @@ def _warm(workload: Workload) -> None:
 class InterpreterRunner(PoolRunner):
     """`InterpreterPoolExecutor(max_workers=C)`: threads with an interpreter (and GIL) each."""
 
+    samples_startup: ClassVar[bool] = True  # claim 12 compares their start-up and memory
+
     name: ClassVar[str] = "interpreters"
     colour: ClassVar[str] = "#e377c2"
     order: ClassVar[int] = 35
