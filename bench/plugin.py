@@ -207,6 +207,7 @@ class Progress:
     not to be needed is skipped in no time, so the estimate is rough)."""
 
     EVERY_S = 30.0
+    MIN_DONE = 5  # and at least a twentieth of the run before an estimate is given
 
     def __init__(self, config: pytest.Config, total: int) -> None:
         self.config, self.total, self.done = config, total, 0
@@ -221,13 +222,14 @@ class Progress:
         if now - self.last < self.EVERY_S or self.done >= self.total:
             return
         self.last = now
-        measured = max(1, self.done)
-        left = self.ran / measured * (self.total - self.done)
+        if self.done >= max(self.MIN_DONE, self.total // 20):
+            left = f"about {_clock(self.ran / self.done * (self.total - self.done))} left"
+        else:  # a few scenarios say little about the rest
+            left = "an estimate once more have run"
         reporter = self.config.pluginmanager.get_plugin("terminalreporter")
         if reporter is not None:
             reporter.write_line(f"[concurrency-bench] scenario {self.done} of {self.total}, "
-                                f"{_clock(now - self.start)} so far, about "
-                                f"{_clock(left)} left")
+                                f"{_clock(now - self.start)} so far, {left}")
 
 
 def _clock(seconds: float) -> str:
@@ -408,6 +410,9 @@ def pytest_benchmark_update_machine_info(config: pytest.Config,
             "and the caller's wait (hand-over to the checked result back in the client)",
             "Heap": "each round starts from gc.collect() then gc.freeze(), outside timing, "
             "so its collections walk only what the round made",
+            "Start-up samples": "process and subinterpreter pools are opened and closed "
+            "twice more before timing in a scenario's first pass, each open timed with the "
+            "memory it adds, so that start-up and memory compare with an interval",
             "Drift probe": "a 4 ms pure-Python summation, a 1 ms sleep's overshoot and a "
             "loopback round trip at the start, before each workload and at the end "
             "(machine_info.drift_probes; --compare weighs changes against them)",
