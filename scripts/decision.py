@@ -158,3 +158,62 @@ def decision_markdown(table: pd.DataFrame) -> list[str]:
                 f"{_mb(row['runner_pss_mb'])} | {_ms(row['wait_p99_s'])} | {_failed(row)} |")
         lines += ["", sentence(models, several), ""]
     return lines
+
+
+ONE_CORE = 0.9  # client CPU at or above this many cores: the model is using one core fully
+IDLE_CLIENT = 0.5  # under this many cores of client CPU: the client mostly waits
+
+
+def _cores(rows: pd.DataFrame) -> int:
+    known = rows["cores"].dropna()
+    return int(known.iloc[0]) if len(known) else 1
+
+
+def beyond_lines(models: pd.DataFrame, cores: int) -> list[str]:
+    """What this run's own numbers say about more cores, model by model: no figure for a
+    machine that was not measured, only what these rows bound."""
+    lines = []
+    for _, row in models[~models["failed_scenario"] & (models["runner"] != "sequential")
+                         ].iterrows():
+        name = model_label(row, False)
+        cpu = row["client_cpu_load"]
+        workers_spread = row["client_cpu_load"] > ONE_CORE * 1.5
+        if pd.isna(cpu):
+            continue
+        if cpu >= ONE_CORE and not workers_spread:
+            lines.append(f"- {name}: {sig3(cpu)} cores of client CPU at C={row['concurrency']}"
+                         " -- one core, fully used, in one process: more cores will not make "
+                         "it faster; only a faster core or less work per task would.")
+        elif workers_spread:
+            bound = row.get("speedup_bound")
+            reach = "" if pd.isna(row["speedup"]) or pd.isna(bound) else (
+                f", {sig3(row['speedup'])}x of an ideal {sig3(bound)}x here")
+            lines.append(f"- {name}: {sig3(cpu)} cores of client CPU at C={row['concurrency']}"
+                         f"{reach} -- it spreads over cores: on K cores its CPU-bound part can "
+                         f"use up to min(C, K) of them, less what start-up and the trips to "
+                         f"workers cost (measured here on {cores} cores only).")
+        elif cpu < IDLE_CLIENT:
+            lines.append(f"- {name}: {sig3(cpu)} cores of client CPU at C={row['concurrency']}"
+                         " -- the client mostly waits: more cores change little; the service "
+                         "it waits on and C decide.")
+    return lines
+
+
+def beyond_markdown(table: pd.DataFrame) -> list[str]:
+    """## Beyond this machine: per workload, what more (or fewer) cores would change."""
+    matrix = table[table["claim"] == ""]
+    if matrix.empty:
+        return []
+    lines = ["## Beyond this machine", "",
+             f"Measured on {_cores(matrix)} cores.  What each model's own numbers here say "
+             f"about a machine with K cores (client CPU at or above {ONE_CORE} cores in one "
+             f"process: bound to one core; spread over processes: bounded by min(C, K); "
+             f"under {IDLE_CLIENT}: waiting).  Figures for other machines are not measured "
+             "here: run the suite there.", ""]
+    for key, rows in matrix.groupby(GROUP, sort=False):
+        workload, _params, tasks, server = key
+        found = beyond_lines(best_of_each_model(rows), _cores(rows))
+        if found:
+            where = f", {server} server" if server else ""
+            lines += [f"**{workload}** ({tasks} tasks{where})", "", *found, ""]
+    return lines if len(lines) > 6 else []

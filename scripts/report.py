@@ -25,7 +25,7 @@ from scipy.stats import mannwhitneyu
 from bench import drift
 from scripts.charts import write_charts, write_claims_chart, write_interpreters_chart
 from scripts.claims import claims_markdown, number, verdicts
-from scripts.decision import decision_markdown
+from scripts.decision import beyond_markdown, decision_markdown
 from scripts.results import (
     NEIGHBOUR_LIMIT,
     NOISE_LIMIT,
@@ -447,6 +447,7 @@ def report_markdown(runs: list[Run], table: pd.DataFrame, charts: list[Path],
     run = runs[-1]
     noisy = int((~table["citable"]).sum())
     lines = ["# concurrency-bench report", "", *decision_markdown(table),
+             *beyond_markdown(table),
              "## Summary", "", *_summary(runs, table), "",
              *_provenance(runs), "",
              "## Fairness rules", "", *_fairness(run, table), "",

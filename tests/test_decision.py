@@ -11,7 +11,7 @@ from typing import Any
 import pandas as pd
 
 from bench.plugin import Progress
-from scripts.decision import decision_markdown
+from scripts.decision import beyond_markdown, decision_markdown
 from scripts.report import write_report
 from tests.conftest import REPO
 
@@ -95,6 +95,21 @@ def test_a_run_from_before_the_decision_block_still_renders(tmp_path: Path) -> N
     assert report.index("## Which model?") < report.index("## Summary")
     assert "| processes (fork) | 2 |" in report
     assert "nan" not in report.split("## Results")[0]
+
+
+def test_beyond_this_machine_reads_each_models_own_cpu() -> None:
+    table = pd.DataFrame([
+        model("sequential", 0.7, 0.02, cores=2, speedup_bound=1.0),
+        model("threads", 0.72, 0.02, cores=2, client_cpu_load=1.0, speedup_bound=2.0),
+        model("processes", 0.36, 0.02, cores=2, client_cpu_load=1.95, speedup_bound=2.0),
+        model("asyncio", 0.05, 0.02, cores=2, client_cpu_load=0.1, speedup_bound=64.0,
+              workload="sleep")])
+    text = "\n".join(beyond_markdown(table))
+    assert "Measured on 2 cores" in text
+    assert "- threads: 1.00 cores of client CPU at C=2 -- one core, fully used" in text
+    assert "- processes: 1.95 cores of client CPU at C=2, 1.94x of an ideal 2.00x here" in text
+    assert "min(C, K)" in text
+    assert "- asyncio: 0.100 cores of client CPU at C=2 -- the client mostly waits" in text
 
 
 class Reporter:
