@@ -169,13 +169,13 @@ def _cores(rows: pd.DataFrame) -> int:
     return int(known.iloc[0]) if len(known) else 1
 
 
-def beyond_lines(models: pd.DataFrame, cores: int) -> list[str]:
+def beyond_lines(models: pd.DataFrame, cores: int, with_interpreter: bool = False) -> list[str]:
     """What this run's own numbers say about more cores, model by model: no figure for a
     machine that was not measured, only what these rows bound."""
     lines = []
     for _, row in models[~models["failed_scenario"] & (models["runner"] != "sequential")
                          ].iterrows():
-        name = model_label(row, False)
+        name = model_label(row, with_interpreter)
         cpu = row["client_cpu_load"]
         workers_spread = row["client_cpu_load"] > ONE_CORE * 1.5
         if pd.isna(cpu):
@@ -207,12 +207,14 @@ def beyond_markdown(table: pd.DataFrame) -> list[str]:
     lines = ["## Beyond this machine", "",
              f"Measured on {_cores(matrix)} cores.  What each model's own numbers here say "
              f"about a machine with K cores (client CPU at or above {ONE_CORE} cores in one "
-             f"process: bound to one core; spread over processes: bounded by min(C, K); "
+             f"process: bound to one core; spread over cores (processes, or threads without the "
+             f"GIL): up to min(C, K) of them; "
              f"under {IDLE_CLIENT}: waiting).  Figures for other machines are not measured "
              "here: run the suite there.", ""]
     for key, rows in matrix.groupby(GROUP, sort=False):
         workload, _params, tasks, server = key
-        found = beyond_lines(best_of_each_model(rows), _cores(rows))
+        found = beyond_lines(best_of_each_model(rows), _cores(rows),
+                             matrix["interpreter"].nunique() > 1)
         if found:
             where = f", {server} server" if server else ""
             lines += [f"**{workload}** ({tasks} tasks{where})", "", *found, ""]
