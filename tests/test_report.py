@@ -14,7 +14,8 @@ import pandas as pd
 import pytest
 
 from scripts.charts import CHARTS
-from scripts.report import compare_table, newest_run, write_report
+from scripts.compare import compare_table
+from scripts.report import newest_run, write_report
 from scripts.results import ReportError, load_run, scenario_table
 from tests.conftest import REPO
 
@@ -278,7 +279,7 @@ def test_speedup_interval_holds_the_ratio_of_medians_and_narrows_with_agreement(
 
 
 def test_a_change_is_told_apart_from_the_machines_drift() -> None:
-    from scripts.report import _explained
+    from scripts.compare import _explained
 
     assert _explained(1.02, 0.02, 0.02, None) == "within intervals"
     assert _explained(1.08, 0.01, 0.01, 1.07) == "machine drift"  # the probe moved as much
