@@ -11,6 +11,8 @@ seen to beat another model on another.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pandas as pd
 
 from scripts.results import sig3 as table_sig3
@@ -129,6 +131,14 @@ def sentence(models: pd.DataFrame, with_interpreter: bool) -> str:
     return text
 
 
+def workloads(matrix: pd.DataFrame, knobs: bool = True) -> Iterator[tuple[str, pd.DataFrame]]:
+    """(heading, rows) per workload and size of the default-matrix rows, in run order."""
+    for (workload, params, tasks, server), rows in matrix.groupby(GROUP, sort=False):
+        where = f", {server} server" if server else ""
+        what = f"; {params or 'default knobs'}" if knobs else ""
+        yield f"**{workload}** ({tasks} tasks{where}{what})", rows
+
+
 def decision_markdown(table: pd.DataFrame) -> list[str]:
     """The decision block: per workload and size, the models' best rows and a sentence."""
     matrix = table[table["claim"] == ""]
@@ -141,10 +151,8 @@ def decision_markdown(table: pd.DataFrame) -> list[str]:
              "client CPU per second; memory the runner added (PSS); the caller's p99 wait per "
              "task.  Marks: ⚠ noisy, ⌛ short of its precision, ⚡ disturbed, ✗ failed or "
              "meter error (full table and rules below).", ""]
-    for key, rows in matrix.groupby(GROUP, sort=False):
-        workload, params, tasks, server = key
-        where = f", {server} server" if server else ""
-        lines += [f"**{workload}** ({tasks} tasks{where}; {params or 'default knobs'})", "",
+    for heading, rows in workloads(matrix):
+        lines += [heading, "",
                   "| model | C | median (95 % CI) | speedup (95 % CI) | CPU (cores) | "
                   "memory (MB) | wait p99 | failed |",
                   "|---|---|---|---|---|---|---|---|"]
@@ -177,9 +185,9 @@ def beyond_lines(models: pd.DataFrame, cores: int, with_interpreter: bool = Fals
                          ].iterrows():
         name = model_label(row, with_interpreter)
         cpu = row["client_cpu_load"]
-        workers_spread = row["client_cpu_load"] > ONE_CORE * 1.5
         if pd.isna(cpu):
             continue
+        workers_spread = cpu > ONE_CORE * 1.5
         if cpu >= ONE_CORE and not workers_spread:
             lines.append(f"- {name}: {sig3(cpu)} cores of client CPU at C={row['concurrency']}"
                          " -- one core, fully used, in one process: more cores will not make "
@@ -211,11 +219,9 @@ def beyond_markdown(table: pd.DataFrame) -> list[str]:
              f"GIL): up to min(C, K) of them; "
              f"under {IDLE_CLIENT}: waiting).  Figures for other machines are not measured "
              "here: run the suite there.", ""]
-    for key, rows in matrix.groupby(GROUP, sort=False):
-        workload, _params, tasks, server = key
+    for heading, rows in workloads(matrix, knobs=False):
         found = beyond_lines(best_of_each_model(rows), _cores(rows),
                              matrix["interpreter"].nunique() > 1)
         if found:
-            where = f", {server} server" if server else ""
-            lines += [f"**{workload}** ({tasks} tasks{where})", "", *found, ""]
+            lines += [heading, "", *found, ""]
     return lines if len(lines) > 6 else []
