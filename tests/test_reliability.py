@@ -229,6 +229,17 @@ def test_thread_check_counts_thread_ids_and_memory_mappings(
     check_workers("threads", 100)  # within the limit: no error
 
 
+def test_thirty_thousand_threads_are_refused_under_the_default_mapping_limit(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """vm.max_map_count's default (65530) holds about 21,000 Python threads (3 mappings
+    each); 30,000 must be refused before any run, naming the limit."""
+    fake = tmp_path / "max_map_count"
+    fake.write_text("65530")
+    monkeypatch.setattr(limits, "MAX_MAP_COUNT", fake)
+    with pytest.raises(LimitError, match=r"30000 threads .*vm\.max_map_count"):
+        check_workers("threads", 30000)
+
+
 def test_a_pool_starts_no_more_workers_than_a_round_has_tasks() -> None:
     spec = ScenarioSpec("sleep", "threads", 64, 30000, rounds=1, warmup_rounds=0)
     assert in_flight(spec) == 64
