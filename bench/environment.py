@@ -44,6 +44,60 @@ def python_build() -> dict[str, object]:
         # nothing else (claim 11 checks these).
         "config_args": sysconfig.get_config_var("CONFIG_ARGS") or "",
         "default_start_method": multiprocessing.get_start_method(),
+        # The run-time switches this run was started with (scripts/interpreters.py sets
+        # them per column): the same binary with PYTHON_GIL=1 or PYTHON_JIT=1 is a column of
+        # its own.
+        "settings": {name: os.environ[name] for name in SETTINGS if name in os.environ},
+        **build_facts(),
+    }
+
+
+SETTINGS = ("PYTHON_GIL", "PYTHON_JIT")  # run-time switches that change what is measured
+
+
+def _flags() -> str:
+    return " ".join(str(sysconfig.get_config_var(name) or "") for name in
+                    ("CONFIG_ARGS", "OPT", "PY_CFLAGS_NODIST", "PY_CORE_CFLAGS",
+                     "PY_LDFLAGS_NODIST"))
+
+
+def origin() -> str:
+    """Who built this interpreter, as far as its own paths and configure line tell: pyenv,
+    a Debian/Ubuntu package, another distribution's package, or a build from source."""
+    args = str(sysconfig.get_config_var("CONFIG_ARGS") or "")
+    if "/.pyenv/versions/" in sys.base_prefix or "/.pyenv/versions/" in args:
+        return "pyenv"
+    if "/usr/share/python-wheels" in args or "debian" in args.lower():
+        return "Debian"
+    if "'--prefix=/usr'" in args:
+        return "distribution"
+    return "source" if args else "unknown"
+
+
+def build_facts() -> dict[str, object]:
+    """What in a build changes its speed, read from its own configuration: two builds of
+    one version that differ here are different columns (claims 10-12 check them)."""
+    flags = _flags()
+    args = str(sysconfig.get_config_var("CONFIG_ARGS") or "")
+    jit = next((arg.split("=", 1)[1].strip("'\"") if "=" in arg else "yes"
+                for arg in args.split() if arg.strip("'\"").startswith(
+                    "--enable-experimental-jit")), "no")
+    optimisation = next((word for word in str(sysconfig.get_config_var("OPT") or "").split()
+                         if word.startswith("-O")), "")
+    libc = " ".join(part for part in platform.libc_ver() if part)
+    return {
+        "origin": origin(),
+        # A packager may pass PGO and LTO to make rather than to configure (Debian does):
+        # then nothing in the build's configuration says so, and the record says that.
+        "pgo": "yes" if "--enable-optimizations" in args or "-fprofile-use" in flags
+        else "not in its configuration",
+        "lto": "yes" if "--with-lto" in args or "-flto" in flags
+        else "not in its configuration",
+        "jit_built": jit,  # "no", "yes", "yes-off" (built, off unless PYTHON_JIT=1)...
+        "debug": bool(sysconfig.get_config_var("Py_DEBUG")),
+        "optimisation": optimisation,
+        "frame_pointers": "-fno-omit-frame-pointer" in flags,
+        "libc": libc or "unknown",
     }
 
 

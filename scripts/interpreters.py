@@ -6,16 +6,23 @@
         run the suite under each PYTHON into one run folder (one pytest-benchmark JSON per
         interpreter), then build one report from all of them
 
-Each interpreter gets its own virtual environment under `.venvs/`, named after its build
-and version (`cp313-3.13.0`, `cp313t-3.13.5` for a free-threaded build, ...) and remade if
-another interpreter of that name turns up, holding only what measuring needs:
-the project without its `report` extra, so pandas, matplotlib and SciPy never have to
-install there.  The test server and the report run on this (the main) environment's
-Python, so every interpreter's column talks to the same server.
+An interpreter is a path (or a command on PATH) plus, optionally, run-time settings after
+colons: `/opt/ft/bin/python3.13t:PYTHON_GIL=1` is the free-threaded binary with the GIL
+switched back on, `python3.14:PYTHON_JIT=1` the same build with its JIT on.  Each is a
+column of its own; the binary's columns share one environment.
 
-Bad input -- a missing interpreter, one older than 3.11, one for which a package has no
-installable build -- is one line on stderr and exit status 2, and leaves no environment
-or run folder half made.
+Each binary gets its own virtual environment under `.venvs/`, named after its build,
+version and origin (`cp313-3.13.0-pyenv-…`, `cp313t-3.13.5-source-…`, `cp314-3.14.10-Debian-…`)
+and remade when the project's requirements change, holding only what measuring needs:
+the project without its `report` extra, so pandas, matplotlib and SciPy never have to
+install there.  The environment is made without ensurepip (Debian's and Ubuntu's Pythons do
+not have it): pip is put in from its wheel, which the main environment's pip fetches.  The
+test server and the report run on this (the main) environment's Python, so every
+interpreter's column talks to the same server.
+
+Bad input -- a missing interpreter, one older than 3.11, a setting that does not exist or
+changes nothing on that build, a build for which a package has no installable build -- is
+one line on stderr and exit status 2, and leaves no environment or run folder half made.
 """
 
 from __future__ import annotations
@@ -28,7 +35,8 @@ import re
 import shutil
 import subprocess
 import sys
-from dataclasses import dataclass
+import tempfile
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -38,9 +46,18 @@ RUNS = REPO / "results" / "runs"
 MIN_VERSION = (3, 11)
 SERVER_PYTHON = "CONCURRENCY_BENCH_SERVER_PYTHON"  # read by workloads.server.ServerProcess
 PIP_MIN = "pip>=24.1"  # the first pip that knows free-threaded wheel tags
-PROBE = ("import json, sys, sysconfig; print(json.dumps({'version': list(sys.version_info[:3]), "
+# What the interpreter says of itself under its settings (bench.environment needs only the
+# standard library, so it imports on any interpreter before its environment exists).
+PROBE = ("import json, sys, sysconfig; sys.path.insert(0, {repo!r}); "
+         "from bench.environment import gil_enabled, jit_state, origin, build_facts; "
+         "print(json.dumps({{'version': list(sys.version_info[:3]), "
          "'tag': sys.implementation.cache_tag, "
-         "'free_threaded': bool(sysconfig.get_config_var('Py_GIL_DISABLED'))}))")
+         "'free_threaded': bool(sysconfig.get_config_var('Py_GIL_DISABLED')), "
+         "'gil': gil_enabled(), 'jit': jit_state(), 'origin': origin(), "
+         "'jit_built': build_facts()['jit_built']}}))")
+# The run-time settings a column may carry, and the values each takes.
+SETTINGS = {"PYTHON_GIL": ("0", "1"), "PYTHON_JIT": ("0", "1")}
+KNOWN = ", ".join(f"{name}={'|'.join(values)}" for name, values in SETTINGS.items())
 
 
 class InterpreterError(Exception):
@@ -53,41 +70,107 @@ class Interpreter:
     path: Path
     version: tuple[int, ...]
     build: str  # e.g. cp313 or cp313t
+    origin: str = "unknown"  # pyenv, Debian, source... (bench.environment.origin)
+    settings: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def binary_key(self) -> str:
+        """The build, its version and who built it, e.g. cp313-3.13.5-source or
+        cp314-3.14.10-Debian: two builds of one version never share a result file."""
+        return f"{self.build}-{'.'.join(map(str, self.version))}-{self.origin}"
 
     @property
     def key(self) -> str:
-        """The build and its version, e.g. cp313-3.13.5 or cp313t-3.13.5: two builds of
-        one minor version (pyenv's 3.13.0, a source-built 3.13.5) never share an
-        environment or a result file."""
-        return f"{self.build}-{'.'.join(map(str, self.version))}"
+        """The column: the binary and its settings, e.g. cp313t-3.13.5-source+PYTHON_GIL=1."""
+        return self.binary_key + "".join(f"+{name}={value}" for name, value
+                                         in sorted(self.settings.items()))
 
     @property
     def env(self) -> Path:
-        return ENVS / self.key
+        """One environment per binary (its settings' columns share it), told apart from
+        another binary of the same build by its path."""
+        digest = hashlib.sha256(str(self.path.resolve()).encode()).hexdigest()[:8]
+        return ENVS / f"{self.binary_key}-{digest}"
 
     @property
     def env_python(self) -> Path:
         return self.env / "bin" / "python"
 
 
+def parse(given: str) -> tuple[str, dict[str, str]]:
+    """`PATH[:NAME=VALUE...]` into the path and its settings, every setting checked."""
+    path, *parts = given.split(":")
+    settings: dict[str, str] = {}
+    for part in parts:
+        name, sep, value = part.partition("=")
+        if not sep or name not in SETTINGS:
+            raise InterpreterError(f"interpreter {given}: unknown setting {part!r} (known: "
+                                   f"{KNOWN})")
+        if value not in SETTINGS[name]:
+            raise InterpreterError(f"interpreter {given}: {name}={value} does not exist: "
+                                   f"{name} takes {' or '.join(SETTINGS[name])}")
+        settings[name] = value
+    if not path:
+        raise InterpreterError(f"interpreter {given}: no interpreter before the settings")
+    return path, settings
+
+
+def _refused(stderr: str) -> str:
+    """The interpreter's own reason for refusing to start, in one line."""
+    lines = [line.strip() for line in stderr.splitlines() if line.strip()]
+    fatal = [line.split(":", 2)[-1].strip() for line in lines if "Fatal Python error" in line]
+    return (fatal or lines or ["no reason given"])[0]
+
+
+def _check_settings(given: str, settings: dict[str, str], facts: dict[str, object]) -> None:
+    """A setting that changes nothing on this build would make a column identical to
+    another under a different name: refused."""
+    if settings.get("PYTHON_GIL") == "1" and not facts["free_threaded"]:
+        raise InterpreterError(f"interpreter {given}: PYTHON_GIL=1 changes nothing on a build "
+                               "with the GIL (it switches the GIL back on in a free-threaded "
+                               "build)")
+    if "PYTHON_JIT" in settings and facts["jit"] == "not available":
+        raise InterpreterError(f"interpreter {given}: PYTHON_JIT changes nothing: this build "
+                               "has no JIT (it needs 3.13+ configured with "
+                               "--enable-experimental-jit)")
+    if settings.get("PYTHON_JIT") == "1" and facts["jit"] != "enabled":
+        raise InterpreterError(f"interpreter {given}: PYTHON_JIT=1 did not switch the JIT on "
+                               f"(it reports {facts['jit']})")
+
+
 def find(given: str) -> Interpreter:
-    """The interpreter named `given` (a path or a command on PATH), checked."""
-    found = shutil.which(given)
+    """The interpreter named `given` (a path or a command on PATH, then its settings),
+    checked by starting it under those settings."""
+    name, settings = parse(given)
+    found = shutil.which(name)
     if found is None:
         raise InterpreterError(f"interpreter {given}: not found")
+    environment = {key: value for key, value in os.environ.items() if key not in SETTINGS}
     try:
-        probe = subprocess.run([found, "-c", PROBE], capture_output=True, text=True,
-                               timeout=60, check=True)
-        facts = json.loads(probe.stdout)
-    except (OSError, subprocess.SubprocessError, ValueError):
+        probe = subprocess.run([found, "-c", PROBE.format(repo=str(REPO))],
+                               capture_output=True, text=True, timeout=60,
+                               env={**environment, **settings})
+    except (OSError, subprocess.SubprocessError):
         raise InterpreterError(f"interpreter {given}: not a working Python") from None
+    if probe.returncode != 0 and settings:
+        raise InterpreterError(f"interpreter {given}: it refuses "
+                               f"{' '.join(f'{k}={v}' for k, v in settings.items())}: "
+                               f"{_refused(probe.stderr)}")
+    try:
+        if probe.returncode != 0:
+            raise ValueError
+        facts = json.loads(probe.stdout)
+    except ValueError:
+        raise InterpreterError(f"interpreter {given}: not a working Python (3.11 or newer)"
+                               ) from None
     version = tuple(facts["version"])
     if version[:2] < MIN_VERSION:
         raise InterpreterError(f"interpreter {given}: Python {'.'.join(map(str, version))} is "
                                f"older than {'.'.join(map(str, MIN_VERSION))}, which the suite "
                                "needs")
+    _check_settings(given, settings, facts)
     build = str(facts["tag"]).replace("cpython-", "cp") + ("t" if facts["free_threaded"] else "")
-    return Interpreter(given, Path(found), version, build)
+    return Interpreter(given, Path(found), version, build, str(facts["origin"]), settings)
 
 
 def _fingerprint(interpreter: Interpreter) -> str:
@@ -109,6 +192,20 @@ def _failed_package(output: str) -> str:
     return "a dependency"
 
 
+def _pip_wheel(into: Path) -> Path:
+    """pip's wheel, fetched by the main environment's pip: a new environment is made
+    without ensurepip (which distribution builds lack) and gets pip from it."""
+    done = subprocess.run([sys.executable, "-m", "pip", "download", "--quiet",
+                           "--disable-pip-version-check", "--no-deps", "--only-binary=:all:",
+                           "--dest", str(into), PIP_MIN], capture_output=True, text=True,
+                          timeout=600)
+    wheels = sorted(into.glob("pip-*.whl"))
+    if done.returncode != 0 or not wheels:
+        raise InterpreterError(f"cannot fetch pip's wheel ({PIP_MIN}) with the main "
+                               "environment's pip")
+    return wheels[-1]
+
+
 def ensure_env(interpreter: Interpreter) -> Path:
     """The measuring environment of `interpreter`, made (all or nothing) if needed."""
     stamp = interpreter.env / ".installed"
@@ -116,19 +213,28 @@ def ensure_env(interpreter: Interpreter) -> Path:
         return interpreter.env_python
     partial = interpreter.env.with_name(interpreter.env.name + ".partial")
     shutil.rmtree(partial, ignore_errors=True)
+    python = str(partial / "bin" / "python")
+    quiet = ["--quiet", "--disable-pip-version-check"]
     try:
-        steps = [[str(interpreter.path), "-m", "venv", str(partial)],
-                 [str(partial / "bin" / "python"), "-m", "pip", "install", "--quiet",
-                  "--disable-pip-version-check", "--upgrade", PIP_MIN],
-                 [str(partial / "bin" / "python"), "-m", "pip", "install", "--quiet",
-                  "--disable-pip-version-check", "--only-binary=:all:", "-e",
-                  f"{REPO}[subinterpreters]"]]
-        for step in steps:
-            done = subprocess.run(step, capture_output=True, text=True, timeout=1800)
+        with tempfile.TemporaryDirectory(prefix="concurrency-bench-pip-") as wheels:
+            done = subprocess.run([str(interpreter.path), "-m", "venv", "--without-pip",
+                                   str(partial)], capture_output=True, text=True, timeout=600)
             if done.returncode != 0:
-                raise InterpreterError(f"interpreter {interpreter.given}: cannot install "
-                                       f"{_failed_package(done.stdout + done.stderr)} "
-                                       f"(no build of it for {interpreter.build})")
+                raise InterpreterError(f"interpreter {interpreter.given}: cannot make a "
+                                       f"virtual environment: {_refused(done.stderr)}")
+            wheel = _pip_wheel(Path(wheels))
+            # A pip wheel runs as a zip: it installs itself, then the project.
+            steps = [[python, str(wheel / "pip"), "install", *quiet, "--no-index",
+                      "--find-links", wheels, "pip"],
+                     [python, "-m", "pip", "install", *quiet, "--only-binary=:all:", "-e",
+                      f"{REPO}[subinterpreters]"]]
+            for step in steps:
+                done = subprocess.run(step, capture_output=True, text=True, timeout=1800)
+                if done.returncode != 0:
+                    raise InterpreterError(
+                        f"interpreter {interpreter.given}: cannot install "
+                        f"{_failed_package(done.stdout + done.stderr)} (no build of it for "
+                        f"{interpreter.build})")
         shutil.rmtree(interpreter.env, ignore_errors=True)
         partial.rename(interpreter.env)
         stamp.write_text(_fingerprint(interpreter))
@@ -137,29 +243,42 @@ def ensure_env(interpreter: Interpreter) -> Path:
     return interpreter.env_python
 
 
+def _file_names(interpreters: list[Interpreter]) -> list[str]:
+    """Each column's result file: its key, with the environment's path digest added where
+    two binaries share build, version and origin (two source builds at different prefixes)."""
+    keys = [i.key for i in interpreters]
+    return [key if keys.count(key) == 1 else f"{key}-{i.env.name.rsplit('-', 1)[1]}"
+            for key, i in zip(keys, interpreters, strict=True)]
+
+
 def run(pythons: list[str], pytest_args: list[str], out: Path | None) -> Path:
     """Every interpreter's run into one folder, then one report; returns the folder."""
     interpreters = [find(given) for given in pythons]
-    builds = [i.key for i in interpreters]
-    if len(set(builds)) != len(builds):
-        raise InterpreterError(f"two of the interpreters are the same build and version "
-                               f"({', '.join(builds)})")
+    columns = [(i.path.resolve(), tuple(sorted(i.settings.items()))) for i in interpreters]
+    if len(set(columns)) != len(columns):
+        raise InterpreterError("an interpreter is given twice with the same settings ("
+                               f"{', '.join(i.given for i in interpreters)})")
+    files = _file_names(interpreters)
     envs = [ensure_env(interpreter) for interpreter in interpreters]  # all before any run
     folder = out or RUNS / (datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ") + "-interpreters")
     folder.mkdir(parents=True, exist_ok=False)
-    environment = {**os.environ, SERVER_PYTHON: sys.executable}
+    # Each column's settings go to its run alone (and its workers, which inherit them); the
+    # server strips them (workloads.server), so every column talks to the same server.
+    environment = {key: value for key, value in os.environ.items() if key not in SETTINGS}
+    environment[SERVER_PYTHON] = sys.executable
     written: list[Path] = []
     try:
-        for interpreter, env_python in zip(interpreters, envs, strict=True):
-            partial = folder / f".{interpreter.key}.json.partial"
+        for interpreter, env_python, name in zip(interpreters, envs, files, strict=True):
+            partial = folder / f".{name}.json.partial"
             print(f"== {interpreter.given} ({interpreter.key})", flush=True)
             done = subprocess.run([str(env_python), "-m", "pytest", "bench", "--benchmark-only",
                                    f"--benchmark-json={partial}", "-p", "no:cacheprovider",
-                                   *pytest_args], cwd=REPO, env=environment)
+                                   *pytest_args], cwd=REPO,
+                                  env={**environment, **interpreter.settings})
             if done.returncode != 0:
                 raise InterpreterError(f"interpreter {interpreter.given}: the benchmark run "
                                        f"failed (exit {done.returncode}); no results kept")
-            final = folder / f"{interpreter.key}.json"
+            final = folder / f"{name}.json"
             partial.rename(final)
             written.append(final)
     except BaseException:

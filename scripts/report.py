@@ -24,7 +24,7 @@ import pandas as pd
 from scripts.charts import write_charts, write_claims_chart, write_interpreters_chart
 from scripts.claims import claims_markdown, number, verdicts
 from scripts.compare import write_compare
-from scripts.decision import beyond_markdown, decision_markdown
+from scripts.decision import beyond_markdown, decision_markdown, sig3
 from scripts.results import (
     NEIGHBOUR_LIMIT,
     NOISE_LIMIT,
@@ -34,6 +34,7 @@ from scripts.results import (
     load_run,
     markdown_table,
     scenario_table,
+    speedup_interval,
     write_tables,
     write_text,
 )
@@ -99,9 +100,11 @@ def _python_line(run: Run, label: str = "") -> str:
     build = run.machine.get("python_build") or {}
     jit = build.get("jit")
     flags = f"; configure flags {build['config_args']}" if build.get("config_args") else ""
+    built = f"; built by {build['origin']}" if build.get("origin") else ""
+    settings = f"; settings {run.settings}" if run.settings else ""
     return (f"- **Python{label}**: {build.get('implementation', '?')} "
             f"{build.get('python', '?')} ({build.get('build', '?')}, "
-            f"{build.get('compiler', '?')}); free-threaded build: "
+            f"{build.get('compiler', '?')}){built}{settings}; free-threaded build: "
             f"{build.get('free_threaded_build', '?')}; GIL enabled: "
             f"{build.get('gil_enabled', '?')}" + (f"; JIT: {jit}" if jit else "") + flags)
 
@@ -422,14 +425,24 @@ def overhead_markdown(table: pd.DataFrame) -> list[str]:
         lines.append(f"| {label} | {level} | {len(mine)} | "
                      f"{_ms3(mine['task_overhead_s'].median())} | "
                      f"{_ms3(mine['setup_s'].median())} | {_ms3(mine['teardown_s'].median())} |")
-    clusters = {json.dumps(details, sort_keys=True): details
-                for details in table["runner_details"] if isinstance(details, dict) and details}
+    several = table["interpreter"].nunique() > 1
+    seen: dict[str, dict[str, object]] = {}
+    for _, row in table.iterrows():
+        details = row["runner_details"]
+        if isinstance(details, dict) and details:
+            who = str(row["runner"]) + (f" on {row['interpreter']}" if several else "")
+            seen[who + json.dumps(details, sort_keys=True, default=str)] = {"who": who,
+                                                                            **details}
+
     def shown(value: object) -> str:
         return ", ".join(map(str, value)) if isinstance(value, list) else str(value)
 
-    for details in clusters.values():
-        lines += ["", "Cluster: " + "; ".join(f"{key.replace('_', ' ')} {shown(value)}"
-                                              for key, value in details.items()) + "."]
+    if seen:
+        lines += ["", "Set-up each runner recorded:", ""]
+    for details in seen.values():
+        who = str(details.pop("who"))
+        lines.append(f"- {who}: " + "; ".join(f"{key.replace('_', ' ')} {shown(value)}"
+                                              for key, value in details.items()) + ".")
     return [*lines, ""]
 
 
@@ -480,35 +493,98 @@ def write_report(paths: list[Path], out: Path | None) -> Path:
     return write_text(out / "REPORT.md", report_markdown(runs, table, charts, claims))
 
 
+def _build_cells(build: dict[str, Any]) -> str:
+    """How a build was made, as its own configuration says: who built it, PGO/LTO, JIT,
+    optimisation level, frame pointers, debug, compiler and C library."""
+    if "origin" not in build:  # a run from before these were recorded
+        return "not recorded | not recorded | " + str(build.get("compiler", "?"))
+    optimisation = " ".join(part for part in (
+        build.get("optimisation") or "", "frame pointers" if build.get("frame_pointers") else "",
+        "debug" if build.get("debug") else "") if part)
+    pgo = "yes" if build.get("pgo") == "yes" else "?"
+    lto = "yes" if build.get("lto") == "yes" else "?"
+    return (f"{build['origin']} | PGO {pgo}, LTO {lto}, JIT built: {build.get('jit_built')}, "
+            f"{optimisation or '?'} | {build.get('compiler', '?')}, {build.get('libc', '?')}")
+
+
+def _against(label: str, row: pd.Series, labels: list[str], table: pd.DataFrame) -> str:
+    """The column each build's single-thread cost is read against: a column of the same
+    binary without its settings; for a free-threaded build, the GIL build of the same
+    version and origin; else the first column."""
+    first = labels[0]
+    mine = table[table["interpreter"] == label].iloc[0]
+    if mine["settings"]:
+        same = [other for other in labels if other != label and
+                (table[table["interpreter"] == other]["binary"] == mine["binary"]).any() and
+                not (table[table["interpreter"] == other]["settings"] != "").any()]
+        if same:
+            return same[0]
+    if mine["free_threaded_build"] and not mine["settings"]:
+        version = str(mine["binary"]).split(" ")[0].rstrip("t")
+        for other in labels:
+            theirs = table[table["interpreter"] == other].iloc[0]
+            if (not theirs["free_threaded_build"] and not theirs["settings"]
+                    and str(theirs["binary"]).split(" ")[0] == version
+                    and theirs["origin"] == mine["origin"]):
+                return other
+    return first
+
+
 def interpreters_markdown(runs: list[Run], table: pd.DataFrame) -> str:
     """The interpreters of a run side by side, and what each build costs one thread."""
     labels = label_runs(runs)
     lines = ["## Interpreters", "", "![interpreters](interpreters.png)", "",
-             "| interpreter | version | free-threaded build | GIL at run time | PYTHON_GIL | "
-             "default start method | JIT | server ran on |", "|---|---|---|---|---|---|---|---|"]
+             "How each build was made is read from its own configuration: a packager may "
+             "pass PGO and LTO to make rather than to configure (Debian does), so '?' means "
+             "not in the build's configuration, not absent.", "",
+             "| interpreter | version | built by | PGO, LTO, JIT, optimisation | compiler, C "
+             "library | free-threaded build | GIL at run time | settings | JIT at run time | "
+             "default start method | server ran on |", "|---" * 11 + "|"]
     for run in runs:
         build = run.machine.get("python_build") or {}
         lines.append(f"| {labels[str(run.path)]} | {build.get('python', '?')} "
-                     f"({build.get('implementation', '?')}) | "
+                     f"({build.get('implementation', '?')}) | {_build_cells(build)} | "
                      f"{'yes' if build.get('free_threaded_build') else 'no'} | "
                      f"{'enabled' if build.get('gil_enabled', True) else 'disabled'} | "
-                     f"{build.get('python_gil_env') or 'not set'} | "
-                     f"{build.get('default_start_method', '?')} | {build.get('jit', '?')} | "
+                     f"{run.settings or build.get('python_gil_env') or 'none'} | "
+                     f"{build.get('jit', '?')} | "
+                     f"{build.get('default_start_method', '?')} | "
                      f"{run.machine.get('server_python') or 'no server (no HTTP workload)'} |")
-    first = labels[str(runs[0].path)]
+    executors = sorted({f"{row['interpreter']}: {row['runner_details']['executor']}"
+                        for _, row in table.iterrows() if isinstance(row["runner_details"], dict)
+                        and row["runner_details"].get("executor")})
+    if executors:
+        lines += ["", "Subinterpreters ran on: " + "; ".join(executors) + "."]
+    lines += ["", "Single-thread cost of each build: its sequential median over the median of "
+              "the column named, same workload and size (above 1 = slower), with the 95 % "
+              "interval of the ratio (bootstrap over both rows' rounds).  A column with "
+              "settings is read against the same binary without them; a free-threaded build "
+              "against the GIL build of the same version and origin where the run has one; "
+              "any other against the first column.", ""]
     sequential = table[(table["runner"] == "sequential") & (table["claim"] == "")
                        & ~table["failed_scenario"]]
-    lines += ["", f"Single-thread cost of each build: its sequential median against "
-              f"{first}'s, same workload and size (above 1.00 = slower).", "",
-              "| workload | " + " | ".join(labels.values()) + " |",
-              "|---|" + "---|" * len(labels)]
-    for (workload, params, tasks), rows in sequential.groupby(["workload", "params", "tasks"],
-                                                             sort=False):
-        medians = rows.set_index("interpreter")["median_s"]
-        base = medians.get(first)
-        cells = ["-" if label not in medians or base is None or pd.isna(base)
-                 else f"{medians[label] / base:.2f}" for label in labels.values()]
-        lines.append(f"| {workload} ({tasks} tasks; {params}) | " + " | ".join(cells) + " |")
+    order = list(labels.values())
+    groups = list(sequential.groupby(["workload", "params", "tasks"], sort=False))
+    lines += ["| interpreter | against | " + " | ".join(
+        f"{workload} ({tasks} tasks; {params})" for (workload, params, tasks), _ in groups)
+        + " |", "|---|---|" + "---|" * len(groups)]
+    present = [label for label in order if (sequential["interpreter"] == label).any()]
+    for label in present[1:]:
+        against = _against(label, sequential[sequential["interpreter"] == label].iloc[0],
+                           present, sequential)
+        cells = []
+        for _, rows in groups:
+            mine = rows[rows["interpreter"] == label]
+            base = rows[rows["interpreter"] == against]
+            if mine.empty or base.empty:
+                cells.append("-")
+                continue
+            ratio = float(mine["median_s"].iloc[0]) / float(base["median_s"].iloc[0])
+            low, high = speedup_interval(list(mine["rounds_data"].iloc[0]),
+                                         list(base["rounds_data"].iloc[0]))
+            interval = "" if pd.isna(low) else f" ({sig3(low)}-{sig3(high)})"
+            cells.append(f"{sig3(ratio)}{interval}")
+        lines.append(f"| {label} | {against} | " + " | ".join(cells) + " |")
     return "\n".join([*lines, "", ""])
 
 

@@ -59,12 +59,31 @@ class Run:
         return str(self.data.get("datetime", "unknown date"))
 
     @property
-    def interpreter(self) -> str:
-        """e.g. '3.11.7', '3.13.0t' (free-threaded build, GIL off) or '3.13.0t GIL on'."""
+    def binary(self) -> str:
+        """The build as its version, 't' for free-threaded, and who built it where the run
+        recorded that: '3.11.7 (pyenv)', '3.13.5t (source)', '3.14.10 (Debian)'."""
         build = self.machine.get("python_build") or {}
         label = str(build.get("python") or self.machine.get("python_version") or "?")
-        if build.get("free_threaded_build"):
-            label += "t" + (" GIL on" if build.get("gil_enabled") else "")
+        label += "t" if build.get("free_threaded_build") else ""
+        return label + (f" ({build['origin']})" if build.get("origin") else "")
+
+    @property
+    def settings(self) -> str:
+        """The run-time switches the run was started with, e.g. 'PYTHON_GIL=1' ("" if none
+        or not recorded)."""
+        recorded = (self.machine.get("python_build") or {}).get("settings") or {}
+        return " ".join(f"{name}={value}" for name, value in sorted(recorded.items()))
+
+    @property
+    def interpreter(self) -> str:
+        """The column: the binary, its settings, and 'GIL on' where a free-threaded build
+        ran with the GIL for another reason (an extension that needs it, or a run from
+        before settings were recorded): '3.13.5t (source) PYTHON_GIL=1', '3.13.0t GIL on'."""
+        build = self.machine.get("python_build") or {}
+        label = " ".join(part for part in (self.binary, self.settings) if part)
+        if (build.get("free_threaded_build") and build.get("gil_enabled")
+                and "PYTHON_GIL=1" not in self.settings):
+            label += " GIL on"
         return label
 
 
@@ -178,6 +197,9 @@ def _rows(run: Run) -> list[dict[str, Any]]:
             "python_compiler": str((run.machine.get("python_build") or {}).get("compiler")
                                    or ""),
             "config_args": (run.machine.get("python_build") or {}).get("config_args"),
+            "binary": run.binary,  # the interpreter less its run-time settings
+            "settings": run.settings,
+            "origin": str((run.machine.get("python_build") or {}).get("origin") or ""),
             "passes": 1,
             "tasks_run": int(record.tasks_run or 0),
             "ok": int(record.ok),

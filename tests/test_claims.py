@@ -393,6 +393,23 @@ def test_free_threaded_cost_pairs_the_same_patch_level_when_the_run_has_it() -> 
     assert found.verdict == HOLDS and "3.13.0" not in found.evidence
 
 
+def test_free_threaded_cost_is_decided_by_builds_and_shows_the_one_binary_switch() -> None:
+    """The binary with PYTHON_GIL=1 is not a free-threaded build with the GIL off: it is
+    shown against the same binary with the GIL off, and the verdict is the builds' pair."""
+    frame = interpreters(
+        interpreter_rows("3.13.5 (source)", False, 1.0, 1.9, binary="3.13.5 (source)"),
+        interpreter_rows("3.13.5t (source)", True, 1.85, 1.9, seq=1.3,
+                         binary="3.13.5t (source)"),
+        interpreter_rows("3.13.5t (source) PYTHON_GIL=1", True, 1.0, 1.9, seq=1.28,
+                         gil_enabled=True, binary="3.13.5t (source)"))
+    found = c11_free_threaded_cost.check(frame)
+    assert found.verdict == HOLDS, found.evidence
+    assert "sequential cpu round 3.13.5t (source) / 3.13.5 (source)" in found.evidence
+    assert ("one binary: sequential cpu round 3.13.5t (source) / 3.13.5t (source) "
+            "PYTHON_GIL=1") in found.evidence
+    assert "PYTHON_GIL=1 / 3.13.5" not in found.evidence  # never paired as a build
+
+
 @pytest.mark.parametrize("subs, fields, expected", [
     (1.85, {}, HOLDS), (1.0, {}, FAILS), (1.52, {}, INCONCLUSIVE),
     (1.85, {"disturbed": True, "neighbours": 0.5}, INCONCLUSIVE)])

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import sysconfig
 from pathlib import Path
 
 import pandas as pd
@@ -16,6 +17,9 @@ from tests.conftest import REPO
 PYENV = Path.home() / ".pyenv" / "versions"
 PY313 = PYENV / "3.13.0" / "bin" / "python3.13"
 PY310 = PYENV / "3.10.13" / "bin" / "python3.10"
+# Made by ../shared/tools (install-debian-python 3.14, build-freethreaded-python) where present.
+PY314 = Path("/opt/cpython-3.14-deb/usr/bin/python3.14")
+FREE = Path("/opt/cpython-3.13t/bin/python3.13t")
 
 
 def interpreters(*args: str) -> subprocess.CompletedProcess[str]:
@@ -52,7 +56,74 @@ def test_the_build_names_the_environment() -> None:
     found = find(sys.executable)
     assert found.build == sys.implementation.cache_tag.replace("cpython-", "cp")
     version = ".".join(map(str, sys.version_info[:3]))
-    assert found.env == ENVS / f"{found.build}-{version}"
+    assert found.key == f"{found.build}-{version}-{found.origin}"
+    assert found.env.parent == ENVS and found.env.name.startswith(found.key + "-")
+    assert find(sys.executable).env == found.env  # one binary, one environment
+
+
+@pytest.mark.parametrize("given, message", [
+    ("PYTHON_GIL=2", "PYTHON_GIL=2 does not exist: PYTHON_GIL takes 0 or 1"),
+    ("PYTHON_JIT=yes", "PYTHON_JIT=yes does not exist: PYTHON_JIT takes 0 or 1"),
+    ("PYTHON_FAST=1", "unknown setting 'PYTHON_FAST=1' (known: PYTHON_GIL=0|1, "
+                      "PYTHON_JIT=0|1)"),
+])
+def test_a_setting_that_does_not_exist_is_one_line_and_exit_2(given: str, message: str,
+                                                              tmp_path: Path) -> None:
+    result = interpreters("run", f"{sys.executable}:{given}", "--out", str(tmp_path / "run"))
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        f"interpreters: error: interpreter {sys.executable}:{given}: {message}"]
+    assert not (tmp_path / "run").exists()
+
+
+@pytest.mark.skipif(sysconfig.get_config_var("Py_GIL_DISABLED") or sys.version_info >= (3, 13),
+                    reason="needs a GIL build without a JIT as the main Python")
+def test_a_setting_that_changes_nothing_on_this_build_is_refused() -> None:
+    for given, why in ((f"{sys.executable}:PYTHON_GIL=1", "changes nothing on a build with "
+                        "the GIL"), (f"{sys.executable}:PYTHON_JIT=1", "this build has no JIT")):
+        result = interpreters("env", given)
+        assert result.returncode == 2 and len(result.stderr.strip().splitlines()) == 1
+        assert why in result.stderr
+
+
+@pytest.mark.skipif(not FREE.exists(), reason=f"no free-threaded build at {FREE} (make it "
+                    "with ../shared/tools/build-freethreaded-python)")
+def test_one_binary_with_the_gil_switched_on_is_a_column_of_its_own() -> None:
+    plain, switched = find(str(FREE)), find(f"{FREE}:PYTHON_GIL=1")
+    assert switched.settings == {"PYTHON_GIL": "1"}
+    assert switched.key == plain.key + "+PYTHON_GIL=1"
+    assert switched.env == plain.env  # the same binary shares its environment
+    refused = interpreters("env", f"{FREE}:PYTHON_GIL=0:PYTHON_JIT=1")
+    assert refused.returncode == 2 and "this build has no JIT" in refused.stderr
+
+
+@pytest.mark.skipif(not PY314.exists(), reason=f"no Debian Python 3.14 at {PY314} (make it "
+                    "with ../shared/tools/install-debian-python 3.14)")
+def test_a_python_without_ensurepip_is_measured_and_3_14_uses_its_own_executor(
+        tmp_path: Path) -> None:
+    """Debian's 3.14 has no ensurepip: its environment is made without it.  Its
+    subinterpreters come from the standard library, and the record says so; the same
+    binary with PYTHON_JIT=1 is a column of its own, named so."""
+    out = tmp_path / "run"
+    result = interpreters("run", str(PY314), f"{PY314}:PYTHON_JIT=1", "--out", str(out), "--",
+                          "--workload", "cpu", "--runner", "sequential,interpreters",
+                          "--tasks", "2", "--concurrency", "2", "--cpu-n", "20000",
+                          "--rounds", "2")
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert sorted(p.name for p in out.glob("*.json")) == [
+        "cp314-3.14.10-Debian+PYTHON_JIT=1.json", "cp314-3.14.10-Debian.json"]
+    jit = json.loads((out / "cp314-3.14.10-Debian+PYTHON_JIT=1.json").read_text())
+    build = jit["machine_info"]["python_build"]
+    assert build["settings"] == {"PYTHON_JIT": "1"} and build["jit"] == "enabled"
+    assert build["origin"] == "Debian" and build["jit_built"] == "yes-off"
+    details = [b["extra_info"]["runner_details"] for b in jit["benchmarks"]
+               if b["extra_info"]["runner"] == "interpreters"]
+    assert details and all("standard library" in d["executor"] for d in details)
+    table = pd.read_csv(out / "table.csv")
+    assert set(table["interpreter"]) == {"3.14.10 (Debian)", "3.14.10 (Debian) PYTHON_JIT=1"}
+    report = (out / "REPORT.md").read_text()
+    assert "| 3.14.10 (Debian) PYTHON_JIT=1 | 3.14.10 (Debian) |" in report  # its own binary
+    assert "concurrent.futures.InterpreterPoolExecutor (standard library)" in report
 
 
 @pytest.mark.skipif(not PY313.exists(), reason=f"no Python 3.13 at {PY313}")
@@ -63,16 +134,19 @@ def test_two_interpreters_one_server_one_report(tmp_path: Path) -> None:
                           "--tasks", "4", "--concurrency", "2", "--cpu-n", "20000",
                           "--rounds", "2")
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    main_build = find(sys.executable).key
-    assert sorted(p.name for p in out.glob("*.json")) == sorted([f"{main_build}.json",
-                                                                 "cp313-3.13.0.json"])
+    main = find(sys.executable)
+    assert sorted(p.name for p in out.glob("*.json")) == sorted([f"{main.key}.json",
+                                                                 "cp313-3.13.0-pyenv.json"])
     versions = {json.loads(p.read_text())["machine_info"]["python_build"]["python"]
                 for p in out.glob("*.json")}
     assert versions == {"3.13.0", ".".join(map(str, sys.version_info[:3]))}
     table = pd.read_csv(out / "table.csv")
-    assert set(table["interpreter"]) == versions
+    assert set(table["interpreter"]) == {"3.13.0 (pyenv)", ".".join(map(
+        str, sys.version_info[:3])) + f" ({main.origin})"}
     # Subinterpreters run on 3.13 (the backport) and are skipped, with the reason, on 3.11.
-    assert set(table.loc[table["runner"] == "interpreters", "interpreter"]) == {"3.13.0"}
+    assert set(table.loc[table["runner"] == "interpreters", "interpreter"]) == {
+        "3.13.0 (pyenv)"}
+    assert "(PEP 734 backport)" in (out / "REPORT.md").read_text()
     assert (table["ok"] == table["tasks_run"]).all()
     report = (out / "REPORT.md").read_text()
     assert "## Interpreters" in report and "Single-thread cost" in report

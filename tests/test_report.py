@@ -369,3 +369,20 @@ def test_passes_merge_by_scenario_even_when_pytest_renamed_repeated_ids(
     path = _edited_copy(suite_run, tmp_path / "renamed.json", edit)
     table = scenario_table([load_run(path)])
     assert len(table) == 1 and table.iloc[0]["passes"] == 2
+
+
+@pytest.mark.parametrize("build, label", [
+    ({"python": "3.13.0", "free_threaded_build": True, "gil_enabled": True}, "3.13.0t GIL on"),
+    ({"python": "3.13.5", "free_threaded_build": True, "gil_enabled": True, "origin": "source",
+      "settings": {"PYTHON_GIL": "1"}}, "3.13.5t (source) PYTHON_GIL=1"),
+    ({"python": "3.13.5", "free_threaded_build": True, "gil_enabled": True, "origin": "source",
+      "settings": {}}, "3.13.5t (source) GIL on"),  # an extension switched it on
+    ({"python": "3.14.10", "origin": "Debian", "settings": {"PYTHON_JIT": "1"}},
+     "3.14.10 (Debian) PYTHON_JIT=1"),
+    ({"python": "3.11.7"}, "3.11.7"),  # a run from before origins were recorded
+])
+def test_an_interpreter_column_names_version_origin_and_settings(build: dict[str, Any],
+                                                                 label: str) -> None:
+    from scripts.results import Run
+
+    assert Run(Path("x.json"), {"machine_info": {"python_build": build}}).interpreter == label

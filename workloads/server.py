@@ -59,6 +59,7 @@ IDENTITY = "concurrency-bench test server"
 # The Python the server runs on.  When the suite measures another interpreter, the server
 # still runs on the main environment's, so that every interpreter talks to the same server.
 SERVER_PYTHON = "CONCURRENCY_BENCH_SERVER_PYTHON"
+SERVER_UNSET = ("PYTHON_GIL", "PYTHON_JIT")  # an interpreter column's settings (not the server's)
 
 
 class BadQuery(ValueError):
@@ -310,7 +311,11 @@ class ServerProcess:
         python = os.environ.get(SERVER_PYTHON) or sys.executable
         command = [python, "-m", "workloads.server", "--host", self.host,
                    "--port", "0", "--exit-on-stdin-eof", "--server", self.server]
-        self._process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+        # The interpreter under test's run-time switches are its own, not the server's.
+        environment = {key: value for key, value in os.environ.items()
+                       if key not in SERVER_UNSET}
+        self._process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                         env=environment)
         try:
             self.url = self._read_url(self._process)
         except BaseException:

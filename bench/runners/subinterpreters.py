@@ -21,8 +21,19 @@ from workloads.base import Workload
 WARM_HOLD_S = 0.05  # each warm-up job holds its worker this long, so that all C start
 
 
+STANDARD = "concurrent.futures.InterpreterPoolExecutor (standard library)"
+BACKPORT = "interpreters_backport.concurrent.futures.InterpreterPoolExecutor (PEP 734 backport)"
+
+
 def executor_class() -> type[Executor] | None:
     """The InterpreterPoolExecutor of this Python, or None."""
+    found = _executor()
+    return None if found is None else found[0]
+
+
+def _executor() -> tuple[type[Executor], str] | None:
+    """The standard library's executor where there is one (3.14+), else the backport's,
+    with which it is."""
     try:
         from concurrent.futures import InterpreterPoolExecutor  # type: ignore[attr-defined]
     except ImportError:
@@ -32,8 +43,8 @@ def executor_class() -> type[Executor] | None:
             )
         except ImportError:
             return None
-    found: type[Executor] = InterpreterPoolExecutor
-    return found
+        return InterpreterPoolExecutor, BACKPORT
+    return InterpreterPoolExecutor, STANDARD
 
 
 def _warm(workload: Workload) -> None:
@@ -65,6 +76,11 @@ class InterpreterRunner(PoolRunner):
     @classmethod
     def threads_started(cls, concurrency: int) -> int:
         return concurrency
+
+    def details(self) -> dict[str, Any]:
+        """Which executor ran the tasks: the record says so (3.14's own or the backport)."""
+        found = _executor()
+        return {**super().details(), "executor": None if found is None else found[1]}
 
     def _started_pool(self) -> Executor:
         executor = executor_class()
