@@ -27,6 +27,7 @@ from bench.limits import LimitError, check_scenario
 from bench.measure import in_flight
 from bench.options import OptionError, Settings, option_table, parse_settings
 from bench.precision import Tracker
+from bench.runinfo import SCHEMA_VERSION, Fairness, PythonBuild, RunInfo, RunnerStyle
 from bench.runners import RUNNERS
 from bench.scenario import Scenario, ScenarioSpec, scenarios_for, side_of
 from workloads import WORKLOADS
@@ -362,62 +363,74 @@ def pytest_benchmark_group_stats(config: pytest.Config, benchmarks: list[Any],
     return [(name, group) for name, group in kept if group]
 
 
+def fairness_rules(warmup_rounds: int) -> dict[str, str]:
+    """What makes two rows comparable, as this suite keeps it."""
+    return {
+        "Warm-ups": f"{warmup_rounds} uncounted round(s) before every pass, "
+        "which rebuilds its runner; a later pass warms on (at most 3 more) while a "
+        "warm-up round is above 1.3x the earlier passes' median",
+        "Same kind of thread": "every runner's tasks run on a worker thread or in a "
+        "worker process: the sequential baseline and the event loops on a thread of "
+        "their own started before timing; the main thread only hands work over",
+        "Work in flight": "C is the most tasks running at once, held by the runner's "
+        "own workers (a pool's C workers, an event loop's semaphore of C, a Dask "
+        "cluster's C worker threads); every task of a round is handed over at its start",
+        "Two clocks": "service time (a task's first instruction to its checked result) "
+        "and the caller's wait (hand-over to the checked result back in the client)",
+        "Heap": "each round starts from gc.collect() then gc.freeze(), outside timing, "
+        "so its collections walk only what the round made",
+        "Start-up samples": "process and subinterpreter pools are opened and closed "
+        "twice more before timing in a scenario's first pass, each open timed with the "
+        "memory it adds, so that start-up and memory compare with an interval",
+        "Drift probe": "a 4 ms pure-Python summation, a 1 ms sleep's overshoot and a "
+        "loopback round trip at the start, before each workload and at the end "
+        "(machine_info.drift_probes; --compare weighs changes against them)",
+
+    }
+
+
 def pytest_benchmark_update_machine_info(config: pytest.Config,
                                          machine_info: dict[str, Any]) -> None:
     settings = config.stash[SETTINGS]
     status = config.stash.get(EXIT_STATUS, None)
-    machine_info["run_status"] = "unknown" if status is None else \
-        RUN_STATUS.get(status, "stopped")
-    machine_info["failed_tests"] = config.stash.get(FAILED_SCENARIOS, 0)
-    machine_info["usable_cores"] = usable_cores()
-    # Runners asked for that cannot run here: the report says so instead of leaving a gap.
-    machine_info["unavailable_runners"] = {
-        name: reason for name in settings.runners
-        if (reason := RUNNERS[name].unavailable()) is not None}
-    machine_info["not_applicable"] = [
-        f"{runner} on {workload}: {reason}" for workload in settings.workloads
-        for runner in settings.runners if (reason := not_applicable(runner, workload))]
-    machine_info["python_build"] = python_build()
-    machine_info["library_versions"] = library_versions()
-    machine_info["drift_probes"] = config.stash.get(DRIFT_PROBES, [])
-    machine_info["fairness"] = {
-        "timed_region": "warm: loop, pool, session and worker start-up happen before timing",
-        "rounds": settings.plan.forced,  # None: as many as the precision target needs
-        "precision_target": settings.plan.target,
-        "max_rounds": settings.plan.max_rounds,
-        "max_seconds": settings.plan.max_seconds,
-        "warmup_rounds": settings.warmup_rounds,
-        "start_method": settings.runner_options.get("start_method")
-        or python_build()["default_start_method"],
-        "http_clients": describe_clients(),
-        "http_client_choice": list(settings.http_clients),
-        "http_timeout_s": settings.knobs["http"]["timeout_s"],
-        "server": settings.target_url or
+    build = python_build()
+    fairness = Fairness(
+        timed_region="warm: loop, pool, session and worker start-up happen before timing",
+        rounds=settings.plan.forced,  # None: as many as the precision target needs
+        precision_target=settings.plan.target,
+        max_rounds=settings.plan.max_rounds,
+        max_seconds=settings.plan.max_seconds,
+        warmup_rounds=settings.warmup_rounds,
+        start_method=str(settings.runner_options.get("start_method")
+                         or build["default_start_method"]),
+        http_clients=describe_clients(),
+        http_client_choice=list(settings.http_clients),
+        http_timeout_s=settings.knobs["http"]["timeout_s"],
+        server=settings.target_url or
         f"local {' and '.join(settings.servers)} server in its own process on 127.0.0.1",
         # What makes two rows comparable, as this run kept it (the report quotes these, so
         # an older run, made without them, is not described with rules it did not follow).
-        "rules": {
-            "Warm-ups": f"{settings.warmup_rounds} uncounted round(s) before every pass, "
-            "which rebuilds its runner; a later pass warms on (at most 3 more) while a "
-            "warm-up round is above 1.3x the earlier passes' median",
-            "Same kind of thread": "every runner's tasks run on a worker thread or in a "
-            "worker process: the sequential baseline and the event loops on a thread of "
-            "their own started before timing; the main thread only hands work over",
-            "Work in flight": "C is the most tasks running at once, held by the runner's "
-            "own workers (a pool's C workers, an event loop's semaphore of C, a Dask "
-            "cluster's C worker threads); every task of a round is handed over at its start",
-            "Two clocks": "service time (a task's first instruction to its checked result) "
-            "and the caller's wait (hand-over to the checked result back in the client)",
-            "Heap": "each round starts from gc.collect() then gc.freeze(), outside timing, "
-            "so its collections walk only what the round made",
-            "Start-up samples": "process and subinterpreter pools are opened and closed "
-            "twice more before timing in a scenario's first pass, each open timed with the "
-            "memory it adds, so that start-up and memory compare with an interval",
-            "Drift probe": "a 4 ms pure-Python summation, a 1 ms sleep's overshoot and a "
-            "loopback round trip at the start, before each workload and at the end "
-            "(machine_info.drift_probes; --compare weighs changes against them)",
-        },
-    }
+        rules=fairness_rules(settings.warmup_rounds))
+    info = RunInfo(
+        schema_version=SCHEMA_VERSION,
+        run_status="unknown" if status is None else RUN_STATUS.get(status, "stopped"),
+        failed_tests=config.stash.get(FAILED_SCENARIOS, 0),
+        usable_cores=usable_cores(),
+        # Runners asked for that cannot run here: the report says so instead of a gap.
+        unavailable_runners={name: reason for name in settings.runners
+                             if (reason := RUNNERS[name].unavailable()) is not None},
+        not_applicable=[f"{runner} on {workload}: {reason}" for workload in settings.workloads
+                        for runner in settings.runners
+                        if (reason := not_applicable(runner, workload))],
+        python_build=PythonBuild.from_dict(build),
+        library_versions=library_versions(),
+        drift_probes=config.stash.get(DRIFT_PROBES, []),
+        fairness=fairness,
+        # How this run shows every runner: a later registry never relabels it.
+        runners={name: RunnerStyle(cls.colour, cls.order, cls.baseline,
+                                   (cls.__doc__ or "").strip().split("\n")[0])
+                 for name, cls in RUNNERS.items()})
+    machine_info.update(info.as_dict())
     identities = config.stash.get(SERVER_IDENTITY, None) or {}
     if identities:  # which Python served: the same for every interpreter of a run
         identity = next(iter(identities.values()))

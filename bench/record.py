@@ -6,6 +6,11 @@ charts, claims) goes through this type rather than through loose keys.  Values t
 only one experiment has (failure-isolation buckets, memory per parked task) ride in
 `extra`, flattened into the same dict.
 
+How each field reaches the page is declared once, on the field (`metric(...)`): the name
+of its column in the report's table, how the passes of one scenario merge it, and, where
+the full table shows it, its header, scale and what the column notes say.  A new metric is
+one field here plus the code that measures it; scripts/results.py reads the declarations.
+
 This module imports nothing of the suite, so the report can read records without the
 code that measured them.
 """
@@ -13,10 +18,51 @@ code that measured them.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 REQUIRED = ("workload", "runner", "tasks", "concurrency", "ok", "failed", "ideal_s")
+SCHEMA_VERSION = 2  # 2: columns declared on the fields; runs before it carry no version
+
+# How the passes of one scenario (bench.precision) combine a field into one row.
+FIRST = "first"  # the same in every pass (or the first pass's)
+SUM = "sum"  # counts
+PER_ROUND = "per_round"  # a per-round figure: mean over the passes, weighted by rounds
+PER_TASK = "per_task"  # a per-task percentile: weighted by tasks ok (quantile averaging)
+SAMPLES = "samples"  # lists of readings: the passes' joined
+MAX, MIN, MEDIAN = "max", "min", "median"
+COUNTS = "counts"  # {kind: count}: summed per kind
+FIRST_EACH = "first_each"  # {kind: text}: the first pass's text per kind
+
+
+@dataclass(frozen=True)
+class Column:
+    """How one record field reaches the report."""
+
+    merge: str = FIRST
+    row: str = ""  # the column's name in the report's table ("" = the field's own name)
+    numeric: bool = False  # read as a number (missing values become NaN)
+    header: str = ""  # shown in the full table under this header ("" = not shown there)
+    scale: float = 1.0  # e.g. 1000: seconds shown as milliseconds
+    digits: str = "sig3"  # "sig3" (three significant figures) or a format like "{:.0f}"
+    note: str = ""  # what the column notes say about it
+
+
+def metric(merge: str = FIRST, *, default: Any = None,
+           default_factory: Callable[[], Any] | None = None, **shown: Any) -> Any:
+    """A record field with its Column; numbers unless it is a list or dict."""
+    numeric = merge in (PER_ROUND, PER_TASK, MAX, MIN, MEDIAN) or shown.pop("numeric", False)
+    column = Column(merge, numeric=numeric, **shown)
+    if default_factory is not None:
+        return field(default_factory=default_factory, metadata={"column": column})
+    return field(default=default, metadata={"column": column})
+
+
+def columns() -> list[tuple[str, Column]]:
+    """(field name, Column) of every declared field, in declaration order."""
+    return [(f.name, f.metadata["column"]) for f in dataclasses.fields(ScenarioRecord)
+            if "column" in f.metadata]
 
 
 class RecordError(ValueError):
@@ -31,12 +77,14 @@ class ScenarioRecord:
     runner: str
     tasks: int  # per round
     concurrency: int
-    ok: int  # over all counted rounds
-    failed: int  # over all counted rounds
-    ideal_s: float | None  # best possible wall time of one round; None if unknown
+    ok: int = metric(SUM)  # over all counted rounds
+    failed: int = metric(SUM)  # over all counted rounds
+    # The best possible wall time of one round; None if unknown.  The smallest over the
+    # passes: later passes know a faster task.
+    ideal_s: float | None = metric(MIN)
     claim: str = ""
     scenario: str = ""  # the spec's id: the passes of one scenario share it
-    pass_index: int = 1  # rounds come in passes (bench.precision); the report merges them
+    pass_index: int = metric(default=1)  # rounds come in passes; the report merges them
     params: dict[str, Any] = field(default_factory=dict)  # the workload's knobs
     client: str = ""  # the HTTP library the tasks used ("" for workloads without one)
     server: str = ""  # which local test server answered ("" for none or a --target-url)
@@ -44,47 +92,69 @@ class ScenarioRecord:
     pool_workers: int | None = None
     rounds: int | None = None
     warmup_rounds: int | None = None
-    tasks_run: int | None = None  # ok + failed
-    failure_kinds: dict[str, int] = field(default_factory=dict)
-    failure_examples: dict[str, str] = field(default_factory=dict)  # kind: first exception
-    faults_injected: bool = False  # failures were asked for on purpose (--http-fail-rate)
-    cores: int | None = None
-    task_s: float | None = None  # the one-task time the ideal is built on
+    tasks_run: int | None = metric(SUM)  # ok + failed
+    failure_kinds: dict[str, int] = metric(COUNTS, default_factory=dict, row="kinds")
+    # kind: the first exception's type and message
+    failure_examples: dict[str, str] = metric(FIRST_EACH, default_factory=dict, row="examples")
+    faults_injected: bool = metric(default=False)  # failures asked for (--http-fail-rate)
+    cores: int | None = metric(numeric=True)
+    task_s: float | None = metric(MIN)  # the one-task time the ideal is built on (later
+    # passes know a faster task for CPU jobs: the smallest is the best informed)
     ideal_basis: str = ""  # how task_s was decided
-    latency_p50_s: float | None = None
-    latency_p95_s: float | None = None
-    latency_p99_s: float | None = None
-    latency_max_s: float | None = None
-    wait_p50_s: float | None = None  # the caller's wait: hand-over to checked result back
-    wait_p95_s: float | None = None
-    wait_p99_s: float | None = None
-    wait_max_s: float | None = None
-    solo_task_s: float | None = None  # one task at a time on this runner (median service time)
-    loop_lag_p50_s: float | None = None
-    loop_lag_p95_s: float | None = None
-    loop_lag_p99_s: float | None = None
-    loop_lag_max_s: float | None = None
-    cpu_s: float | None = None  # client CPU per round, children included
-    peak_rss_mb: float | None = None
-    pss_mb: float | None = None  # the client's processes at the end of the counted rounds
-    runner_pss_mb: float | None = None  # what the runner added: pss_mb less that before open
-    server_cpu_s: float | None = None  # per round
-    others_cpu_s: float | None = None  # per round: CPU of processes outside the suite
+    latency_p50_s: float | None = metric(
+        PER_TASK, header="service p50 (ms)", scale=1000,
+        note="service p50 = what a task costs once it runs, from its first instruction to "
+             "its checked result (queues left out)")
+    latency_p95_s: float | None = metric(PER_TASK)
+    latency_p99_s: float | None = metric(PER_TASK)
+    latency_max_s: float | None = metric(MAX)
+    # The caller's wait: hand-over to checked result back.
+    wait_p50_s: float | None = metric(
+        PER_TASK, header="wait p50 (ms)", scale=1000,
+        note="wait p50/p99 = the caller's wait per task, from the round handing the task to "
+             "the runner until its checked result is back in the client (queues, semaphores "
+             "and trips to workers included)")
+    wait_p95_s: float | None = metric(PER_TASK)
+    wait_p99_s: float | None = metric(PER_TASK, header="wait p99 (ms)", scale=1000)
+    wait_max_s: float | None = metric(MAX)
+    # One task at a time on this runner (median service time), probed every pass: the
+    # median over the passes.
+    solo_task_s: float | None = metric(MEDIAN)
+    loop_lag_p50_s: float | None = metric(PER_ROUND)
+    loop_lag_p95_s: float | None = metric(PER_ROUND)
+    loop_lag_p99_s: float | None = metric(PER_ROUND)
+    loop_lag_max_s: float | None = metric(MAX)
+    cpu_s: float | None = metric(  # client CPU per round, children included
+        PER_ROUND, header="CPU (s)",
+        note="CPU = client CPU seconds per round, child processes included")
+    peak_rss_mb: float | None = metric(MAX)
+    pss_mb: float | None = metric(PER_ROUND)  # the client's processes after the rounds
+    runner_pss_mb: float | None = metric(  # what the runner added: pss_mb less before open
+        PER_ROUND, header="runner PSS (MB)", digits="{:.0f}",
+        note="runner PSS = the memory the runner added (its workers, threads, loop and "
+             "clients: the client's PSS at the end of the counted rounds less that before "
+             "the runner was built; shared pages split fairly)")
+    server_cpu_s: float | None = metric(PER_ROUND)  # per round
+    others_cpu_s: float | None = metric(PER_ROUND)  # per round: CPU outside the suite
     # Their cores: others' CPU over the wall time it was metered in (the counted rounds and
     # the harness's moments between them), not over the rounds alone.
-    others_cores: float | None = None
-    steal_s: float | None = None  # per round: CPU time the hypervisor took
-    load_avg: float | None = None  # 1-minute load average at the end of the rounds
+    others_cores: float | None = metric(PER_ROUND)
+    steal_s: float | None = metric(PER_ROUND)  # per round: CPU time the hypervisor took
+    load_avg: float | None = metric(MAX)  # 1-minute load average at the end of the rounds
     timed_setup: bool = False
-    setup_s: float | None = None
-    setup_samples_s: list[float] = field(default_factory=list)  # opens timed before timing
-    open_pss_samples_mb: list[float] = field(default_factory=list)  # PSS each open added
-    loop_lag_p99_rounds_s: list[float] = field(default_factory=list)  # each round's p99 lag
-    teardown_s: float | None = None
-    task_overhead_s: float | None = None  # a no-op task's round trip (pool and cluster runners)
-    runner_details: dict[str, Any] = field(default_factory=dict)  # e.g. a cluster's workers
+    setup_s: float | None = metric(PER_ROUND)
+    # Opens timed before timing, and the PSS each added (runners whose start-up is compared).
+    setup_samples_s: list[float] = metric(SAMPLES, default_factory=list, row="setup_samples")
+    open_pss_samples_mb: list[float] = metric(SAMPLES, default_factory=list,
+                                              row="open_pss_samples")
+    loop_lag_p99_rounds_s: list[float] = metric(SAMPLES, default_factory=list,
+                                                row="lag_rounds")  # each round's p99 lag
+    teardown_s: float | None = metric(PER_ROUND)
+    # A no-op task's round trip (pool and cluster runners).
+    task_overhead_s: float | None = metric(numeric=True)
+    runner_details: dict[str, Any] = metric(default_factory=dict)  # e.g. a cluster's workers
     python: str | None = None
-    gil_enabled: bool | None = None
+    gil_enabled: bool | None = metric()
     extra: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:

@@ -24,6 +24,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
 from bench.claims import CLAIMS
+from bench.claims.kit import baseline_name, baseline_rows, is_baseline
 from bench.claims.kit import colour as _colour
 from scripts.results import NOISE_LIMIT, atomic_path, runner_order
 from workloads.clients import CLIENTS, DEFAULT_FOR
@@ -56,7 +57,7 @@ def _panels(table: pd.DataFrame) -> Iterator[tuple[str, pd.DataFrame]]:
 
 
 def _concurrent_runners(rows: pd.DataFrame) -> list[str]:
-    present = [r for r in rows["runner"].unique() if r != "sequential"]
+    present = [r for r in rows["runner"].unique() if not is_baseline(r)]
     return sorted(present, key=runner_order)
 
 
@@ -84,7 +85,7 @@ def _grouped(ax: Axes, rows: pd.DataFrame, column: str, label: str, scale: float
     nothing there.  Whiskers: the 95 % interval from the `interval` columns (low, high).
     Noisy rows are hatched (bars) or hollow (markers)."""
     runners = _concurrent_runners(rows)
-    levels = sorted(rows.loc[rows["runner"] != "sequential", "concurrency"].unique())
+    levels = sorted(rows.loc[~baseline_rows(rows["runner"]), "concurrency"].unique())
     width = 0.8 / max(len(runners), 1)
     log = log_allowed and _wants_log(rows[column] * scale)
     for index, runner in enumerate(runners):
@@ -117,10 +118,10 @@ def _grouped(ax: Axes, rows: pd.DataFrame, column: str, label: str, scale: float
 
 
 def _sequential_line(ax: Axes, rows: pd.DataFrame, column: str, scale: float = 1.0) -> None:
-    baseline = rows.loc[rows["runner"] == "sequential", column].dropna()
+    baseline = rows.loc[baseline_rows(rows["runner"]), column].dropna()
     if len(baseline):
-        ax.axhline(float(baseline.iloc[0]) * scale, color=_colour("sequential"), linestyle="--",
-                   linewidth=1.2, label="sequential")
+        ax.axhline(float(baseline.iloc[0]) * scale, color=_colour(baseline_name()), linestyle="--",
+                   linewidth=1.2, label=baseline_name())
 
 
 def _no_baseline(ax: Axes) -> None:
@@ -134,8 +135,8 @@ def _draw_wall_time(ax: Axes, rows: pd.DataFrame) -> None:
     _grouped(ax, rows, "median_s", "wall time per round (ms, median; whiskers: 95 % CI)",
              scale=1000, interval=("ci_low_s", "ci_high_s"))
     _sequential_line(ax, rows, "median_s", scale=1000)
-    levels = sorted(rows.loc[rows["runner"] != "sequential", "concurrency"].unique())
-    ideal = rows[rows["runner"] != "sequential"].groupby("concurrency")["ideal_s"].first()
+    levels = sorted(rows.loc[~baseline_rows(rows["runner"]), "concurrency"].unique())
+    ideal = rows[~baseline_rows(rows["runner"])].groupby("concurrency")["ideal_s"].first()
     centres = np.arange(len(levels))
     ax.hlines(ideal.reindex(levels) * 1000, centres - 0.42, centres + 0.42, colors="black",
               linestyles="dashed", linewidth=1.5, zorder=4, label="ideal")
@@ -151,7 +152,7 @@ def _draw_scaling(ax: Axes, rows: pd.DataFrame) -> None:
                    color=_colour(runner), zorder=3)
         ax.scatter(mine.loc[noisy, "concurrency"], mine.loc[noisy, "tasks_per_s"],
                    facecolors="white", edgecolors=_colour(runner), zorder=3)
-    others = rows[rows["runner"] != "sequential"]
+    others = rows[~baseline_rows(rows["runner"])]
     ideal = others.groupby("concurrency")["ideal_s"].first().sort_index()
     tasks = float(rows["tasks"].iloc[0])
     ax.plot(ideal.index, tasks / ideal, linestyle=":", color="black", label="ideal")
@@ -173,12 +174,12 @@ def _draw_speedup(ax: Axes, rows: pd.DataFrame) -> None:
         return
     _grouped(ax, rows, "speedup", "speedup over sequential (x; whiskers: 95 % CI)",
              interval=("speedup_low", "speedup_high"))
-    ax.axhline(1.0, color=_colour("sequential"), linestyle="--", linewidth=1.2,
+    ax.axhline(1.0, color=_colour(baseline_name()), linestyle="--", linewidth=1.2,
                label="sequential = 1")
     # The most running side by side can give at each level (min(C, cores) for CPU work,
     # C for waits); a speedup whose whole interval is above it is marked with ‼.
-    levels = sorted(rows.loc[rows["runner"] != "sequential", "concurrency"].unique())
-    bound = rows[rows["runner"] != "sequential"].groupby("concurrency")["speedup_bound"].max()
+    levels = sorted(rows.loc[~baseline_rows(rows["runner"]), "concurrency"].unique())
+    bound = rows[~baseline_rows(rows["runner"])].groupby("concurrency")["speedup_bound"].max()
     centres = np.arange(len(levels))
     if bound.reindex(levels).notna().any() and bound.max() <= 4 * rows["speedup"].max():
         ax.hlines(bound.reindex(levels), centres - 0.42, centres + 0.42, colors="black",
@@ -225,7 +226,7 @@ def _draw_latency(ax: Axes, rows: pd.DataFrame) -> None:
     ax.errorbar(x, p50, yerr=spread, fmt="none",
                 ecolor="black", capsize=3, linewidth=1, label="p50 to p99")
     ax.scatter(x, p95, marker="D", s=14, color="black", zorder=3, label="p95")
-    labels = [("seq" if r == "sequential" else f"{r}\nC={c}")
+    labels = [("seq" if is_baseline(r) else f"{r}\nC={c}")
               for r, c in zip(ordered["runner"], ordered["concurrency"], strict=True)]
     ax.set_xticks(x, labels, fontsize=7, rotation=90)
     what = "caller's wait per task" if clock == "wait" else "per-task service time"
@@ -322,9 +323,9 @@ def _clients_figure(table: pd.DataFrame, footnote: str) -> Figure:
     fig, axes = plt.subplots(grid_rows, columns, figsize=(5.6 * columns, 4.4 * grid_rows + 0.9),
                              squeeze=False)
     for ax, (label, rows) in zip(axes.flat, panels, strict=False):
-        concurrent = rows[rows["runner"] != "sequential"]
+        concurrent = rows[~baseline_rows(rows["runner"])]
         level = int(concurrent["concurrency"].max()) if len(concurrent) else 1
-        shown = rows[(rows["concurrency"] == level) | (rows["runner"] == "sequential")]
+        shown = rows[(rows["concurrency"] == level) | (baseline_rows(rows["runner"]))]
         runners = sorted(shown["runner"].unique(), key=runner_order)
         clients = sorted(shown["client"].unique(), key=lambda c: (c not in CLIENT_ORDER, c))
         width = 0.8 / max(len(clients), 1)
@@ -348,7 +349,7 @@ def _clients_figure(table: pd.DataFrame, footnote: str) -> Figure:
                            for c in clients], fontsize=7, loc="upper left", ncol=3)
     for ax in axes.flat[len(panels):]:
         ax.set_visible(False)
-    sequential = " (sequential: C=1)" if (table["runner"] == "sequential").any() else ""
+    sequential = f" ({baseline_name()}: C=1)" if baseline_rows(table["runner"]).any() else ""
     fig.suptitle(f"Each model with each HTTP client{sequential}", fontsize=13)
     _footnote(fig, footnote, "" if table["citable"].all() else NOISY_NOTE)
     fig.tight_layout(rect=(0, 0.04, 1, 0.97))
@@ -393,7 +394,7 @@ def write_interpreters_chart(table: pd.DataFrame, out: Path, footnote: str) -> l
               (right, "median_s", "ci_low_s", "ci_high_s", 1000.0, "{:.0f}",
                "median round (ms; lower is faster)"))
     for ax, column, low, high, scale, text, ylabel in panels:
-        shown = [r for r in runners if column != "speedup" or r != "sequential"]
+        shown = [r for r in runners if column != "speedup" or not is_baseline(r)]
         width = 0.8 / max(len(shown), 1)
         for index, runner in enumerate(shown):
             mine = top[top["runner"] == runner].set_index("interpreter").reindex(interpreters)
@@ -415,11 +416,11 @@ def write_interpreters_chart(table: pd.DataFrame, out: Path, footnote: str) -> l
         ax.set_ylabel(f"cpu workload: {ylabel}")
         ax.set_ylim(bottom=0)
         ax.grid(axis="y", alpha=0.3)
-    left.axhline(1.0, color=_colour("sequential"), linestyle="--", linewidth=1.2,
+    left.axhline(1.0, color=_colour(baseline_name()), linestyle="--", linewidth=1.2,
                  label="sequential = 1")
     _legend_above_data(left)
     _legend_above_data(right)
-    levels = ", ".join(f"C={c}" for c in sorted(top.loc[top["runner"] != "sequential",
+    levels = ", ".join(f"C={c}" for c in sorted(top.loc[~baseline_rows(top["runner"]),
                                                         "concurrency"].unique()))
     fig.suptitle(f"Pure-Python CPU work on each interpreter ({levels}; whiskers: 95 % "
                  "intervals)", fontsize=12)

@@ -27,7 +27,7 @@ def machine_drift(a: Run, b: Run) -> dict[str, float] | None:
     """How the fixed probe (bench.drift) moved from run A to run B: B's median reading over
     A's, per probe, and the CPU probe's spread within each run; None if either run has no
     probe (made before there was one)."""
-    found_a, found_b = (drift.summary(run.machine.get("drift_probes") or []) for run in (a, b))
+    found_a, found_b = (drift.summary(run.info.drift_probes) for run in (a, b))
     if not found_a or not found_b:
         return None
     moved = {key: found_b[key] / found_a[key] for key in ("cpu_ms", "sleep_overshoot_ms",

@@ -15,6 +15,7 @@ from collections.abc import Iterator
 
 import pandas as pd
 
+from bench.claims.kit import baseline_rows, is_baseline
 from scripts.results import sig3 as table_sig3
 
 
@@ -121,7 +122,7 @@ def sentence(models: pd.DataFrame, with_interpreter: bool) -> str:
     costs = [f"{sig3(best['client_cpu_load'])} cores of client CPU"]
     if not pd.isna(best["runner_pss_mb"]):
         costs.append(f"{_mb(best['runner_pss_mb'])} MB for its runner")
-    if not pd.isna(best["setup_s"]) and best["runner"] != "sequential":
+    if not pd.isna(best["setup_s"]) and not is_baseline(best["runner"]):
         costs.append(f"{_ms(best['setup_s'])} to start at C={best['concurrency']}")
     text += f"; {label(best)} at C={best['concurrency']} costs " + ", ".join(costs) + "."
     unfit = marks(best)
@@ -181,7 +182,7 @@ def beyond_lines(models: pd.DataFrame, cores: int, with_interpreter: bool = Fals
     """What this run's own numbers say about more cores, model by model: no figure for a
     machine that was not measured, only what these rows bound."""
     lines = []
-    for _, row in models[~models["failed_scenario"] & (models["runner"] != "sequential")
+    for _, row in models[~models["failed_scenario"] & ~baseline_rows(models["runner"])
                          ].iterrows():
         name = model_label(row, with_interpreter)
         cpu = row["client_cpu_load"]

@@ -17,10 +17,11 @@ import subprocess
 import sys
 import textwrap
 from pathlib import Path
-from typing import Any
 
 import pandas as pd
 
+from bench.claims.kit import baseline_rows, is_baseline
+from bench.runinfo import Fairness, PythonBuild, RunInfo
 from scripts.charts import write_charts, write_claims_chart, write_interpreters_chart
 from scripts.claims import claims_markdown, number, verdicts
 from scripts.compare import write_compare
@@ -30,6 +31,7 @@ from scripts.results import (
     NOISE_LIMIT,
     ReportError,
     Run,
+    declared_notes,
     label_runs,
     load_run,
     markdown_table,
@@ -57,17 +59,15 @@ def run_file(path: Path) -> Path:
 
 def footnote(runs: list[Run]) -> str:
     run = runs[-1]
-    machine = run.machine
-    build = machine.get("python_build") or {}
-    cpu = (machine.get("cpu") or {}).get("brand_raw", machine.get("processor") or "unknown CPU")
-    gil = "GIL enabled" if build.get("gil_enabled", True) else "free-threaded, GIL off"
-    python = (f"Python {machine.get('python_version', '?')} "
-              f"{machine.get('python_implementation', '')} ({gil})")
+    info = run.info
+    cpu = info.cpu.get("brand_raw", info.processor or "unknown CPU")
+    gil = "GIL enabled" if info.python_build.gil_enabled else "free-threaded, GIL off"
+    python = f"Python {info.python_version or '?'} {info.python_implementation} ({gil})"
     if len(runs) > 1:
         python = "Python " + ", ".join(label_runs(runs).values())
     commit = (run.commit.get("id") or "unknown")[:10]
-    return (f"{cpu}, {machine.get('usable_cores', '?')} usable cores, "
-            f"{machine.get('system', '?')} {machine.get('release', '')} | {python} | "
+    return (f"{cpu}, {info.usable_cores or '?'} usable cores, "
+            f"{info.system or '?'} {info.release} | {python} | "
             f"run {run.datetime[:16].replace('T', ' ')} UTC | commit {commit} | concurrency-bench")
 
 
@@ -97,27 +97,26 @@ def _report_libraries() -> str:
 
 
 def _python_line(run: Run, label: str = "") -> str:
-    build = run.machine.get("python_build") or {}
-    jit = build.get("jit")
-    flags = f"; configure flags {build['config_args']}" if build.get("config_args") else ""
-    built = f"; built by {build['origin']}" if build.get("origin") else ""
+    build = run.info.python_build
+    flags = f"; configure flags {build.config_args}" if build.config_args else ""
+    built = f"; built by {build.origin}" if build.origin else ""
     settings = f"; settings {run.settings}" if run.settings else ""
-    return (f"- **Python{label}**: {build.get('implementation', '?')} "
-            f"{build.get('python', '?')} ({build.get('build', '?')}, "
-            f"{build.get('compiler', '?')}){built}{settings}; free-threaded build: "
-            f"{build.get('free_threaded_build', '?')}; GIL enabled: "
-            f"{build.get('gil_enabled', '?')}" + (f"; JIT: {jit}" if jit else "") + flags)
+    return (f"- **Python{label}**: {build.implementation or '?'} "
+            f"{build.python or '?'} ({build.build or '?'}, "
+            f"{build.compiler or '?'}){built}{settings}; free-threaded build: "
+            f"{build.free_threaded_build}; GIL enabled: "
+            f"{build.gil_enabled}" + (f"; JIT: {build.jit}" if build.jit else "") + flags)
 
 
 def _measuring_libraries(run: Run) -> str:
-    versions = run.machine.get("library_versions") or {}
+    versions = run.info.library_versions
     return ", ".join(f"{k} {v}" for k, v in versions.items() if k not in REPORT_ONLY)
 
 
 def _provenance(runs: list[Run]) -> list[str]:
     run = runs[-1]
-    machine, commit = run.machine, run.commit
-    cpu = machine.get("cpu") or {}
+    info, commit = run.info, run.commit
+    cpu = info.cpu
     dirty = " (uncommitted changes)" if commit.get("dirty") else ""
     commit_id = commit.get("id") or "not recorded (run from outside a git checkout)"
     branch = f" on {commit['branch']}" if commit.get("branch") else ""
@@ -131,23 +130,23 @@ def _provenance(runs: list[Run]) -> list[str]:
         f"concurrency-bench {_report_commit()} with {_report_libraries()}",
         f"- **Commit**: `{commit_id}`{branch}{dirty}",
         f"- **Machine**: {cpu.get('brand_raw', '?')}, {cpu.get('count', '?')} CPUs "
-        f"({machine.get('usable_cores', '?')} usable), {cpu.get('arch_string_raw', '?')}; "
-        f"{machine.get('system', '?')} {machine.get('release', '')}",
+        f"({info.usable_cores or '?'} usable), {cpu.get('arch_string_raw', '?')}; "
+        f"{info.system or '?'} {info.release}",
         *pythons,
         *libraries,
-        *_servers(machine),
+        *_servers(info),
     ]
 
 
-def _servers(machine: dict[str, Any]) -> list[str]:
+def _servers(info: RunInfo) -> list[str]:
     """The local test servers that answered, with their versions (older runs: none)."""
-    servers = machine.get("servers") or {}
+    servers = info.servers
     if not servers:
         return []
     return ["- **Test servers**: " + "; ".join(
         f"{found.get('server', kind)} {found.get('server_version', '?')}"
         + (f" ({found['http_parser']} parser)" if found.get("http_parser") else "")
-        for kind, found in servers.items()) + f"; on Python {machine.get('server_python', '?')}"]
+        for kind, found in servers.items()) + f"; on Python {info.server_python or '?'}"]
 
 
 def _warms_every_pass(run: Run) -> bool:
@@ -158,20 +157,21 @@ def _warms_every_pass(run: Run) -> bool:
                for b in run.data.get("benchmarks", []))
 
 
-def _rounds_rule(fair: dict[str, Any], every_pass: bool = False) -> str:
-    if fair.get("rounds"):
-        return (f"- **Rounds**: exactly {fair['rounds']} counted rounds after "
-                f"{fair.get('warmup_rounds', '?')} warm-up round(s) per scenario; the table "
+def _rounds_rule(fair: Fairness, every_pass: bool = False) -> str:
+    warmups = "?" if fair.warmup_rounds is None else fair.warmup_rounds
+    if fair.rounds:
+        return (f"- **Rounds**: exactly {fair.rounds} counted rounds after "
+                f"{warmups} warm-up round(s) per scenario; the table "
                 "quotes the median round, its 95 % confidence interval and its IQR.")
-    if "precision_target" not in fair:
+    if fair.precision_target is None:
         return "- **Rounds**: as the rounds column says; the table quotes the median round."
     return (f"- **Rounds**: as many as it takes for the 95 % confidence interval of the median "
             f"(order statistics, SciPy's quantile_test) to be within ±"
-            f"{float(fair['precision_target']):.0%}, at most {fair.get('max_rounds')} rounds "
-            f"or {fair.get('max_seconds')} s of rounds per scenario (⌛ = capped before "
+            f"{float(fair.precision_target):.0%}, at most {fair.max_rounds} rounds "
+            f"or {fair.max_seconds} s of rounds per scenario (⌛ = capped before "
             "reaching it). Rounds come in alternating passes: every runner of a workload and "
             "size does 6 rounds, then those still short of the target 4 more each, and so on, "
-            f"so a slow minute lands on all of them alike. {fair.get('warmup_rounds', '?')} "
+            f"so a slow minute lands on all of them alike. {warmups} "
             "warm-up round(s) before " + ("every pass (each pass rebuilds its runner)."
                                           if every_pass else "the first pass."))
 
@@ -206,26 +206,27 @@ def _rounds_as_run(table: pd.DataFrame) -> str:
             f"pass(es); {precise} of {len(table)} rows reached the precision target.")
 
 
-def _start_methods(fair: dict[str, Any], table: pd.DataFrame) -> str:
-    default = fair.get("start_method", "?")
+def _start_methods(fair: Fairness, table: pd.DataFrame) -> str:
+    default = fair.start_method or "?"
     used = sorted({str(m) for m in table["start_method"].dropna() if str(m)} - {str(default)})
     return f"{default}" + (f" (rows also use {', '.join(used)})" if used else "")
 
 
-def _http_text(fair: dict[str, Any], table: pd.DataFrame) -> str:
+def _http_text(fair: Fairness, table: pd.DataFrame) -> str:
     clients = sorted({str(c) for c in table["client"] if str(c)})
     servers = sorted({str(s) for s in table["server"] if str(s)})
-    where = fair.get("server", "?")
+    where = fair.server or "?"
     if servers and str(where).startswith("local "):
         where = (f"local {' and '.join(servers)} server{'s' if len(servers) > 1 else ''}, "
                  "each in its own process on 127.0.0.1")
     used = f" (used in these rows: {', '.join(clients)})" if clients else ""
-    return (f"{fair.get('http_clients', '?')}{used}; per-request timeout "
-            f"{fair.get('http_timeout_s', '?')} s; server: {where}")
+    timeout = "?" if fair.http_timeout_s is None else fair.http_timeout_s
+    return (f"{fair.http_clients or '?'}{used}; per-request timeout "
+            f"{timeout} s; server: {where}")
 
 
 def _fairness(run: Run, table: pd.DataFrame) -> list[str]:
-    fair = run.machine.get("fairness") or {}
+    fair = run.info.fairness
     return [
         f"- **Timed region**: {_timed_region(table)}.",
         _rounds_rule(fair, _warms_every_pass(run)) + _rounds_as_run(table),
@@ -245,7 +246,7 @@ def _fairness(run: Run, table: pd.DataFrame) -> list[str]:
         "cannot inflate it. Efficiency = ideal / median.",
         f"- **Noise**: IQR / median; rows above {NOISE_LIMIT:.0%} are marked ⚠ and should not "
         "be cited without a rerun.",
-        *(f"- **{rule}**: {text}." for rule, text in (fair.get("rules") or {}).items()),
+        *(f"- **{rule}**: {text}." for rule, text in fair.rules.items()),
     ]
 
 
@@ -265,7 +266,7 @@ def _failures(table: pd.DataFrame) -> list[str]:
 def _row_label(row: pd.Series, with_interpreter: bool = False) -> str:
     method = f" ({row['start_method']})" if isinstance(row["start_method"], str) else ""
     client = f" + {row['client']}" if row.get("client") else ""
-    level = "" if row["runner"] == "sequential" else f" at C={row['concurrency']}"
+    level = "" if is_baseline(row["runner"]) else f" at C={row['concurrency']}"
     python = f" on {row['interpreter']}" if with_interpreter else ""
     return f"{row['runner']}{method}{client}{level}{python}"
 
@@ -275,9 +276,8 @@ def _unavailable(runs: list[Run]) -> list[str]:
     labels = label_runs(runs)
     lines = [f"- {runner} is not available on Python {labels[str(run.path)]}: {reason}."
              for run in runs
-             for runner, reason in (run.machine.get("unavailable_runners") or {}).items()]
-    applicable = dict.fromkeys(entry for run in runs
-                               for entry in run.machine.get("not_applicable") or [])
+             for runner, reason in run.info.unavailable_runners.items()]
+    applicable = dict.fromkeys(entry for run in runs for entry in run.info.not_applicable)
     return lines + [f"- Not applicable, so no row: {entry}." for entry in applicable]
 
 
@@ -317,7 +317,7 @@ def _summary(runs: list[Run], table: pd.DataFrame) -> list[str]:
                      "shown for them): " + ", ".join(f"{r['workload']} {_label(r)}"
                                                      for _, r in failed.iterrows()) + ".")
     lines += _unavailable(runs)
-    missing = sum(int(run.machine.get("failed_tests") or 0) for run in runs)
+    missing = sum(run.info.failed_tests for run in runs)
     if missing:
         lines.append(f"- {missing} scenario(s) failed during the run and have no row here; "
                      "the run's output names them.")
@@ -385,16 +385,11 @@ COLUMN_NOTES = (
     "median over the passes; above 1 = each task runs faster here, whatever the overlap); "
     "efficiency = ideal / median (\"-\" with injected "
     "faults: the ideal assumes every task succeeds; ⚑ = above 100 %, see the summary); "
-    "wait p50/p99 = the caller's wait per task, from the round handing the task to the "
-    "runner until its checked result is back in the client (queues, semaphores and trips "
-    "to workers included); service p50 = what a task costs once it runs, from its first "
-    "instruction to its checked result (queues left out); CPU = client CPU seconds per "
-    "round, child processes included; client/server CPU (cores) = CPU seconds per second "
+    "{declared}; client/server CPU (cores) = CPU seconds per second "
     "of the counted rounds' wall time (their mean, not the median; 1.00 = one core busy "
     "for the whole round; ✗ meter = above the machine's cores, which no reading can be: "
-    "a meter error, not a result); runner PSS = the memory the runner added (its workers, "
-    "threads, loop and clients: the client's PSS at the end of the counted rounds less "
-    "that before the runner was built; shared pages split fairly); failed = failed / tasks "
+    "a meter error, not a result); "
+    "failed = failed / tasks "
     "run over all counted rounds (tasks x rounds); ✗ FAILED = tasks failed with no fault "
     "injected, so the row is not a result.")
 
@@ -460,7 +455,8 @@ def report_markdown(runs: list[Run], table: pd.DataFrame, charts: list[Path],
              f"{len(table)} scenarios; {noisy} marked ⚠ as too noisy to cite; "
              f"{int(table['failed'].sum())} of {int(table['tasks_run'].sum())} tasks failed "
              "(over all counted rounds).",
-             "", markdown_table(table), "", COLUMN_NOTES, "",
+             "", markdown_table(table), "",
+             COLUMN_NOTES.format(declared="; ".join(declared_notes())), "",
              *_failures(table), *overhead_markdown(table),
              "## Charts", ""]
     for chart in charts:
@@ -493,18 +489,18 @@ def write_report(paths: list[Path], out: Path | None) -> Path:
     return write_text(out / "REPORT.md", report_markdown(runs, table, charts, claims))
 
 
-def _build_cells(build: dict[str, Any]) -> str:
+def _build_cells(build: PythonBuild) -> str:
     """How a build was made, as its own configuration says: who built it, PGO/LTO, JIT,
     optimisation level, frame pointers, debug, compiler and C library."""
-    if "origin" not in build:  # a run from before these were recorded
-        return "not recorded | not recorded | " + str(build.get("compiler", "?"))
+    if not build.origin:  # a run from before these were recorded
+        return f"not recorded | not recorded | {build.compiler or '?'}"
     optimisation = " ".join(part for part in (
-        build.get("optimisation") or "", "frame pointers" if build.get("frame_pointers") else "",
-        "debug" if build.get("debug") else "") if part)
-    pgo = "yes" if build.get("pgo") == "yes" else "?"
-    lto = "yes" if build.get("lto") == "yes" else "?"
-    return (f"{build['origin']} | PGO {pgo}, LTO {lto}, JIT built: {build.get('jit_built')}, "
-            f"{optimisation or '?'} | {build.get('compiler', '?')}, {build.get('libc', '?')}")
+        build.optimisation, "frame pointers" if build.frame_pointers else "",
+        "debug" if build.debug else "") if part)
+    pgo = "yes" if build.pgo == "yes" else "?"
+    lto = "yes" if build.lto == "yes" else "?"
+    return (f"{build.origin} | PGO {pgo}, LTO {lto}, JIT built: {build.jit_built}, "
+            f"{optimisation or '?'} | {build.compiler or '?'}, {build.libc or '?'}")
 
 
 def _against(label: str, row: pd.Series, labels: list[str], table: pd.DataFrame) -> str:
@@ -541,15 +537,14 @@ def interpreters_markdown(runs: list[Run], table: pd.DataFrame) -> str:
              "library | free-threaded build | GIL at run time | settings | JIT at run time | "
              "default start method | server ran on |", "|---" * 11 + "|"]
     for run in runs:
-        build = run.machine.get("python_build") or {}
-        lines.append(f"| {labels[str(run.path)]} | {build.get('python', '?')} "
-                     f"({build.get('implementation', '?')}) | {_build_cells(build)} | "
-                     f"{'yes' if build.get('free_threaded_build') else 'no'} | "
-                     f"{'enabled' if build.get('gil_enabled', True) else 'disabled'} | "
-                     f"{run.settings or build.get('python_gil_env') or 'none'} | "
-                     f"{build.get('jit', '?')} | "
-                     f"{build.get('default_start_method', '?')} | "
-                     f"{run.machine.get('server_python') or 'no server (no HTTP workload)'} |")
+        build = run.info.python_build
+        lines.append(f"| {labels[str(run.path)]} | {build.python or '?'} "
+                     f"({build.implementation or '?'}) | {_build_cells(build)} | "
+                     f"{'yes' if build.free_threaded_build else 'no'} | "
+                     f"{'enabled' if build.gil_enabled else 'disabled'} | "
+                     f"{run.settings or build.python_gil_env or 'none'} | "
+                     f"{build.jit or '?'} | {build.default_start_method or '?'} | "
+                     f"{run.info.server_python or 'no server (no HTTP workload)'} |")
     executors = sorted({f"{row['interpreter']}: {row['runner_details']['executor']}"
                         for _, row in table.iterrows() if isinstance(row["runner_details"], dict)
                         and row["runner_details"].get("executor")})
@@ -561,7 +556,7 @@ def interpreters_markdown(runs: list[Run], table: pd.DataFrame) -> str:
               "settings is read against the same binary without them; a free-threaded build "
               "against the GIL build of the same version and origin where the run has one; "
               "any other against the first column.", ""]
-    sequential = table[(table["runner"] == "sequential") & (table["claim"] == "")
+    sequential = table[baseline_rows(table["runner"]) & (table["claim"] == "")
                        & ~table["failed_scenario"]]
     order = list(labels.values())
     groups = list(sequential.groupby(["workload", "params", "tasks"], sort=False))

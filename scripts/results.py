@@ -9,6 +9,7 @@ noisy to cite.  Nothing here knows how a scenario was run.
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import os
@@ -22,9 +23,25 @@ from typing import Any
 
 import pandas as pd
 
+from bench.claims.kit import baseline_rows, remember_runners
+from bench.claims.kit import runner_order as kit_runner_order
 from bench.precision import DEFAULT_TARGET, median_interval, ratio_interval
-from bench.record import RecordError, ScenarioRecord
-from bench.runners import RUNNERS
+from bench.record import (
+    COUNTS,
+    FIRST,
+    FIRST_EACH,
+    MAX,
+    MEDIAN,
+    MIN,
+    PER_ROUND,
+    PER_TASK,
+    SAMPLES,
+    SUM,
+    RecordError,
+    ScenarioRecord,
+)
+from bench.record import columns as record_columns
+from bench.runinfo import RunInfo
 from workloads import WORKLOADS
 
 NOISE_LIMIT = 0.10  # IQR / median above this: the row is shown but flagged as not citable
@@ -58,20 +75,26 @@ class Run:
     def datetime(self) -> str:
         return str(self.data.get("datetime", "unknown date"))
 
+    @functools.cached_property
+    def info(self) -> RunInfo:
+        """What the run says about itself, typed (older runs: defaults where they did not
+        record a field)."""
+        return RunInfo.from_machine(self.machine)
+
     @property
     def binary(self) -> str:
         """The build as its version, 't' for free-threaded, and who built it where the run
         recorded that: '3.11.7 (pyenv)', '3.13.5t (source)', '3.14.10 (Debian)'."""
-        build = self.machine.get("python_build") or {}
-        label = str(build.get("python") or self.machine.get("python_version") or "?")
-        label += "t" if build.get("free_threaded_build") else ""
-        return label + (f" ({build['origin']})" if build.get("origin") else "")
+        build = self.info.python_build
+        label = build.python or self.info.python_version or "?"
+        label += "t" if build.free_threaded_build else ""
+        return label + (f" ({build.origin})" if build.origin else "")
 
     @property
     def settings(self) -> str:
         """The run-time switches the run was started with, e.g. 'PYTHON_GIL=1' ("" if none
         or not recorded)."""
-        recorded = (self.machine.get("python_build") or {}).get("settings") or {}
+        recorded = self.info.python_build.settings
         return " ".join(f"{name}={value}" for name, value in sorted(recorded.items()))
 
     @property
@@ -79,9 +102,9 @@ class Run:
         """The column: the binary, its settings, and 'GIL on' where a free-threaded build
         ran with the GIL for another reason (an extension that needs it, or a run from
         before settings were recorded): '3.13.5t (source) PYTHON_GIL=1', '3.13.0t GIL on'."""
-        build = self.machine.get("python_build") or {}
+        build = self.info.python_build
         label = " ".join(part for part in (self.binary, self.settings) if part)
-        if (build.get("free_threaded_build") and build.get("gil_enabled")
+        if (build.free_threaded_build and build.gil_enabled
                 and "PYTHON_GIL=1" not in self.settings):
             label += " GIL on"
         return label
@@ -145,12 +168,29 @@ def _params(record: ScenarioRecord) -> str:
     return ", ".join(f"{key}={value}" for key, value in sorted(knobs.items()))
 
 
+def _record_values(record: ScenarioRecord) -> dict[str, Any]:
+    """Every declared field of the record under its row name (bench.record.columns)."""
+    values: dict[str, Any] = {}
+    for name, column in record_columns():
+        value = getattr(record, name)
+        if column.merge == SAMPLES:
+            value = list(value)
+        elif column.merge in (COUNTS, FIRST_EACH):
+            value = dict(value)
+        values[column.row or name] = value
+    return values
+
+
 def _rows(run: Run) -> list[dict[str, Any]]:
+    """One row per benchmark: the declared record fields, pytest-benchmark's statistics,
+    and what the run says of the interpreter."""
+    build = run.info.python_build
     rows = []
     for bench in run.data["benchmarks"]:
         stats = bench["stats"]
         record = ScenarioRecord.from_dict(bench["extra_info"])
         rows.append({
+            **_record_values(record),
             "source": str(run.path),
             "name": re.sub(r"-pass\d+\]$", "]", str(bench.get("name", ""))),
             # What the passes of one scenario share: the spec's id where the record has it
@@ -171,55 +211,20 @@ def _rows(run: Run) -> list[dict[str, Any]]:
             "q1_s": float(stats["q1"]),
             "q3_s": float(stats["q3"]),
             "min_s": float(stats.get("min", stats["median"])),
-            "ideal_s": record.ideal_s,
-            "task_s": record.task_s,
-            "cores": record.cores,
-            "latency_p50_s": record.latency_p50_s,
-            "latency_p95_s": record.latency_p95_s,
-            "latency_p99_s": record.latency_p99_s,
-            "wait_p50_s": record.wait_p50_s,
-            "wait_p95_s": record.wait_p95_s,
-            "wait_p99_s": record.wait_p99_s,
-            "solo_task_s": record.solo_task_s,
-            "runner_pss_mb": record.runner_pss_mb,
-            "cpu_s": record.cpu_s,
-            "peak_rss_mb": record.peak_rss_mb,
-            "pss_mb": record.pss_mb,
-            "server_cpu_s": record.server_cpu_s,
-            "others_cpu_s": record.others_cpu_s,
-            "others_cores": record.others_cores,
-            "steal_s": record.steal_s,
-            "load_avg": record.load_avg,
-            "pass_index": record.pass_index,
-            "gil_enabled": record.gil_enabled,
-            "free_threaded_build": bool((run.machine.get("python_build") or {}).get(
-                "free_threaded_build", False)),
-            "python_compiler": str((run.machine.get("python_build") or {}).get("compiler")
-                                   or ""),
-            "config_args": (run.machine.get("python_build") or {}).get("config_args"),
+            "rounds_data": list(stats.get("data") or []),
+            "free_threaded_build": build.free_threaded_build,
+            "python_compiler": build.compiler,
+            "config_args": build.config_args or None,
             "binary": run.binary,  # the interpreter less its run-time settings
             "settings": run.settings,
-            "origin": str((run.machine.get("python_build") or {}).get("origin") or ""),
+            "origin": build.origin,
             "passes": 1,
             "tasks_run": int(record.tasks_run or 0),
             "ok": int(record.ok),
             "failed": int(record.failed),
-            "kinds": dict(record.failure_kinds),
-            "examples": dict(record.failure_examples),
-            "faults_injected": record.faults_injected,
             "timed_setup": record.timed_setup,
-            "setup_s": record.setup_s,
-            "teardown_s": record.teardown_s,
-            "task_overhead_s": record.task_overhead_s,
-            "runner_details": record.runner_details,
             "claim": record.claim or "",
             "blocking": bool(record.params.get("blocking", False)),
-            "loop_lag_p50_s": record.loop_lag_p50_s,
-            "loop_lag_p99_s": record.loop_lag_p99_s,
-            "rounds_data": list(stats.get("data") or []),
-            "setup_samples": list(record.setup_samples_s),
-            "open_pss_samples": list(record.open_pss_samples_mb),
-            "lag_rounds": list(record.loop_lag_p99_rounds_s),
             "extra": record.extra,
         })
     return rows
@@ -228,15 +233,10 @@ def _rows(run: Run) -> list[dict[str, Any]]:
 # The passes of one scenario (bench.precision) share these; the report merges them.
 SCENARIO_KEYS = ["source", "scenario_key", "claim", "workload", "params", "runner",
                  "start_method", "client", "server", "concurrency", "tasks", "timed_setup"]
-SUMMED = ("ok", "failed", "tasks_run")
-PER_ROUND = ("cpu_s", "server_cpu_s", "others_cpu_s", "others_cores", "steal_s", "setup_s",
-             "teardown_s",
-             "loop_lag_p50_s", "loop_lag_p99_s", "pss_mb", "runner_pss_mb")
-PER_TASK = ("latency_p50_s", "latency_p95_s", "latency_p99_s", "wait_p50_s", "wait_p95_s",
-            "wait_p99_s")
-NUMERIC = ("ideal_s", "task_s", "cores", *PER_TASK, *PER_ROUND, "peak_rss_mb", "load_avg",
-           "task_overhead_s", "solo_task_s")
-SAMPLES = ("setup_samples", "open_pss_samples", "lag_rounds")  # lists: the passes' joined
+# The declared fields read as numbers, and those that hold lists of readings.
+NUMERIC = tuple(column.row or name for name, column in record_columns() if column.numeric)
+SAMPLE_ROWS = tuple(column.row or name for name, column in record_columns()
+                    if column.merge == SAMPLES)
 METER_SLACK = 1.05  # CPU above cores x this is not a reading but a meter error
 
 
@@ -249,9 +249,38 @@ def _weighted(rows: pd.DataFrame, column: str, weights: pd.Series) -> float:
     return float((rows.loc[known, column] * weights[known]).sum() / weights[known].sum())
 
 
+def _merged(ordered: pd.DataFrame, column: str, how: str) -> Any:
+    """One value from the passes' values of `column`, as its declaration says."""
+    values = ordered[column]
+    if how == SUM:
+        return int(values.sum())
+    if how == SAMPLES:
+        return [value for found in values for value in found]
+    if how == COUNTS:
+        counts: dict[str, int] = {}
+        for found in values:
+            for kind, count in found.items():
+                counts[kind] = counts.get(kind, 0) + count
+        return counts
+    if how == FIRST_EACH:
+        first: dict[str, Any] = {}
+        for found in values:
+            for kind, text in found.items():
+                first.setdefault(kind, text)
+        return first
+    if how == PER_ROUND:
+        return _weighted(ordered, column, ordered["rounds"])
+    if how == PER_TASK:
+        return _weighted(ordered, column, ordered["ok"])
+    if how in (MAX, MIN, MEDIAN):
+        numbers = pd.to_numeric(values, errors="coerce")
+        return float(getattr(numbers, how)())
+    return values.iloc[0]
+
+
 def _merge_passes(passes: pd.DataFrame) -> dict[str, Any]:
-    """One row from the passes of one scenario: every round of every pass, and the
-    record fields combined as each one's meaning says."""
+    """One row from the passes of one scenario: every round of every pass, and each
+    declared record field combined as its declaration says (bench.record)."""
     if len(passes) == 1:
         return dict(passes.iloc[0])
     ordered = passes.sort_values("pass_index")
@@ -260,39 +289,17 @@ def _merge_passes(passes: pd.DataFrame) -> dict[str, Any]:
     q1, median, q3 = (float(data.quantile(q)) for q in (0.25, 0.5, 0.75))
     merged.update(rounds_data=list(data), rounds=len(data), median_s=median, q1_s=q1, q3_s=q3,
                   iqr_s=q3 - q1, min_s=float(data.min()), passes=len(ordered))
-    for column in SUMMED:
-        merged[column] = int(ordered[column].sum())
-    kinds: dict[str, int] = {}
-    for found in ordered["kinds"]:
-        for kind, count in found.items():
-            kinds[kind] = kinds.get(kind, 0) + count
-    merged["kinds"] = kinds
-    for column in SAMPLES:
-        merged[column] = [value for values in ordered[column] for value in values]
-    examples: dict[str, str] = {}
-    for found in ordered["examples"]:
-        for kind, text in found.items():
-            examples.setdefault(kind, text)
-    merged["examples"] = examples
-    for column in PER_ROUND:
-        merged[column] = _weighted(ordered, column, ordered["rounds"])
-    for column in PER_TASK:
-        merged[column] = _weighted(ordered, column, ordered["ok"])
-    merged["peak_rss_mb"] = float(ordered["peak_rss_mb"].max())
-    merged["load_avg"] = float(ordered["load_avg"].max())
-    # Later passes know a faster task (CPU jobs): the smallest ideal is the best informed.
-    merged["ideal_s"] = float(ordered["ideal_s"].min())
-    merged["task_s"] = float(ordered["task_s"].min())
-    # One task alone, probed every pass: the median over the passes (older runs probed the
-    # first pass only, and the others have none).
-    merged["solo_task_s"] = float(ordered["solo_task_s"].median())
+    for name, column in record_columns():
+        row = column.row or name
+        if column.merge != FIRST and row in ordered:
+            merged[row] = _merged(ordered, row, column.merge)
     return merged
 
 
 def _targets(runs: list[Run]) -> dict[str, float]:
     """Each run's precision target (runs made before there was one: the default)."""
-    return {str(run.path): float((run.machine.get("fairness") or {}).get(
-        "precision_target") or DEFAULT_TARGET) for run in runs}
+    return {str(run.path): float(run.info.fairness.precision_target or DEFAULT_TARGET)
+            for run in runs}
 
 
 def _interval(rounds: list[float]) -> tuple[float, float]:
@@ -309,6 +316,9 @@ def speedup_interval(baseline: list[float], rounds: list[float]) -> tuple[float,
 
 def scenario_table(runs: list[Run]) -> pd.DataFrame:
     """All scenarios of all runs, with derived columns, in a stable reading order."""
+    # Colours, order and the baseline as each run recorded them (the last run's word
+    # where two differ); runs from before they were recorded fall back on the registry.
+    remember_runners({name: style for run in runs for name, style in run.info.runners.items()})
     raw = pd.DataFrame([row for run in runs for row in _rows(run)])
     raw["interpreter"] = raw["source"].map(label_runs(runs))
     for column in NUMERIC:
@@ -390,7 +400,7 @@ def _baselines(table: pd.DataFrame) -> pd.DataFrame:
     """The sequential run each row is compared with: the same workload and size against
     the same server, with the same client where sequential ran it, else requests (the
     default sync client; an async-only client has no sequential run)."""
-    sequential = table[table["runner"] == "sequential"]
+    sequential = table[baseline_rows(table["runner"])]
     ran = set(zip(sequential["source"], sequential["claim"], sequential["workload"],
                   sequential["params"], sequential["server"], sequential["client"],
                   strict=True))
@@ -400,7 +410,7 @@ def _baselines(table: pd.DataFrame) -> pd.DataFrame:
         for source, claim, workload, params, server, client in zip(
             table["source"], table["claim"], table["workload"], table["params"],
             table["server"], table["client"], strict=True)]
-    baseline = table[table["runner"] == "sequential"].groupby(BASELINE_KEYS)
+    baseline = table[baseline_rows(table["runner"])].groupby(BASELINE_KEYS)
     return pd.DataFrame({"baseline_s": baseline["median_s"].first(),
                          "baseline_rounds": baseline["rounds_data"].first(),
                          "baseline_solo_s": baseline["solo_task_s"].first(),
@@ -413,8 +423,8 @@ def workload_order(name: str) -> int:
 
 
 def runner_order(name: str) -> int:
-    known = RUNNERS.get(name)
-    return known.order if known is not None else UNKNOWN_ORDER
+    """Where a runner stands, as the runs recorded it (bench.claims.kit)."""
+    return kit_runner_order(name)
 
 
 MARKDOWN_COLUMNS = {
@@ -433,21 +443,34 @@ MARKDOWN_COLUMNS = {
     "speedup": "speedup (x, 95% CI)",
     "per_task_speed": "per-task speed (x)",
     "efficiency_pct": "efficiency (%)",
-    "wait_p50_ms": "wait p50 (ms)",
-    "wait_p99_ms": "wait p99 (ms)",
-    "latency_p50_ms": "service p50 (ms)",
-    "cpu_s": "CPU (s)",
+    # ... then every record field declared with a header (bench.record), in its order ...
     "client_cpu_load": "client CPU (cores)",
     "server_load": "server CPU (cores)",
-    "runner_pss_mb": "runner PSS (MB)",
     "neighbours": "others' CPU (cores)",
     "failed": "failed",
 }
 
 
+def _declared(table: pd.DataFrame) -> dict[str, pd.Series]:
+    """The full table's columns that record fields declare (header, scale, digits)."""
+    shown = {}
+    for name, column in record_columns():
+        if not column.header:
+            continue
+        values = pd.to_numeric(table[column.row or name], errors="coerce") * column.scale
+        shown[column.header] = values.map(
+            sig3 if column.digits == "sig3" else lambda v, f=column.digits: _fixed(v, f))
+    return shown
+
+
+def declared_notes() -> list[str]:
+    """What the column notes say of the declared columns."""
+    return [column.note for _, column in record_columns() if column.header and column.note]
+
+
 def markdown_table(table: pd.DataFrame) -> str:
     """The table for humans: milliseconds, percentages, sensible rounding, units in headers."""
-    shown = pd.DataFrame({
+    derived = {
         "interpreter": table["interpreter"],
         "workload": table["workload"],
         "runner": table["runner"] + table["start_method"].map(
@@ -471,19 +494,16 @@ def markdown_table(table: pd.DataFrame) -> str:
         "per_task_speed": table["per_task_speed"].map(lambda v: _fixed(v, "{:.2f}")),
         "efficiency_pct": (table["efficiency"] * 100).map(lambda v: _fixed(v, "{:.0f}"))
         + table["over_ideal"].map(lambda over: " ⚑" if over else ""),
-        "wait_p50_ms": (table["wait_p50_s"] * 1000).map(sig3),
-        "wait_p99_ms": (table["wait_p99_s"] * 1000).map(sig3),
-        "latency_p50_ms": (table["latency_p50_s"] * 1000).map(sig3),
-        "cpu_s": table["cpu_s"].map(sig3),
+        **_declared(table),
         "client_cpu_load": table["client_cpu_load"].map(lambda v: _fixed(v, "{:.2f}"))
         + table["meter_error"].map(lambda error: " ✗ meter" if error else ""),
         "server_load": table["server_load"].map(lambda v: _fixed(v, "{:.2f}")),
-        "runner_pss_mb": table["runner_pss_mb"].map(lambda v: _fixed(v, "{:.0f}")),
         "neighbours": table["neighbours"].map(lambda v: _fixed(v, "{:.2f}"))
         + table["disturbed"].map(lambda disturbed: " ⚡" if disturbed else ""),
         "failed": table["failed"].astype(str) + "/" + table["tasks_run"].astype(str)
         + table["failed_scenario"].map(lambda failed: " ✗ FAILED" if failed else ""),
-    }).rename(columns=MARKDOWN_COLUMNS)
+    }
+    shown = pd.DataFrame(derived).rename(columns=MARKDOWN_COLUMNS)
     if table["interpreter"].nunique() < 2:  # one interpreter: REPORT.md names it
         shown = shown.drop(columns=["interpreter"])
     for column in ("client", "server"):  # only where some row has one
@@ -533,7 +553,7 @@ def sig3(value: float, strict: bool = False) -> str:
     return f"{value:#.3g}".rstrip(".") if strict else f"{value:.3g}"
 
 
-CSV_DROP = ("rounds_data", "extra", "kinds", "examples", *SAMPLES)
+CSV_DROP = ("rounds_data", "extra", "kinds", "examples", *SAMPLE_ROWS)
 
 
 @contextmanager

@@ -19,6 +19,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from bench.runinfo import RunnerStyle
 from bench.runners import RUNNERS
 
 if TYPE_CHECKING:
@@ -319,14 +320,54 @@ def ms(seconds: float) -> str:
     return f"{sig3(seconds * 1000)} ms" if abs(seconds) < 1 else f"{sig3(seconds)} s"
 
 
-def colour(runner: str) -> str:
+# How the runs being reported showed their runners (bench.runinfo: colour, order, which is
+# the baseline), set by scripts.results.scenario_table; today's registry answers only for
+# a runner the runs did not record (runs from before they did).
+_RECORDED: dict[str, RunnerStyle] = {}
+
+
+def remember_runners(styles: dict[str, RunnerStyle]) -> None:
+    """The recorded styles of the runs about to be reported (replacing any earlier)."""
+    _RECORDED.clear()
+    _RECORDED.update(styles)
+
+
+def _style(runner: str) -> RunnerStyle | None:
+    if runner in _RECORDED:
+        return _RECORDED[runner]
     known = RUNNERS.get(runner)
-    return known.colour if known is not None else OTHER_COLOUR
+    if known is None:
+        return None
+    return RunnerStyle(known.colour, known.order, known.baseline)
+
+
+def colour(runner: str) -> str:
+    style = _style(runner)
+    return style.colour if style is not None and style.colour else OTHER_COLOUR
 
 
 def runner_order(runner: str) -> int:
-    known = RUNNERS.get(runner)
-    return known.order if known is not None else 1000
+    style = _style(runner)
+    return style.order if style is not None else 1000
+
+
+def is_baseline(runner: object) -> bool:
+    """Whether `runner` is the one speedups are read against (one task at a time)."""
+    style = _style(str(runner))
+    return bool(style is not None and style.baseline)
+
+
+def baseline_rows(runners: Any) -> Any:
+    """A boolean Series: which of these rows' runners is the baseline."""
+    return runners.map(is_baseline).astype(bool)
+
+
+def baseline_name() -> str:
+    """The baseline runner's name, as the runs recorded it (else the registry's)."""
+    for name in [*_RECORDED, *RUNNERS]:
+        if is_baseline(name):
+            return name
+    return ""
 
 
 def bars(ax: Axes, labels: list[str], values: list[float], colours: list[str],

@@ -60,6 +60,9 @@ class Runner(ABC):
     colour: ClassVar[str]  # the same in every chart
     order: ClassVar[int] = 100  # where it stands in tables, charts and lists
     in_default_matrix: ClassVar[bool] = False  # run when --runner is not given
+    # The runner every other's speedup is read against (one task at a time, C=1); the run
+    # records which, so the report never compares against a name.
+    baseline: ClassVar[bool] = False
     options: ClassVar[tuple[RunnerOption, ...]] = ()
     uses_async_twin: ClassVar[bool] = False  # event-loop runners await the workload's `acall`
     # What one worker process costs, checked against memory and open files: a spawned

@@ -18,6 +18,7 @@ class SequentialRunner(Runner):
     colour: ClassVar[str] = "#7f7f7f"
     order: ClassVar[int] = 0
     in_default_matrix: ClassVar[bool] = True
+    baseline: ClassVar[bool] = True
 
     def __init__(self, workload: Workload, concurrency: int = 1) -> None:
         if concurrency != 1:
