@@ -264,6 +264,8 @@ def make_record(spec: ScenarioSpec, workload: Workload, runner: Runner,
         faults_injected=workload.faults_injected(),
         cores=cores, task_s=workload.task_seconds(), ideal_basis=workload.ideal_basis,
         cpu_s=done.usage.cpu_s / rounds, peak_rss_mb=done.usage.peak_rss_mb,
+        ctx_switches=None if done.usage.ctx_switches is None else
+        done.usage.ctx_switches / rounds,
         pss_mb=done.usage.pss_mb,
         runner_pss_mb=None if done.base_pss_mb is None else
         done.usage.pss_mb - done.base_pss_mb,

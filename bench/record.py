@@ -127,6 +127,11 @@ class ScenarioRecord:
     cpu_s: float | None = metric(  # client CPU per round, children included
         PER_ROUND, header="CPU (s)",
         note="CPU = client CPU seconds per round, child processes included")
+    ctx_switches: float | None = metric(  # per round: the client's processes' switches
+        PER_ROUND, header="switches / round",
+        note="switches / round = context switches of the client's processes per round, "
+             "voluntary (waiting on a lock, the GIL or a socket) and involuntary (the "
+             "scheduler took the core)")
     peak_rss_mb: float | None = metric(MAX)
     pss_mb: float | None = metric(PER_ROUND)  # the client's processes after the rounds
     runner_pss_mb: float | None = metric(  # what the runner added: pss_mb less before open

@@ -46,6 +46,7 @@ class ResourceUsage:
     window_s: float = 0.0  # wall time from start() to stop(): the rounds and between them
     steal_s: float = 0.0  # CPU time the hypervisor took from this machine
     load_avg: float = 0.0  # the 1-minute load average when the rounds ended
+    ctx_switches: int | None = None  # the client's processes' context switches
 
 
 def _machine_busy_and_steal() -> tuple[float, float]:
@@ -99,6 +100,7 @@ class ResourceMeter:
         self._server = psutil.Process(server_pid) if server_pid else None
         self._excluded = self._server_tree()
         self._start_cpu: dict[int, float] = {}
+        self._start_switches: dict[int, int] = {}
         self._start_reaped = 0.0
         self._start_server = 0.0
         self._start_machine = (0.0, 0.0)
@@ -138,6 +140,16 @@ class ResourceMeter:
                 continue
         return usage
 
+    def _switches_by_pid(self) -> dict[int, int]:
+        """Each client process's context switches so far, voluntary (it waited: a lock, the
+        GIL, a socket) and involuntary (the scheduler took the core)."""
+        switches = {}
+        for process in self._client_processes():
+            with contextlib.suppress(psutil.NoSuchProcess):
+                counts = process.num_ctx_switches()
+                switches[process.pid] = int(counts.voluntary + counts.involuntary)
+        return switches
+
     @staticmethod
     def _reaped_children_cpu() -> float:
         times = os.times()
@@ -159,6 +171,7 @@ class ResourceMeter:
         for process in self._client_processes():
             _reset_peak(process.pid)
         self._start_cpu = self._cpu_by_pid()
+        self._start_switches = self._switches_by_pid()
         self._start_reaped = self._reaped_children_cpu()
         self._start_server = _cpu_seconds(self._server) if self._server else 0.0
         self._start_machine = _machine_busy_and_steal()
@@ -169,6 +182,8 @@ class ResourceMeter:
         # Every CPU reading at once, before the memory readings below: reading 64 workers'
         # smaps costs kernel time that must not be counted as a neighbour's.
         end_cpu = self._cpu_by_pid()
+        switches = sum(end - self._start_switches.get(pid, 0)
+                       for pid, end in self._switches_by_pid().items())
         busy, steal = _machine_busy_and_steal()
         window = time.perf_counter() - self._started_at
         server_cpu = _cpu_seconds(self._server) - self._start_server if self._server else None
@@ -187,4 +202,4 @@ class ResourceMeter:
                              server_cpu_s=server_cpu, others_cpu_s=max(0.0, others),
                              window_s=window,
                              steal_s=steal - self._start_machine[1],
-                             load_avg=os.getloadavg()[0])
+                             load_avg=os.getloadavg()[0], ctx_switches=switches)
