@@ -24,7 +24,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
 from bench.claims import CLAIMS
-from bench.claims.kit import baseline_name, baseline_rows, is_baseline
+from bench.claims.kit import baseline_name, baseline_rows, is_baseline, wrapped
 from bench.claims.kit import colour as _colour
 from scripts.results import NOISE_LIMIT, atomic_path, runner_order
 from workloads.clients import CLIENTS, DEFAULT_FOR
@@ -411,7 +411,7 @@ def write_interpreters_chart(table: pd.DataFrame, out: Path, footnote: str) -> l
                                 ha="center", va="bottom", fontsize=8)
                     if citable is False:
                         bar.set_hatch(NOISY_HATCH)
-        ax.set_xticks(np.arange(len(interpreters)), [f"Python {i}" for i in interpreters],
+        ax.set_xticks(np.arange(len(interpreters)), [f"Python {wrapped(i)}" for i in interpreters],
                       fontsize=9)
         ax.set_ylabel(f"cpu workload: {ylabel}")
         ax.set_ylim(bottom=0)
@@ -452,6 +452,9 @@ def write_claims_chart(table: pd.DataFrame, titles: dict[str, str], out: Path,
             _legend_above_data(ax)
     for ax in axes.flat[len(shown):]:
         ax.set_visible(False)
+    if any(len(ax.get_xticks()) > 8 for ax in axes.flat[:len(shown)]):  # upright labels
+        width, height = fig.get_size_inches()
+        fig.set_size_inches(width, height + 2.4 * grid_rows)
     fig.suptitle("The claims, measured", fontsize=14)
     _footnote(fig, footnote)
     fig.tight_layout(rect=(0, 0.02, 1, 0.97))

@@ -16,6 +16,8 @@ import json
 import subprocess
 import sys
 import textwrap
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
@@ -441,28 +443,56 @@ def overhead_markdown(table: pd.DataFrame) -> list[str]:
     return [*lines, ""]
 
 
-def report_markdown(runs: list[Run], table: pd.DataFrame, charts: list[Path],
-                    claims: str = "") -> str:
-    run = runs[-1]
+@dataclass(frozen=True)
+class Page:
+    """What every section of REPORT.md reads: the runs, their table, the charts drawn, and
+    the interpreters and claims sections made with their charts."""
+
+    runs: list[Run]
+    table: pd.DataFrame
+    charts: list[Path] = field(default_factory=list)
+    claims: str = ""
+
+
+def _results_section(page: Page) -> list[str]:
+    table = page.table
     noisy = int((~table["citable"]).sum())
-    lines = ["# concurrency-bench report", "", *decision_markdown(table),
-             *beyond_markdown(table),
-             "## Summary", "", *_summary(runs, table), "",
-             *_provenance(runs), "",
-             "## Fairness rules", "", *_fairness(run, table), "",
-             "## Workloads", "", *_settings(table), "", claims,
-             "## Results", "",
-             f"{len(table)} scenarios; {noisy} marked ⚠ as too noisy to cite; "
-             f"{int(table['failed'].sum())} of {int(table['tasks_run'].sum())} tasks failed "
-             "(over all counted rounds).",
-             "", markdown_table(table), "",
-             COLUMN_NOTES.format(declared="; ".join(declared_notes())), "",
-             *_failures(table), *overhead_markdown(table),
-             "## Charts", ""]
-    for chart in charts:
+    return ["## Results", "",
+            f"{len(table)} scenarios; {noisy} marked ⚠ as too noisy to cite; "
+            f"{int(table['failed'].sum())} of {int(table['tasks_run'].sum())} tasks failed "
+            "(over all counted rounds).",
+            "", markdown_table(table), "",
+            COLUMN_NOTES.format(declared="; ".join(declared_notes(table))), ""]
+
+
+def _charts_section(page: Page) -> list[str]:
+    lines = ["## Charts", ""]
+    for chart in page.charts:
         if chart.suffix == ".png" and chart.stem not in ("claims", "interpreters"):
             lines += [f"![{chart.stem}]({chart.name})", ""]
-    return "\n".join(lines)
+    return lines
+
+
+# REPORT.md, top to bottom: each section is a small function of the page, tested alone.
+SECTIONS: tuple[Callable[[Page], list[str]], ...] = (
+    lambda page: ["# concurrency-bench report", ""],
+    lambda page: decision_markdown(page.table),
+    lambda page: beyond_markdown(page.table),
+    lambda page: ["## Summary", "", *_summary(page.runs, page.table), "",
+                  *_provenance(page.runs), ""],
+    lambda page: ["## Fairness rules", "", *_fairness(page.runs[-1], page.table), ""],
+    lambda page: ["## Workloads", "", *_settings(page.table), "", page.claims],
+    _results_section,
+    lambda page: _failures(page.table),
+    lambda page: overhead_markdown(page.table),
+    _charts_section,
+)
+
+
+def report_markdown(runs: list[Run], table: pd.DataFrame, charts: list[Path],
+                    claims: str = "") -> str:
+    page = Page(runs, table, charts, claims)
+    return "\n".join(line for section in SECTIONS for line in section(page))
 
 
 def write_report(paths: list[Path], out: Path | None) -> Path:

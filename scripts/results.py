@@ -385,11 +385,22 @@ def scenario_table(runs: list[Run]) -> pd.DataFrame:
     table["per_task_speed"] = (table["baseline_solo_s"] / table["solo_task_s"]).where(result)
     table["_w"] = table["workload"].map(workload_order)
     table["_r"] = table["runner"].map(runner_order)
-    table = table.sort_values(["claim", "_w", "params", "tasks", "source", "server", "_r",
+    table["_i"] = [interpreter_order(binary, free, settings, source) for binary, free, settings,
+                   source in zip(table["binary"], table["free_threaded_build"],
+                                 table["settings"], table["source"], strict=True)]
+    table = table.sort_values(["claim", "_w", "params", "tasks", "_i", "server", "_r",
                                "client", "concurrency"],
                               kind="stable")
-    return table.drop(columns=["_w", "_r", "baseline_client", "baseline_rounds"]).reset_index(
-        drop=True)
+    return table.drop(columns=["_w", "_r", "_i", "baseline_client", "baseline_rounds"]
+                      ).reset_index(drop=True)
+
+
+def interpreter_order(binary: str, free_threaded: bool, settings: str,
+                      source: str) -> tuple[Any, ...]:
+    """Interpreters by version, the GIL build before the free-threaded one, a binary before
+    its settings; the file name breaks any tie."""
+    version = tuple(int(part) for part in re.findall(r"\d+", binary.split(" ")[0])[:3])
+    return (version, bool(free_threaded), settings, binary, source)
 
 
 BASELINE_KEYS = ["source", "claim", "workload", "params", "tasks", "timed_setup", "server",
@@ -455,17 +466,18 @@ def _declared(table: pd.DataFrame) -> dict[str, pd.Series]:
     """The full table's columns that record fields declare (header, scale, digits)."""
     shown = {}
     for name, column in record_columns():
-        if not column.header:
-            continue
         values = pd.to_numeric(table[column.row or name], errors="coerce") * column.scale
+        if not column.header or values.isna().all():  # runs from before it: no column
+            continue
         shown[column.header] = values.map(
             sig3 if column.digits == "sig3" else lambda v, f=column.digits: _fixed(v, f))
     return shown
 
 
-def declared_notes() -> list[str]:
-    """What the column notes say of the declared columns."""
-    return [column.note for _, column in record_columns() if column.header and column.note]
+def declared_notes(table: pd.DataFrame) -> list[str]:
+    """What the column notes say of the declared columns the table shows."""
+    return [column.note for name, column in record_columns() if column.header and column.note
+            and pd.to_numeric(table[column.row or name], errors="coerce").notna().any()]
 
 
 def markdown_table(table: pd.DataFrame) -> str:

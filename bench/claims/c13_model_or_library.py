@@ -174,6 +174,9 @@ def panel(ax: Axes, rows: Table) -> None:
     bars(ax, labels, [e.value for e in effects], [PAIR_COLOURS[str(p["ahead"])] for p in found],
          interval_errors(effects))
     ax.axhline(1.0, color="black", linestyle="--", linewidth=1, label="same speed")
+    for kind in dict.fromkeys(str(p["ahead"]) for p in found):  # what each colour means
+        ax.bar([0], [0], color=PAIR_COLOURS[kind], label=kind)
+    ax.legend(fontsize=8, loc="best")
     ax.set_ylabel("threads / asyncio round time (x)")
     ax.set_xlabel("async client, sync client (server)", fontsize=8)
 

@@ -374,7 +374,14 @@ def bars(ax: Axes, labels: list[str], values: list[float], colours: list[str],
          errors: list[list[float]] | None = None) -> None:
     x = list(range(len(labels)))
     ax.bar(x, values, 0.6, color=colours, yerr=errors, capsize=3)
-    ax.set_xticks(x, labels, fontsize=8)
+    many = len(labels) > 8  # upright labels would run into each other
+    ax.set_xticks(x, [label.replace("\n", " ") if many else label for label in labels],
+                  fontsize=8, rotation=90 if many else 0)
+
+
+def wrapped(interpreter: str) -> str:
+    """An interpreter's label on lines of its own: version, origin, settings."""
+    return interpreter.replace(" (", "\n(").replace(") ", ")\n")
 
 
 def speedups_by_interpreter(ax: Axes, rows: Table, runners: tuple[str, ...]) -> None:
@@ -385,7 +392,7 @@ def speedups_by_interpreter(ax: Axes, rows: Table, runners: tuple[str, ...]) -> 
         for runner in runners:
             found = speedup_of(mine, runner, 1.0)
             if found is not None:
-                labels.append(f"{interpreter}\n{runner}")
+                labels.append(f"{wrapped(str(interpreter))}\n{runner}")
                 values.append(found.value)
                 colours.append(colour(runner))
                 errors.append(found)
