@@ -22,6 +22,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from bench.claims.c11_free_threaded_cost import differences
 from bench.claims.kit import baseline_rows, is_baseline
 from bench.runinfo import Fairness, PythonBuild, RunInfo
 from scripts.charts import write_charts, write_claims_chart, write_interpreters_chart
@@ -566,7 +567,8 @@ def interpreters_markdown(runs: list[Run], table: pd.DataFrame) -> str:
              "| interpreter | version | built by | PGO, LTO, JIT, optimisation | compiler, C "
              "library | free-threaded build | GIL at run time | settings | JIT at run time | "
              "default start method | server ran on |", "|---" * 11 + "|"]
-    for run in runs:
+    placed = {label: index for index, label in enumerate(dict.fromkeys(table["interpreter"]))}
+    for run in sorted(runs, key=lambda run: placed.get(labels[str(run.path)], len(placed))):
         build = run.info.python_build
         lines.append(f"| {labels[str(run.path)]} | {build.python or '?'} "
                      f"({build.implementation or '?'}) | {_build_cells(build)} | "
@@ -585,19 +587,25 @@ def interpreters_markdown(runs: list[Run], table: pd.DataFrame) -> str:
               "interval of the ratio (bootstrap over both rows' rounds).  A column with "
               "settings is read against the same binary without them; a free-threaded build "
               "against the GIL build of the same version and origin where the run has one; "
-              "any other against the first column.", ""]
+              "any other against the first column.  'differs in' lists everything the runs "
+              "recorded that is not the same between the two: a ratio across more than one of "
+              "these "
+              "cannot be put down to any one of them.", ""]
     sequential = table[baseline_rows(table["runner"]) & (table["claim"] == "")
                        & ~table["failed_scenario"]]
-    order = list(labels.values())
+    order = list(dict.fromkeys(table["interpreter"]))  # by version, build, settings
     groups = list(sequential.groupby(["workload", "params", "tasks"], sort=False))
-    lines += ["| interpreter | against | " + " | ".join(
+    lines += ["| interpreter | against | differs in | " + " | ".join(
         f"{workload} ({tasks} tasks; {params})" for (workload, params, tasks), _ in groups)
-        + " |", "|---|---|" + "---|" * len(groups)]
+        + " |", "|---|---|---|" + "---|" * len(groups)]
     present = [label for label in order if (sequential["interpreter"] == label).any()]
     for label in present[1:]:
         against = _against(label, sequential[sequential["interpreter"] == label].iloc[0],
                            present, sequential)
-        cells = []
+        differs = differences(
+            sequential[sequential["interpreter"] == against].iloc[0].to_dict(),
+            sequential[sequential["interpreter"] == label].iloc[0].to_dict())
+        cells = [", ".join(differs) or "nothing recorded"]
         for _, rows in groups:
             mine = rows[rows["interpreter"] == label]
             base = rows[rows["interpreter"] == against]

@@ -393,6 +393,23 @@ def test_free_threaded_cost_pairs_the_same_patch_level_when_the_run_has_it() -> 
     assert found.verdict == HOLDS and "3.13.0" not in found.evidence
 
 
+def test_everything_two_interpreter_columns_differ_in_is_named() -> None:
+    base = {"binary": "3.13.5 (source)", "free_threaded_build": False, "origin": "source",
+            "python_compiler": "GCC 12.2.0", "config_args": "'--prefix=/a'", "settings": ""}
+    free = {**base, "binary": "3.13.5t (source)", "free_threaded_build": True,
+            "config_args": "'--disable-gil' '--prefix=/b'"}
+    assert c11_free_threaded_cost.differences(base, free) == ["GIL build / free-threaded build"]
+    switched = {**free, "settings": "PYTHON_GIL=1"}
+    assert c11_free_threaded_cost.differences(free, switched) == ["settings"]
+    debian = {**base, "binary": "3.14.10 (Debian)", "origin": "Debian",
+              "python_compiler": "GCC 16.2.0", "config_args": "'--prefix=/usr' '--with-lto'"}
+    assert c11_free_threaded_cost.differences(base, debian) == [
+        "version", "who built it", "compiler", "configure flags"]
+    # A free-threaded build paired with a GIL build from other hands is confounded.
+    assert any("different hands" in found for found in c11_free_threaded_cost.confounds(
+        "3.13.5 (Debian)", "3.13.5t (source)", {**base, "origin": "Debian"}, free))
+
+
 def test_free_threaded_cost_is_decided_by_builds_and_shows_the_one_binary_switch() -> None:
     """The binary with PYTHON_GIL=1 is not a free-threaded build with the GIL off: it is
     shown against the same binary with the GIL off, and the verdict is the builds' pair."""

@@ -67,6 +67,30 @@ def confounds(gil: str, free: str, base: Row, mine: Row) -> list[str]:
     flags = (_flags(base), _flags(mine))
     if None not in flags and flags[0] != flags[1]:
         found.append("the configure flags differ beyond --disable-gil")
+    origins = (str(base.get("origin") or ""), str(mine.get("origin") or ""))
+    if all(origins) and origins[0] != origins[1]:
+        found.append(f"they were built by different hands ({origins[0]} and {origins[1]})")
+    return found
+
+
+def differences(base: Row, mine: Row) -> list[str]:
+    """Everything recorded that differs between two interpreter columns: version, build
+    kind, who built it, compiler, configure flags (less where it is installed), settings."""
+    found = []
+    versions = (_patch(str(base.get("binary") or "")), _patch(str(mine.get("binary") or "")))
+    if versions[0] != versions[1]:
+        found.append("version")
+    if bool(base.get("free_threaded_build")) != bool(mine.get("free_threaded_build")):
+        found.append("GIL build / free-threaded build")
+    if str(base.get("origin") or "") != str(mine.get("origin") or ""):
+        found.append("who built it")
+    if str(base.get("python_compiler") or "") != str(mine.get("python_compiler") or ""):
+        found.append("compiler")
+    flags = (_flags(base), _flags(mine))
+    if None not in flags and flags[0] != flags[1]:
+        found.append("configure flags")
+    if str(base.get("settings") or "") != str(mine.get("settings") or ""):
+        found.append("settings")
     return found
 
 
