@@ -42,6 +42,7 @@ from bench.record import ScenarioRecord
 from bench.resources import ResourceMeter, ResourceUsage
 from bench.runners import WORKER_DIED, Runner, make_runner
 from bench.scenario import ScenarioSpec, side_of
+from bench.service import Schedule, ServiceOutcome
 from workloads.base import Workload
 
 
@@ -288,9 +289,70 @@ def make_record(spec: ScenarioSpec, workload: Workload, runner: Runner,
                                **percentiles(counted.loop_lags, prefix="loop_lag"))
 
 
+def measure_service(benchmark: Any, spec: ScenarioSpec, workload: Workload,
+                    server_pid: int | None = None) -> ScenarioRecord:
+    """Service mode: the warm runner serves the schedule's rate uncounted for a warm-up,
+    then the counted schedule, timed as one pytest-benchmark round; each request's latency
+    counts from its scheduled arrival (bench.service)."""
+    assert spec.rate is not None
+    check_scenario(spec.workload, spec.runner, spec.concurrency, dict(spec.runner_options))
+    calibrate(workload)
+    schedule = Schedule(spec.rate, spec.duration_s, spec.arrivals or "constant")
+    offsets = schedule.offsets()
+    runner = make_runner(spec.runner, workload, spec.concurrency, dict(spec.runner_options))
+    meter = ResourceMeter(server_pid)
+    with runner:
+        meter.include(runner.outside_processes())
+        base_pss = meter.client_pss_mb()
+        if spec.service_warmup_s > 0:
+            runner.serve(Schedule(spec.rate, spec.service_warmup_s, "constant").offsets())
+        gc.collect()
+        served: list[ServiceOutcome] = []
+        meter.start()
+        benchmark.pedantic(lambda: served.append(runner.serve(offsets)), rounds=1,
+                           iterations=1, warmup_rounds=0)
+        usage = meter.stop()
+        details = runner.details()
+    outcome = served[0]
+    if outcome.ok + outcome.failed != outcome.offered:
+        raise LostTasks(f"{outcome.offered} requests offered but "
+                        f"{outcome.ok + outcome.failed} accounted for")
+    summary = outcome.summary(schedule, spec.slo_s)
+    record = ScenarioRecord(
+        workload=spec.workload, runner=runner.name, tasks=outcome.offered,
+        concurrency=spec.concurrency, ok=outcome.ok, failed=outcome.failed, ideal_s=None,
+        claim=spec.claim, params=workload.describe(), scenario=spec.id,
+        client=client_used(workload, spec.runner), server=spec.server,
+        start_method=runner.describe().get("start_method"), rounds=1, warmup_rounds=0,
+        failure_kinds=dict(outcome.failures), failure_examples=dict(outcome.examples),
+        faults_injected=workload.faults_injected(), cores=usable_cores(),
+        cpu_s=usage.cpu_s, peak_rss_mb=usage.peak_rss_mb, pss_mb=usage.pss_mb,
+        runner_pss_mb=usage.pss_mb - base_pss, server_cpu_s=usage.server_cpu_s,
+        others_cpu_s=usage.others_cpu_s, steal_s=usage.steal_s,
+        others_cores=usage.others_cpu_s / usage.window_s if usage.window_s > 0 else None,
+        load_avg=usage.load_avg, ctx_switches=usage.ctx_switches, runner_details=details,
+        python=platform.python_version(), gil_enabled=gil_enabled(),
+        offered_rate=schedule.rate, achieved_rate=summary["achieved_rate"],
+        arrivals=schedule.arrivals, duration_s=schedule.duration_s,
+        arrival_latency_p50_s=summary["arrival_latency_p50_s"],
+        arrival_latency_p90_s=summary["arrival_latency_p90_s"],
+        arrival_latency_p99_s=summary["arrival_latency_p99_s"],
+        arrival_latency_p999_s=summary["arrival_latency_p999_s"],
+        late_requests=summary["late_requests"],
+        generator_lateness_p99_s=summary["generator_lateness_p99_s"],
+        cpu_per_request_s=usage.cpu_s / outcome.offered if outcome.offered else None,
+        slo_s=spec.slo_s, within_slo=summary.get("within_slo"),
+    )
+    record = dataclasses.replace(record, **percentiles(outcome.service_times))
+    benchmark.extra_info.update(record.as_dict())
+    return record
+
+
 def measure(benchmark: Any, spec: ScenarioSpec, workload: Workload,
             server_pid: int | None = None, steady_s: float | None = None) -> ScenarioRecord:
     """Benchmark one scenario: calibrate, run, record; the record goes into extra_info."""
+    if spec.rate is not None:
+        return measure_service(benchmark, spec, workload, server_pid)
     check_scenario(spec.workload, spec.runner, in_flight(spec), dict(spec.runner_options))
     calibrate(workload)
     # At most as many workers as a round has tasks: a pool of C workers for fewer than C

@@ -23,6 +23,7 @@ from urllib.parse import urlsplit
 from bench import external
 from bench.precision import DEFAULT_MAX_ROUNDS, DEFAULT_MAX_SECONDS, DEFAULT_TARGET, RoundPlan
 from bench.runners import RUNNERS, default_runners, runner_options
+from bench.service import ARRIVALS, MAX_RATE
 from workloads import WORKLOADS, Workload, default_workloads
 from workloads.base import Knob, KnobField
 from workloads.clients import CLIENTS, DEFAULT_CLIENTS
@@ -106,6 +107,15 @@ def option_table() -> list[Option]:
                "module:Class or file.py:Class", "NAME=VALUE", "append"),
         Option("--allow-remote", "let workloads that take a URL (get) send their load to a "
                "machine other than this one", "", "store_true"),
+        Option("--rate", "service mode: comma list of offered rates in requests per second; "
+               "each model at each C serves requests arriving on a schedule, latency counted "
+               "from each request's scheduled arrival (default: closed batches)", "R[,R]"),
+        Option("--duration-s", "service mode: seconds of arrivals per rate, after the "
+               f"warm-up (default: {DEFAULT_DURATION_S:g})", "S"),
+        Option("--arrivals", "service mode: constant or poisson (seeded) arrivals "
+               "(default: constant)", "KIND"),
+        Option("--slo-ms", "service mode: the latency target; the record counts the "
+               "requests within it", "MS"),
     ]
     for option in runner_options().values():
         users = ", ".join(name for name, cls in RUNNERS.items() if option in cls.options)
@@ -122,6 +132,17 @@ def option_table() -> list[Option]:
 
 
 @dataclass(frozen=True)
+class ServiceSettings:
+    """Service mode (bench.service): the offered rates and how requests arrive."""
+
+    rates: tuple[float, ...]
+    duration_s: float = 5.0
+    arrivals: str = "constant"
+    slo_s: float | None = None
+    warmup_s: float = 1.0  # the same schedule's rate, uncounted, before each one
+
+
+@dataclass(frozen=True)
 class Settings:
     workloads: tuple[str, ...]
     runners: tuple[str, ...]
@@ -135,6 +156,8 @@ class Settings:
     allow_remote: bool = False
     http_clients: tuple[str, ...] = DEFAULT_CLIENTS
     servers: tuple[str, ...] = (DEFAULT_SERVER,)
+    service: ServiceSettings | None = None  # None: closed batches
+
 
     def tasks_for(self, workload: str) -> tuple[int, ...]:
         return self.tasks or (WORKLOADS[workload].default_tasks,)
@@ -276,6 +299,29 @@ def _servers(raw: str | None, target_url: str | None) -> tuple[str, ...]:
     return servers
 
 
+DEFAULT_DURATION_S = 5.0
+
+
+def _service(raw: Mapping[str, Any]) -> ServiceSettings | None:
+    """Service mode's settings, each checked as its Schedule will be; None without --rate."""
+    rates = raw.get("rate")
+    others = [flag for flag in ("duration_s", "arrivals", "slo_ms") if raw.get(flag) is not None]
+    if rates is None:
+        if others:
+            raise OptionError(f"--{others[0].replace('_', '-')}: only with --rate (service "
+                              "mode)")
+        return None
+    parsed = tuple(dict.fromkeys(_number("--rate", part, float, 0.001, MAX_RATE)
+                                 for part in str(rates).split(",")))
+    duration = _number("--duration-s", str(raw.get("duration_s") or DEFAULT_DURATION_S),
+                       float, 0.1, 3600.0)
+    arrivals = _choice("--arrivals", str(raw.get("arrivals") or "constant"), ARRIVALS)
+    slo = raw.get("slo_ms")
+    return ServiceSettings(parsed, duration, arrivals,
+                           None if slo is None else _number("--slo-ms", str(slo), float,
+                                                            0.001, 3_600_000.0) / 1000)
+
+
 def parse_settings(raw: Mapping[str, Any]) -> Settings:
     """Turn raw option strings (None where not given), keyed like `Option.key`, into Settings."""
 
@@ -307,6 +353,7 @@ def parse_settings(raw: Mapping[str, Any]) -> Settings:
         except ValueError as exc:
             raise OptionError(str(exc)) from None
     return Settings(
+        service=_service(raw),
         workloads=workloads,
         runners=_names("--runner", given("runner", ",".join(default_runners())), RUNNERS),
         tasks=None if tasks is None else _int_list("--tasks", tasks, MAX_TASKS),

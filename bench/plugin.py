@@ -156,7 +156,7 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     else:
         settings = metafunc.config.stash[SETTINGS]
         specs = [spec for name in settings.workloads for spec in scenarios_for(name, settings)]
-        passes = settings.plan.passes > 1
+        passes = settings.plan.passes > 1 and settings.service is None
         labels = [f"{spec.workload}-{spec.id}" + (f"-pass{spec.pass_index}" if passes else "")
                   for spec in specs]
     metafunc.parametrize("scenario", [_param(s, label) for s, label in zip(specs, labels,

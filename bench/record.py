@@ -158,6 +158,21 @@ class ScenarioRecord:
     # A no-op task's round trip (pool and cluster runners).
     task_overhead_s: float | None = metric(numeric=True)
     runner_details: dict[str, Any] = metric(default_factory=dict)  # e.g. a cluster's workers
+    # Service mode (bench.service): requests arriving on a schedule at an offered rate;
+    # latencies from each request's scheduled arrival to its result (None in batches).
+    offered_rate: float | None = metric(numeric=True)  # requests per second
+    achieved_rate: float | None = metric(numeric=True)  # ok requests per second served
+    arrivals: str = ""
+    duration_s: float | None = metric(numeric=True)
+    arrival_latency_p50_s: float | None = metric(numeric=True)
+    arrival_latency_p90_s: float | None = metric(numeric=True)
+    arrival_latency_p99_s: float | None = metric(numeric=True)
+    arrival_latency_p999_s: float | None = metric(numeric=True)
+    late_requests: int | None = metric(numeric=True)  # handed over > 5 ms after their time
+    generator_lateness_p99_s: float | None = metric(numeric=True)  # the generator's own
+    cpu_per_request_s: float | None = metric(numeric=True)  # client CPU / requests
+    slo_s: float | None = metric(numeric=True)
+    within_slo: int | None = metric(numeric=True)  # ok requests with latency <= slo_s
     python: str | None = None
     gil_enabled: bool | None = metric()
     extra: dict[str, Any] = field(default_factory=dict)

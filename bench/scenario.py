@@ -38,6 +38,11 @@ class ScenarioSpec:
     pass_index: int = 1  # which pass of rounds this is (bench.precision)
     client: str = ""  # the HTTP library of a workload that makes requests (workloads.clients)
     server: str = ""  # which local test server answers, for a workload that needs one
+    rate: float | None = None  # service mode: requests per second offered (bench.service)
+    duration_s: float = 0.0  # service mode: seconds of arrivals counted
+    arrivals: str = ""  # service mode: constant or poisson
+    slo_s: float | None = None  # service mode: the latency target, if given
+    service_warmup_s: float = 0.0  # service mode: seconds served uncounted first
 
     @property
     def id(self) -> str:
@@ -50,7 +55,8 @@ class ScenarioSpec:
         server = f"-{self.server}" if self.server and self.server != DEFAULT_SERVER else ""
         knobs = "".join(f"-{key}={value}" for key, value in self.overrides)
         cold = "-cold" if self.timed_setup else ""
-        return (f"{self.runner}{options}{client}{server}-c{self.concurrency}-n{self.tasks}"
+        load = f"-n{self.tasks}" if self.rate is None else f"-r{self.rate:g}"
+        return (f"{self.runner}{options}{client}{server}-c{self.concurrency}{load}"
                 f"{knobs}{cold}")
 
     @property
@@ -94,6 +100,8 @@ def clients_for(workload: str, runner: str, clients: tuple[str, ...]) -> tuple[s
 def scenarios_for(workload: str, settings: Settings) -> list[ScenarioSpec]:
     """Every pass of every scenario of one workload, pass by pass within each task count, so
     that the runners being compared take their rounds in alternation."""
+    if settings.service is not None:
+        return _service_specs(workload, settings)
     specs = []
     plan = settings.plan
     for tasks in settings.tasks_for(workload):
@@ -114,4 +122,29 @@ def scenarios_for(workload: str, settings: Settings) -> list[ScenarioSpec]:
                             specs.append(ScenarioSpec(
                                 workload, name, tasks, concurrency, rounds, warmups, options,
                                 pass_index=pass_index, client=client, server=server))
+    return specs
+
+
+def _service_specs(workload: str, settings: Settings) -> list[ScenarioSpec]:
+    """Service mode: each runner at each C (the sequential baseline at 1), client and
+    server, at each offered rate; one measured run each (its requests are the samples)."""
+    service = settings.service
+    assert service is not None
+    specs = []
+    for rate in service.rates:
+        for name in settings.runners:
+            runner = RUNNERS[name]
+            options = tuple((option.name, settings.runner_options[option.name])
+                            for option in runner.options
+                            if settings.runner_options.get(option.name) is not None)
+            local = WORKLOADS[workload].needs_server and not settings.target_url
+            for server in settings.servers if local else ("",):
+                for client in clients_for(workload, name, settings.http_clients):
+                    for concurrency in runner.levels(settings.concurrency):
+                        requests = max(1, round(rate * service.duration_s))
+                        specs.append(ScenarioSpec(
+                            workload, name, requests, concurrency, 1, 0, options,
+                            client=client, server=server, rate=rate,
+                            duration_s=service.duration_s, arrivals=service.arrivals,
+                            slo_s=service.slo_s, service_warmup_s=service.warmup_s))
     return specs

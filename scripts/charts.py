@@ -459,3 +459,41 @@ def write_claims_chart(table: pd.DataFrame, titles: dict[str, str], out: Path,
     _footnote(fig, footnote)
     fig.tight_layout(rect=(0, 0.02, 1, 0.97))
     return _save(fig, out, "claims")
+
+
+def write_service_chart(table: pd.DataFrame, out: Path, footnote: str) -> list[Path]:
+    """Service mode: latency from scheduled arrival against offered rate, one line per
+    model (p99 solid, p50 dotted), a panel per workload; the SLO as a line where given.
+    The hockey stick: flat while the model keeps up, then the queue grows."""
+    rows = table[table["offered_rate"].notna() & ~table["failed_scenario"]]
+    if rows.empty:
+        return []
+    groups = list(rows.groupby(["workload", "params", "server"], sort=False, dropna=False))
+    fig, axes = plt.subplots(1, len(groups), figsize=(6.5 * len(groups), 4.8), squeeze=False)
+    several = rows["interpreter"].nunique() > 1
+    for ax, ((workload, params, _), group) in zip(axes.flat, groups, strict=True):
+        for _, model in group.groupby(["interpreter", "runner", "start_method", "client",
+                                       "concurrency"], sort=False, dropna=False):
+            model = model.sort_values("offered_rate")
+            first = model.iloc[0]
+            label = (f"{first['runner']}" + (f" + {first['client']}" if first["client"] else "")
+                     + f" C={first['concurrency']}"
+                     + (f" on {first['interpreter']}" if several else ""))
+            ax.plot(model["offered_rate"], model["arrival_latency_p99_s"] * 1000, marker="o",
+                    color=_colour(str(first["runner"])), label=f"{label} p99")
+            ax.plot(model["offered_rate"], model["arrival_latency_p50_s"] * 1000, marker=".",
+                    linestyle=":", color=_colour(str(first["runner"])))
+        slo = group["slo_s"].dropna()
+        if not slo.empty:
+            ax.axhline(float(slo.iloc[0]) * 1000, color="red", linestyle="--", linewidth=1,
+                       label=f"SLO {float(slo.iloc[0]) * 1000:g} ms")
+        ax.set_yscale("log")
+        ax.set_xlabel("offered rate (requests per second)")
+        ax.set_ylabel("latency from scheduled arrival (ms, log)")
+        ax.set_title(f"{workload} ({params}): p99 solid, p50 dotted", fontsize=9)
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=7)
+    fig.suptitle("Latency against offered load", fontsize=12)
+    _footnote(fig, footnote)
+    fig.tight_layout(rect=(0, 0.03, 1, 0.95))
+    return _save(fig, out, "service")

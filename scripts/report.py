@@ -25,7 +25,12 @@ import pandas as pd
 from bench.claims.c11_free_threaded_cost import differences
 from bench.claims.kit import baseline_rows, is_baseline
 from bench.runinfo import Fairness, PythonBuild, RunInfo
-from scripts.charts import write_charts, write_claims_chart, write_interpreters_chart
+from scripts.charts import (
+    write_charts,
+    write_claims_chart,
+    write_interpreters_chart,
+    write_service_chart,
+)
 from scripts.claims import claims_markdown, number, verdicts
 from scripts.compare import write_compare
 from scripts.decision import beyond_markdown, decision_markdown, sig3
@@ -43,6 +48,7 @@ from scripts.results import (
     write_tables,
     write_text,
 )
+from scripts.service import is_service, service_markdown
 from workloads import WORKLOADS
 
 RUNS_DIR = Path("results/runs")
@@ -503,6 +509,13 @@ def write_report(paths: list[Path], out: Path | None) -> Path:
     table = scenario_table(runs)
     write_tables(table, out)
     note = footnote(runs)
+    if is_service(table):  # service mode: its own page (the batch figures do not apply)
+        charts = write_service_chart(table, out, note)
+        return write_text(out / "REPORT.md", "\n".join(
+            ["# concurrency-bench report: service mode", "", *service_markdown(table),
+             *(f"![{chart.stem}]({chart.name})" for chart in charts if chart.suffix == ".png"),
+             "", "## Summary", "", *_provenance(runs), "", "## Workloads", "",
+             *_settings(table), ""]))
     matrix = table[table["claim"] == ""]
     charts = write_charts(matrix, out, note) if not matrix.empty else []
     claims = ""

@@ -17,13 +17,16 @@ from __future__ import annotations
 import multiprocessing
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass
 from types import TracebackType
-from typing import Any, ClassVar, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, ParamSpec, TypeVar
 
 from bench.outcome import Outcome
 from workloads.base import Workload
+
+if TYPE_CHECKING:
+    from bench.service import ServiceOutcome
 
 START_METHODS = ("fork", "forkserver", "spawn")
 WARM_TIMEOUT_S = 60.0
@@ -145,6 +148,14 @@ class Runner(ABC):
         before timing; None where a task is not sent anywhere."""
         return None
 
+    # Whether it takes requests as they arrive (service mode, bench.service).
+    serves: ClassVar[bool] = True
+
+    def serve(self, offsets: list[float]) -> ServiceOutcome:
+        """One request at each offset (seconds from now), handed over at its time; every
+        request's latency counts from its scheduled arrival (bench.service)."""
+        raise NotImplementedError(f"the {self.name} runner has no service mode")
+
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -170,6 +181,11 @@ class HomeThread:
     def call(self, function: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
         """Run `function` on the home thread and wait for its result."""
         return self._executor.submit(function, *args, **kwargs).result()
+
+    @property
+    def executor(self) -> Executor:
+        """The home thread as an executor of one (service mode hands requests to it)."""
+        return self._executor
 
     def close(self) -> None:
         self._executor.shutdown(wait=True, cancel_futures=True)

@@ -35,6 +35,7 @@ from bench.environment import usable_cores
 from bench.outcome import OTHER, Outcome, RoundClock, TaskResult, describe, run_task
 from bench.runners.base import WARM_TIMEOUT_S, Runner, RunnerOption, register_runner
 from bench.runners.pools import round_trip
+from bench.service import ServiceOutcome, serve_with
 from workloads.base import Workload
 
 WORKER_LOST = "worker_lost"
@@ -226,6 +227,12 @@ class DaskRunner(Runner):
             except Exception as exc:
                 outcome.fail(WORKER_LOST if _lost(exc) else OTHER, detail=describe(exc))
         return outcome
+
+    def serve(self, offsets: list[float]) -> ServiceOutcome:
+        """Requests through the scheduler's executor, each at its time (bench.service)."""
+        if self._executor is None:
+            raise RuntimeError("open the runner before serving")
+        return serve_with(self._executor, self.workload, offsets)
 
     def _wait(self, futures: list[Future[TaskResult]]) -> None:
         """Until every future is done, or no worker has been left for WORKERLESS_S (then

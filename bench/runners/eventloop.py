@@ -11,6 +11,7 @@ carry a heartbeat timer whose lateness is the loop's lag: how long the loop was 
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Awaitable, Callable, Mapping
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import AsyncExitStack, suppress
@@ -26,6 +27,7 @@ from bench.runners.base import (
     register_runner,
 )
 from bench.runners.pools import started_process_pool, started_thread_pool
+from bench.service import LEAD_S, ServiceOutcome
 from workloads.base import Workload
 
 HEARTBEAT_S = 0.005  # how often the event loop is asked to wake, to measure its lag
@@ -91,6 +93,41 @@ class AsyncioRunner(Runner):
 
     def _one_task(self, workload: Workload) -> Awaitable[TaskResult]:
         return arun_task(workload, lambda: workload.acall(self._client))
+
+    def serve(self, offsets: list[float]) -> ServiceOutcome:
+        if self._home is None or self._loop is None:
+            raise RuntimeError("open the runner before serving")
+        loop = self._loop
+        return self._home.call(lambda: loop.run(self._serve(offsets)))
+
+    async def _serve(self, offsets: list[float]) -> ServiceOutcome:
+        """On the loop: each request started at its time, at most C in flight (the same
+        semaphore as a round); a request that waits for a slot, or for a loop busy with
+        another's CPU work, counts that wait from its scheduled arrival."""
+        slots = asyncio.Semaphore(self.concurrency)
+        outcome = ServiceOutcome(offered=len(offsets))
+
+        async def one(index: int, due: float) -> tuple[TaskResult, float, float]:
+            async with slots:
+                result = await self._one_task(self.workload.for_task(index))
+            finished = time.perf_counter()
+            return result, finished - due, finished
+
+        start = time.perf_counter() + LEAD_S
+        started = []
+        for index, offset in enumerate(offsets):
+            due = start + offset
+            left = due - time.perf_counter()
+            if left > 0:
+                await asyncio.sleep(left)
+            outcome.lateness.append(time.perf_counter() - due)
+            started.append(asyncio.create_task(one(index, due)))
+        last = start
+        for result, latency, finished in await asyncio.gather(*started):
+            outcome.add(result, latency)
+            last = max(last, finished)
+        outcome.span_s = last - start
+        return outcome
 
     async def _gather(self, tasks: int, clock: RoundClock) -> Outcome:
         slots = asyncio.Semaphore(self.concurrency)

@@ -26,6 +26,7 @@ from bench.runners.base import (
     checked_start_method,
     register_runner,
 )
+from bench.service import ServiceOutcome, serve_with
 from workloads.base import Workload
 
 
@@ -50,6 +51,11 @@ class PoolRunner(Runner):
         futures = [clock.watch(self._pool.submit(run_task, self.workload.for_task(i)))
                    for i in range(tasks)]
         return collect(futures, clock)
+
+    def serve(self, offsets: list[float]) -> ServiceOutcome:
+        if self._pool is None:
+            raise RuntimeError("open the runner before serving")
+        return serve_with(self._pool, self.workload, offsets)
 
     def close(self) -> None:
         pool, self._pool = self._pool, None

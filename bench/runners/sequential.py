@@ -7,6 +7,7 @@ from typing import ClassVar
 
 from bench.outcome import Outcome, RoundClock, run_task
 from bench.runners.base import HomeThread, Runner, register_runner
+from bench.service import ServiceOutcome, serve_with
 from workloads.base import Workload
 
 
@@ -41,6 +42,13 @@ class SequentialRunner(Runner):
     def _one_after_another(self, tasks: int, clock: RoundClock) -> Outcome:
         return Outcome.from_results(
             (run_task(self.workload.for_task(i)) for i in range(tasks)), clock)
+
+    def serve(self, offsets: list[float]) -> ServiceOutcome:
+        """Requests to its one thread, in arrival order, each as soon as the one before is
+        done: a queue in front of one worker."""
+        if self._home is None:
+            raise RuntimeError("open the runner before serving")
+        return serve_with(self._home.executor, self.workload, offsets)
 
     def close(self) -> None:
         home, self._home = self._home, None

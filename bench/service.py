@@ -1,0 +1,188 @@
+"""Service mode: requests arrive on a schedule, whatever the model does with them.
+
+A closed batch hands N tasks over at once and times the batch.  A service is judged
+otherwise: requests arrive at an offered rate, and each one's latency counts from the
+moment it was *scheduled* to arrive, so that time a request spends queued behind a slow
+or stalled model is counted, and a model that falls behind cannot hide it by making the
+load generator wait (coordinated omission; wrk2 and HdrHistogram measure the same way).
+
+- `Schedule`: the arrivals of one run, constant or Poisson (seeded), as offsets in
+  seconds from the start.
+- `serve_with(executor, ...)`: the arrivals submitted to a `concurrent.futures` executor
+  (the pool runners, and the sequential runner's one thread), each at its time.
+- `ServiceOutcome`: every request counted as ok or failed, each ok request's latency from
+  its scheduled arrival and its service time, and the load generator's own lateness (how
+  long after its scheduled time it was handed over), so that a late generator shows.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import statistics
+import time
+from collections import Counter
+from collections.abc import Callable
+from concurrent.futures import Executor, Future, wait
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field
+from typing import Any
+
+from bench.outcome import OTHER, TaskResult, describe, run_task
+from bench.runners.base import WORKER_DIED
+from workloads.base import Workload
+
+ARRIVALS = ("constant", "poisson")
+LEAD_S = 0.02  # the first arrival is this far after the start: the generator is ready
+LATE_S = 0.005  # a request handed over this long after its scheduled time was late
+MAX_RATE = 5000.0  # requests per second one generator thread keeps on these machines
+DRAIN_TIMEOUT_S = 120.0  # after the last arrival, at most this long for the last result
+
+
+class ServiceError(ValueError):
+    """A schedule that cannot be kept; the message is one line for the user."""
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """When each request of one run arrives."""
+
+    rate: float  # requests per second offered
+    duration_s: float
+    arrivals: str = "constant"
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        if not (self.rate > 0 and math.isfinite(self.rate)):
+            raise ServiceError(f"--rate must be a positive number of requests per second, "
+                               f"got {self.rate}")
+        if self.rate > MAX_RATE:
+            raise ServiceError(f"--rate {self.rate:g}: one load generator keeps at most "
+                               f"{MAX_RATE:g} requests per second here; lower --rate")
+        if not self.duration_s > 0:
+            raise ServiceError(f"--duration-s must be positive, got {self.duration_s}")
+        if self.arrivals not in ARRIVALS:
+            raise ServiceError(f"--arrivals must be one of {', '.join(ARRIVALS)}, "
+                               f"got {self.arrivals!r}")
+
+    def offsets(self) -> list[float]:
+        """Seconds from the start at which each request arrives (the same every call)."""
+        if self.arrivals == "constant":
+            return [i / self.rate for i in range(max(1, round(self.rate * self.duration_s)))]
+        draw, at = random.Random(self.seed), 0.0
+        found: list[float] = []
+        while True:
+            at += draw.expovariate(self.rate)
+            if at >= self.duration_s:
+                return found or [0.0]
+            found.append(at)
+
+
+@dataclass
+class ServiceOutcome:
+    """What one run of a schedule produced, every request accounted for."""
+
+    offered: int = 0
+    ok: int = 0
+    failures: Counter[str] = field(default_factory=Counter)
+    examples: dict[str, str] = field(default_factory=dict)
+    latencies: list[float] = field(default_factory=list)  # scheduled arrival to result
+    service_times: list[float] = field(default_factory=list)  # first instruction to result
+    lateness: list[float] = field(default_factory=list)  # handed over less scheduled
+    span_s: float = 0.0  # first scheduled arrival to the last result back
+
+    @property
+    def failed(self) -> int:
+        return sum(self.failures.values())
+
+    def add(self, result: TaskResult, latency: float) -> None:
+        if result.failure is None:
+            self.ok += 1
+            self.latencies.append(latency)
+            self.service_times.append(result.seconds)
+        else:
+            self.fail(result.failure, result.detail)
+
+    def fail(self, kind: str, detail: str | None = None) -> None:
+        self.failures[kind] += 1
+        if detail and kind not in self.examples:
+            self.examples[kind] = detail
+
+    def summary(self, schedule: Schedule, slo_s: float | None = None) -> dict[str, Any]:
+        """The figures a service is judged by, for the record."""
+        latencies = sorted(self.latencies)
+        found: dict[str, Any] = {
+            "offered_rate": schedule.rate, "arrivals": schedule.arrivals,
+            "duration_s": schedule.duration_s, "requests": self.offered,
+            "achieved_rate": self.ok / self.span_s if self.span_s > 0 else None,
+            "late_requests": sum(1 for late in self.lateness if late > LATE_S),
+            "generator_lateness_p99_s": quantile(sorted(self.lateness), 0.99),
+        }
+        for name, q in (("p50", 0.50), ("p90", 0.90), ("p99", 0.99), ("p999", 0.999)):
+            found[f"arrival_latency_{name}_s"] = quantile(latencies, q)
+        found["service_p50_s"] = (statistics.median(self.service_times)
+                                  if self.service_times else None)
+        if slo_s is not None:
+            found["slo_s"] = slo_s
+            found["within_slo"] = sum(1 for latency in latencies if latency <= slo_s)
+        return found
+
+
+def quantile(ordered: list[float], q: float) -> float | None:
+    """The nearest-rank quantile of sorted values (None for none): a p99 that is a real
+    request's latency, as HdrHistogram reports it."""
+    if not ordered:
+        return None
+    return ordered[min(len(ordered) - 1, max(0, math.ceil(q * len(ordered)) - 1))]
+
+
+def _wait_until(due: float) -> None:
+    """Sleep until `due` (perf_counter).  No spinning: a spinning generator would hold
+    the GIL against the threads it feeds; the sleep's overshoot (tens of microseconds on
+    Linux) is recorded as the generator's lateness instead."""
+    left = due - time.perf_counter()
+    if left > 0:
+        time.sleep(left)
+
+
+def serve_with(executor: Executor, workload: Workload, offsets: list[float],
+               submit: Callable[[Executor, Workload], Future[TaskResult]] | None = None
+               ) -> ServiceOutcome:
+    """Hand each request to `executor` at its scheduled time; its latency is from that
+    time to its checked result back in the client, whatever the executor did meanwhile."""
+    send = submit or (lambda pool, job: pool.submit(run_task, job))
+    outcome = ServiceOutcome(offered=len(offsets))
+    back: dict[Future[TaskResult], float] = {}
+
+    def returned(future: Future[TaskResult]) -> None:
+        back[future] = time.perf_counter()
+
+    start = time.perf_counter() + LEAD_S
+    sent: list[tuple[Future[TaskResult], float]] = []
+    for index, offset in enumerate(offsets):
+        due = start + offset
+        _wait_until(due)
+        outcome.lateness.append(time.perf_counter() - due)
+        future = send(executor, workload.for_task(index))
+        future.add_done_callback(returned)
+        sent.append((future, due))
+    wait([future for future, _ in sent], timeout=DRAIN_TIMEOUT_S)
+    last = start
+    for future, due in sent:
+        if not future.done():
+            outcome.fail("timeout", f"no result {DRAIN_TIMEOUT_S:g} s after the last arrival")
+            future.cancel()
+            continue
+        try:
+            result = future.result()
+        except BrokenProcessPool as exc:
+            outcome.fail(WORKER_DIED, describe(exc))
+            continue
+        except Exception as exc:
+            outcome.fail(OTHER, describe(exc))
+            continue
+        finished = back.get(future, time.perf_counter())
+        last = max(last, finished)
+        outcome.add(result, finished - due)
+    outcome.span_s = last - start
+    return outcome

@@ -1,0 +1,126 @@
+"""The report of a service-mode run (`--rate`): offered load in, latency and saturation out.
+
+Each row is one model at one concurrency serving one offered rate; its latencies count
+from each request's scheduled arrival (bench.service), so a model that falls behind shows
+it in its percentiles rather than in a slower load.  A model *kept* a rate when it served
+at least KEPT of it (ok requests per second over offered) and, where an SLO was given, its
+p99 was within it; its saturation is the highest rate measured that it kept.  Between two
+measured rates nothing is known: the report says "at least" and "below".
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from scripts.decision import model_label, sig3
+
+KEPT = 0.99  # achieved / offered at or above this: the rate was served
+GENERATOR_LATE = 0.01  # more than this share of requests handed over late: the load
+# generator, not only the model, fell behind (the row is marked and decides nothing)
+GROUP = ["workload", "params", "server"]
+MODEL = ["interpreter", "runner", "start_method", "client", "concurrency"]
+
+
+def is_service(table: pd.DataFrame) -> bool:
+    return "offered_rate" in table and bool(table["offered_rate"].notna().any())
+
+
+def _ms(seconds: float) -> str:
+    return "-" if pd.isna(seconds) else f"{sig3(seconds * 1000)} ms"
+
+
+def generator_late(row: pd.Series) -> bool:
+    """Whether the load generator itself fell behind in this row (its own lateness)."""
+    return bool(float(row["late_requests"]) > GENERATOR_LATE * float(row["tasks_run"]))
+
+
+def kept(row: pd.Series) -> bool:
+    """Whether the row's model served its offered rate (and met the SLO, if one was set)."""
+    if row["failed_scenario"] or pd.isna(row["achieved_rate"]):
+        return False
+    served = float(row["achieved_rate"]) >= KEPT * float(row["offered_rate"])
+    slo = row.get("slo_s")
+    within = pd.isna(slo) or (not pd.isna(row["arrival_latency_p99_s"])
+                              and float(row["arrival_latency_p99_s"]) <= float(slo))
+    return bool(served and within)
+
+
+def saturation(rows: pd.DataFrame) -> tuple[float | None, float | None]:
+    """(highest rate kept, lowest rate above it not kept) for one model's rows."""
+    ordered = rows.sort_values("offered_rate")
+    held = [float(r["offered_rate"]) for _, r in ordered.iterrows() if kept(r)]
+    best = max(held) if held else None
+    above = [float(r["offered_rate"]) for _, r in ordered.iterrows()
+             if not kept(r) and (best is None or float(r["offered_rate"]) > best)]
+    return best, (min(above) if above else None)
+
+
+def service_markdown(table: pd.DataFrame) -> list[str]:
+    """Per workload: which model holds the highest rate, then every model at every rate."""
+    rows = table[table["offered_rate"].notna()]
+    several = rows["interpreter"].nunique() > 1
+    slo = rows["slo_s"].dropna()
+    slo_text = f" and a p99 within {_ms(float(slo.iloc[0]))}" if not slo.empty else ""
+    lines = ["## Which model holds the load?", "",
+             "Service mode: requests arrive on a schedule at each offered rate; each "
+             "request's latency counts from its scheduled arrival, so time spent queued "
+             "behind a model that fell behind is counted.  A model keeps a rate when it "
+             f"serves at least {KEPT:.0%} of it{slo_text}; its saturation is the highest "
+             "rate measured that it kept (nothing is known between two measured rates).", ""]
+    for (workload, params, server), group in rows.groupby(GROUP, sort=False, dropna=False):
+        where = f", {server} server" if isinstance(server, str) and server else ""
+        lines += [f"**{workload}** ({params}{where})", "",
+                  "| model | C | saturation (req/s) | CPU per request | memory (MB) |",
+                  "|---|---|---|---|---|"]
+        held: list[tuple[float, str, pd.Series]] = []
+        for _, model in group.groupby(MODEL, sort=False, dropna=False):
+            best, above = saturation(model)
+            first = model.sort_values("offered_rate").iloc[-1 if best is None else 0]
+            at_best = model[model["offered_rate"] == best].iloc[0] if best is not None \
+                else first
+            label = model_label(at_best, several)
+            text = ("none of the rates measured" if best is None else
+                    f"at least {sig3(best)}" + (f", below {sig3(above)}" if above else ""))
+            lines.append(f"| {label} | {at_best['concurrency']} | {text} | "
+                         f"{_ms(float(at_best['cpu_per_request_s']))} | "
+                         f"{sig3(float(at_best['runner_pss_mb']))} |")
+            if best is not None:
+                held.append((best, f"{label} at C={at_best['concurrency']}", at_best))
+        lines += ["", _sentence(held), ""]
+    lines += ["| model | C | offered (req/s) | achieved (req/s) | p50 | p90 | p99 | p99.9 | "
+              "late | failed | CPU per request |", "|---" * 11 + "|"]
+    for _, row in rows.sort_values(GROUP + MODEL + ["offered_rate"], kind="stable").iterrows():
+        lines.append(
+            f"| {row['workload']}: {model_label(row, several)} | {row['concurrency']} | "
+            f"{sig3(float(row['offered_rate']))} | {sig3(float(row['achieved_rate']))} | "
+            f"{_ms(row['arrival_latency_p50_s'])} | {_ms(row['arrival_latency_p90_s'])} | "
+            f"{_ms(row['arrival_latency_p99_s'])} | {_ms(row['arrival_latency_p999_s'])} | "
+            f"{int(row['late_requests'])}{' ⚠' if generator_late(row) else ''} | "
+            f"{int(row['failed'])}/{int(row['tasks_run'])} | "
+            f"{_ms(row['cpu_per_request_s'])} |")
+    lines += ["", "Columns: percentiles are of the ok requests' latency from scheduled "
+              "arrival to checked result (nearest rank: each is a real request's); late = "
+              "requests the load generator handed over more than 5 ms after their time (its "
+              "own lateness; ⚠ = more than 1 % of them: the generator shares the client's "
+              "process, and a model that holds the GIL or the cores delays it too, so the "
+              "rate offered was not quite the rate asked; the latencies still count from "
+              "the schedule); CPU per request = the client's CPU "
+              "over the run, workers included, per request offered.", ""]
+    return lines
+
+
+def _sentence(held: list[tuple[float, str, pd.Series]]) -> str:
+    """The model with the highest rate kept; a tie where several kept the same highest
+    rate (the measured rates cannot order them)."""
+    if not held:
+        return "No model kept any of the rates measured: offer lower rates."
+    top = max(rate for rate, _, _ in held)
+    best = [(label, row) for rate, label, row in held if rate == top]
+    if len(best) > 1:
+        return (f"Tie: {', '.join(label for label, _ in best)} all kept {sig3(top)} req/s, "
+                "the highest rate measured that any kept; offer higher rates to tell them "
+                "apart.")
+    label, row = best[0]
+    return (f"{label} holds the most: {sig3(top)} req/s kept, at "
+            f"{_ms(float(row['cpu_per_request_s']))} of client CPU per request and "
+            f"{sig3(float(row['runner_pss_mb']))} MB for its runner.")

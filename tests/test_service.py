@@ -1,0 +1,146 @@
+"""Service mode: requests on a schedule, latency from each one's scheduled arrival."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import itertools
+import json
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, ClassVar
+
+import pytest
+
+from bench.runners import make_runner
+from bench.service import LATE_S, Schedule, ServiceError, quantile
+from scripts.report import write_report
+from tests.conftest import run_suite
+from workloads import Workload, WrongResult
+
+STALL_S = 1.0
+RATE = 200.0  # requests per second offered
+DURATION_S = 2.0
+STALL_AT = 100  # the request that stalls the runner arrives at 0.5 s
+QUICK_S = 0.001
+
+
+@dataclass(frozen=True)
+class StallOnce(Workload):
+    """Every request waits 1 ms, but one holds its worker for a whole second."""
+
+    name: ClassVar[str] = "stall-once"
+    index: int = -1
+
+    def for_task(self, index: int) -> Workload:
+        return dataclasses.replace(self, index=index)
+
+    def _seconds(self) -> float:
+        return STALL_S if self.index == STALL_AT else QUICK_S
+
+    def call(self) -> float:
+        time.sleep(self._seconds())  # a stall that blocks, as a stuck worker does
+        return self._seconds()
+
+    async def acall(self, client: Any) -> float:
+        time.sleep(self._seconds())  # blocks the loop itself: a stalled event loop
+        await asyncio.sleep(0)
+        return self._seconds()
+
+    def check(self, result: object) -> None:
+        if result != self._seconds():
+            raise WrongResult(f"waited {result!r}")
+
+
+@pytest.mark.parametrize("runner", ["sequential", "threads", "asyncio"])
+def test_a_stall_shows_in_the_latency_of_every_request_that_arrived_during_it(
+        runner: str) -> None:
+    """A runner stalled for 1 s: every request scheduled during the stall waits for its
+    end, so its latency, counted from its scheduled arrival, is at least what was left
+    of the stall; the p99 carries the stall (a generator that waited for the runner,
+    coordinated omission, would have measured one slow request and 399 fast ones)."""
+    schedule = Schedule(RATE, DURATION_S)
+    offsets = schedule.offsets()
+    with make_runner(runner, StallOnce(), 1) as serving:
+        outcome = serving.serve(offsets)
+    assert outcome.offered == len(offsets) == 400
+    assert outcome.ok + outcome.failed == outcome.offered and outcome.failed == 0
+    stall_ends_after = offsets[STALL_AT] + STALL_S  # at the earliest, from the start
+    during = [i for i, offset in enumerate(offsets)
+              if offsets[STALL_AT] < offset < stall_ends_after]
+    assert len(during) >= 190
+    assert len(outcome.latencies) == outcome.ok
+    p99 = quantile(sorted(outcome.latencies), 0.99)
+    assert p99 is not None
+    # The 4 slowest of 400 include the requests that arrived within 20 ms of the stall.
+    assert p99 >= STALL_S - (4 / RATE) - 0.005
+    assert max(outcome.latencies) >= STALL_S
+
+
+def test_every_request_is_counted_and_the_generator_keeps_time() -> None:
+    schedule = Schedule(100.0, 1.0, arrivals="poisson", seed=7)
+    offsets = schedule.offsets()
+    assert offsets == Schedule(100.0, 1.0, arrivals="poisson", seed=7).offsets()  # seeded
+    assert all(b >= a for a, b in itertools.pairwise(offsets))
+    with make_runner("threads", StallOnce(), 4) as serving:
+        outcome = serving.serve(offsets)
+    assert outcome.ok == len(offsets) and outcome.failed == 0
+    assert len(outcome.lateness) == len(offsets)
+    summary = outcome.summary(schedule, slo_s=0.05)
+    assert summary["requests"] == len(offsets)
+    # Each request's latency is at least its own service time (physics, not a ratio).
+    assert min(outcome.latencies) >= QUICK_S * 0.99
+    assert summary["late_requests"] == sum(1 for late in outcome.lateness if late > LATE_S)
+
+
+@pytest.mark.parametrize("rate, duration, arrivals, message", [
+    (0.0, 1.0, "constant", "--rate must be a positive number"),
+    (1e6, 1.0, "constant", "one load generator keeps at most"),
+    (10.0, 0.0, "constant", "--duration-s must be positive"),
+    (10.0, 1.0, "bursty", "--arrivals must be one of constant, poisson"),
+])
+def test_a_schedule_that_cannot_be_kept_is_refused(rate: float, duration: float,
+                                                   arrivals: str, message: str) -> None:
+    with pytest.raises(ServiceError, match=message):
+        Schedule(rate, duration, arrivals)
+
+
+def test_constant_arrivals_are_evenly_spaced() -> None:
+    offsets = Schedule(50.0, 2.0).offsets()
+    assert len(offsets) == 100 and offsets[1] - offsets[0] == pytest.approx(0.02)
+
+
+def test_service_mode_runs_as_pytest_benchmark_and_reports_saturation(tmp_path: Path) -> None:
+    """`--rate` turns the suite into service mode: one benchmark per model and rate, the
+    latency distribution in extra_info, and a report that names each model's saturation
+    (one worker serving 20 ms waits cannot keep 100 requests per second: physics)."""
+    out = tmp_path / "run.json"
+    result = run_suite("--benchmark-only", "--workload", "sleep", "--runner",
+                       "sequential,threads", "--concurrency", "8", "--sleep-ms", "20",
+                       "--rate", "10,100",
+                       "--duration-s", "1", "--slo-ms", "200", f"--benchmark-json={out}",
+                       "-q")
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    benches = json.loads(out.read_text())["benchmarks"]
+    assert len(benches) == 4
+    for bench in benches:
+        info = bench["extra_info"]
+        assert info["ok"] + info["failed"] == info["tasks"] == round(info["offered_rate"])
+        assert info["arrival_latency_p99_s"] >= info["arrival_latency_p50_s"] >= 0.02
+    sequential = [b["extra_info"] for b in benches if b["extra_info"]["runner"] == "sequential"
+                  and b["extra_info"]["offered_rate"] == 100]
+    # 100 waits of 20 ms, one at a time, cannot end before 2 s: the last request's
+    # latency from its arrival (at 0.99 s) is at least 1 s.
+    assert sequential[0]["arrival_latency_p999_s"] >= 2.0 - 0.99 - 0.01
+    write_report([out], tmp_path)
+    report = (tmp_path / "REPORT.md").read_text()
+    assert report.startswith("# concurrency-bench report: service mode")
+    assert "| sequential | 1 | at least 10.0, below 100 |" in report
+    assert (tmp_path / "service.png").read_bytes().startswith(b"\x89PNG")
+
+
+def test_service_options_without_a_rate_are_one_line_and_exit_2() -> None:
+    result = run_suite("--benchmark-only", "--workload", "sleep", "--duration-s", "2")
+    assert result.returncode != 0
+    assert "--duration-s: only with --rate (service mode)" in result.stderr + result.stdout
