@@ -23,7 +23,7 @@ from urllib.parse import urlsplit
 from bench import external
 from bench.precision import DEFAULT_MAX_ROUNDS, DEFAULT_MAX_SECONDS, DEFAULT_TARGET, RoundPlan
 from bench.runners import RUNNERS, default_runners, runner_options
-from bench.service import ARRIVALS, MAX_RATE
+from bench.service import ARRIVALS, AUTO_RATES, MAX_RATE
 from workloads import WORKLOADS, Workload, default_workloads
 from workloads.base import Knob, KnobField
 from workloads.clients import CLIENTS, DEFAULT_CLIENTS
@@ -107,9 +107,11 @@ def option_table() -> list[Option]:
                "module:Class or file.py:Class", "NAME=VALUE", "append"),
         Option("--allow-remote", "let workloads that take a URL (get) send their load to a "
                "machine other than this one", "", "store_true"),
-        Option("--rate", "service mode: comma list of offered rates in requests per second; "
-               "each model at each C serves requests arriving on a schedule, latency counted "
-               "from each request's scheduled arrival (default: closed batches)", "R[,R]"),
+        Option("--rate", "service mode: comma list of offered rates in requests per second, "
+               "or auto (rising by sqrt(2) from 25, each model stopping at the first rate it "
+               "does not keep); each model at each C serves requests arriving on a schedule, "
+               "latency counted from each request's scheduled arrival (default: closed "
+               "batches)", "R[,R]|auto"),
         Option("--duration-s", "service mode: seconds of arrivals per rate, after the "
                f"warm-up (default: {DEFAULT_DURATION_S:g})", "S"),
         Option("--arrivals", "service mode: constant or poisson (seeded) arrivals "
@@ -140,6 +142,7 @@ class ServiceSettings:
     arrivals: str = "constant"
     slo_s: float | None = None
     warmup_s: float = 1.0  # the same schedule's rate, uncounted, before each one
+    auto: bool = False  # --rate auto: a rising sweep, each model stopping at saturation
 
 
 @dataclass(frozen=True)
@@ -311,15 +314,16 @@ def _service(raw: Mapping[str, Any]) -> ServiceSettings | None:
             raise OptionError(f"--{others[0].replace('_', '-')}: only with --rate (service "
                               "mode)")
         return None
-    parsed = tuple(dict.fromkeys(_number("--rate", part, float, 0.001, MAX_RATE)
-                                 for part in str(rates).split(",")))
+    auto = str(rates).strip() == "auto"
+    parsed = AUTO_RATES if auto else tuple(dict.fromkeys(
+        _number("--rate", part, float, 0.001, MAX_RATE) for part in str(rates).split(",")))
     duration = _number("--duration-s", str(raw.get("duration_s") or DEFAULT_DURATION_S),
                        float, 0.1, 3600.0)
     arrivals = _choice("--arrivals", str(raw.get("arrivals") or "constant"), ARRIVALS)
     slo = raw.get("slo_ms")
-    return ServiceSettings(parsed, duration, arrivals,
+    return ServiceSettings(tuple(float(rate) for rate in parsed), duration, arrivals,
                            None if slo is None else _number("--slo-ms", str(slo), float,
-                                                            0.001, 3_600_000.0) / 1000)
+                                                            0.001, 3_600_000.0) / 1000, auto=auto)
 
 
 def parse_settings(raw: Mapping[str, Any]) -> Settings:

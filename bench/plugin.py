@@ -30,6 +30,7 @@ from bench.precision import Tracker
 from bench.runinfo import SCHEMA_VERSION, Fairness, PythonBuild, RunInfo, RunnerStyle
 from bench.runners import RUNNERS
 from bench.scenario import Scenario, ScenarioSpec, scenarios_for, side_of
+from bench.service import Saturation
 from workloads import WORKLOADS
 from workloads.clients import describe_clients, serves
 from workloads.clients import unavailable as client_unavailable
@@ -40,6 +41,7 @@ EXIT_STATUS = pytest.StashKey[int]()
 FAILED_SCENARIOS = pytest.StashKey[int]()
 LOCAL_SERVERS = pytest.StashKey[dict[str, ServerProcess]]()
 TRACKER = pytest.StashKey[Tracker]()
+SATURATION = pytest.StashKey[Saturation]()
 SERVER_IDENTITY = pytest.StashKey[dict[str, dict[str, object]]]()
 DRIFT_PROBES = pytest.StashKey[list[dict[str, Any]]]()
 TARGET_CHECK_TIMEOUT_S = 5.0
@@ -116,6 +118,7 @@ def pytest_configure(config: pytest.Config) -> None:
         _check_target(settings.target_url)
     config.stash[SETTINGS] = settings
     config.stash[TRACKER] = Tracker(settings.plan)
+    config.stash[SATURATION] = Saturation()
 
 
 def not_applicable(runner: str, workload: str) -> str | None:
@@ -310,6 +313,12 @@ def bench_servers(pytestconfig: pytest.Config) -> Iterator[LocalServers]:
 def round_tracker(pytestconfig: pytest.Config) -> Tracker:
     """The rounds every scenario has had so far in this session (bench.precision)."""
     return pytestconfig.stash[TRACKER]
+
+
+@pytest.fixture
+def saturation(pytestconfig: pytest.Config) -> Saturation:
+    """Service mode: the rates each model did not keep so far (bench.service)."""
+    return pytestconfig.stash[SATURATION]
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ of the runner classes.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from bench.runners import RUNNERS, runner_options
@@ -43,6 +43,12 @@ class ScenarioSpec:
     arrivals: str = ""  # service mode: constant or poisson
     slo_s: float | None = None  # service mode: the latency target, if given
     service_warmup_s: float = 0.0  # service mode: seconds served uncounted first
+    sweep: bool = False  # service mode, --rate auto: skipped above the model's saturation
+
+    @property
+    def model_key(self) -> str:
+        """The scenario without its load: one model at one C (a rate sweep's unit)."""
+        return replace(self, rate=None, tasks=0).key
 
     @property
     def id(self) -> str:
@@ -146,5 +152,6 @@ def _service_specs(workload: str, settings: Settings) -> list[ScenarioSpec]:
                             workload, name, requests, concurrency, 1, 0, options,
                             client=client, server=server, rate=rate,
                             duration_s=service.duration_s, arrivals=service.arrivals,
-                            slo_s=service.slo_s, service_warmup_s=service.warmup_s))
+                            slo_s=service.slo_s, service_warmup_s=service.warmup_s,
+                            sweep=service.auto))
     return specs

@@ -35,8 +35,40 @@ from workloads.base import Workload
 ARRIVALS = ("constant", "poisson")
 LEAD_S = 0.02  # the first arrival is this far after the start: the generator is ready
 LATE_S = 0.005  # a request handed over this long after its scheduled time was late
-MAX_RATE = 5000.0  # requests per second one generator thread keeps on these machines
+MAX_RATE = 6400.0  # requests per second one generator thread keeps on these machines
 DRAIN_TIMEOUT_S = 120.0  # after the last arrival, at most this long for the last result
+
+
+KEPT = 0.99  # achieved / offered at or above this: the rate was served
+# --rate auto: offered rates rising by a factor of sqrt(2); each model stops at the first
+# it does not keep (its saturation lies between that one and the one before).
+AUTO_RATES = tuple(round(25 * 2 ** (step / 2)) for step in range(17))  # 25 ... 6400
+
+
+def kept(offered: float, achieved: float | None, p99_s: float | None,
+         slo_s: float | None) -> bool:
+    """Whether a model kept an offered rate: served at least KEPT of it, and its p99 from
+    arrival within the SLO where one was set."""
+    if achieved is None or achieved < KEPT * offered:
+        return False
+    return slo_s is None or (p99_s is not None and p99_s <= slo_s)
+
+
+class Saturation:
+    """Per model (a scenario without its rate), the lowest rate it did not keep so far: a
+    rate sweep skips the rates above it."""
+
+    def __init__(self) -> None:
+        self.not_kept: dict[str, float] = {}
+
+    def above(self, model: str, rate: float) -> float | None:
+        """The lower rate this model did not keep, if `rate` is above one."""
+        found = self.not_kept.get(model)
+        return found if found is not None and rate > found else None
+
+    def add(self, model: str, rate: float, was_kept: bool) -> None:
+        if not was_kept:
+            self.not_kept[model] = min(rate, self.not_kept.get(model, rate))
 
 
 class ServiceError(ValueError):
@@ -108,13 +140,24 @@ class ServiceOutcome:
         if detail and kind not in self.examples:
             self.examples[kind] = detail
 
+    def achieved_rate(self, schedule: Schedule) -> float | None:
+        """Ok requests per second of the window they were served in: from the first
+        arrival to the last result, less the fastest request's latency (what even an
+        idle model adds after the last arrival) and plus one gap between arrivals.  A
+        model that keeps up gets the offered rate whatever its latency; one that falls
+        behind finishes late, and gets what it served per second."""
+        if not self.latencies:
+            return None
+        window = self.span_s - min(self.latencies) + 1 / schedule.rate
+        return self.ok / window if window > 0 else None
+
     def summary(self, schedule: Schedule, slo_s: float | None = None) -> dict[str, Any]:
         """The figures a service is judged by, for the record."""
         latencies = sorted(self.latencies)
         found: dict[str, Any] = {
             "offered_rate": schedule.rate, "arrivals": schedule.arrivals,
             "duration_s": schedule.duration_s, "requests": self.offered,
-            "achieved_rate": self.ok / self.span_s if self.span_s > 0 else None,
+            "achieved_rate": self.achieved_rate(schedule),
             "late_requests": sum(1 for late in self.lateness if late > LATE_S),
             "generator_lateness_p99_s": quantile(sorted(self.lateness), 0.99),
         }

@@ -20,6 +20,7 @@ from bench.limits import LimitError
 from bench.measure import measure
 from bench.precision import Tracker
 from bench.scenario import Scenario
+from bench.service import Saturation, kept
 
 
 def _not_a_result(benchmark: Any, scenario: Scenario, message: str) -> None:
@@ -39,9 +40,14 @@ def failure_text(kinds: dict[str, int], examples: dict[str, str]) -> str:
                      for kind, count in sorted(kinds.items()))
 
 
-def test_scenario(benchmark: Any, scenario: Scenario, round_tracker: Tracker) -> None:
+def test_scenario(benchmark: Any, scenario: Scenario, round_tracker: Tracker,
+                  saturation: Saturation) -> None:
     spec = scenario.spec
     benchmark.group = spec.claim or spec.workload
+    if spec.sweep and spec.rate is not None:  # --rate auto: nothing to learn above saturation
+        lower = saturation.above(spec.model_key, spec.rate)
+        if lower is not None:
+            pytest.skip(f"above saturation: {lower:g} requests per second was not kept")
     if spec.pass_index > 1:  # a later pass runs only for scenarios short of the target
         enough = round_tracker.enough(spec.key)
         if enough:
@@ -56,6 +62,9 @@ def test_scenario(benchmark: Any, scenario: Scenario, round_tracker: Tracker) ->
         _not_a_result(benchmark, scenario, "the server stopped")
     if not benchmark.disabled:
         round_tracker.add(spec.key, list(benchmark.stats.stats.data))
+    if spec.rate is not None:
+        saturation.add(spec.model_key, spec.rate, kept(
+            spec.rate, record.achieved_rate, record.arrival_latency_p99_s, spec.slo_s))
     if record.failed and not record.faults_injected:
         kinds = failure_text(record.failure_kinds, record.failure_examples)
         _not_a_result(benchmark, scenario, f"{record.failed} of {record.tasks_run} tasks failed "

@@ -10,11 +10,14 @@ measured rates nothing is known: the report says "at least" and "below".
 
 from __future__ import annotations
 
+from typing import Any
+
 import pandas as pd
 
+from bench.service import KEPT
+from bench.service import kept as kept_rate
 from scripts.decision import model_label, sig3
 
-KEPT = 0.99  # achieved / offered at or above this: the rate was served
 GENERATOR_LATE = 0.01  # more than this share of requests handed over late: the load
 # generator, not only the model, fell behind (the row is marked and decides nothing)
 GROUP = ["workload", "params", "server"]
@@ -38,11 +41,12 @@ def kept(row: pd.Series) -> bool:
     """Whether the row's model served its offered rate (and met the SLO, if one was set)."""
     if row["failed_scenario"] or pd.isna(row["achieved_rate"]):
         return False
-    served = float(row["achieved_rate"]) >= KEPT * float(row["offered_rate"])
-    slo = row.get("slo_s")
-    within = pd.isna(slo) or (not pd.isna(row["arrival_latency_p99_s"])
-                              and float(row["arrival_latency_p99_s"]) <= float(slo))
-    return bool(served and within)
+
+    def known(value: Any) -> float | None:
+        return None if value is None or pd.isna(value) else float(value)
+
+    return kept_rate(float(row["offered_rate"]), known(row["achieved_rate"]),
+                     known(row["arrival_latency_p99_s"]), known(row.get("slo_s")))
 
 
 def saturation(rows: pd.DataFrame) -> tuple[float | None, float | None]:

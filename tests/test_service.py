@@ -14,7 +14,7 @@ from typing import Any, ClassVar
 import pytest
 
 from bench.runners import make_runner
-from bench.service import LATE_S, Schedule, ServiceError, quantile
+from bench.service import AUTO_RATES, LATE_S, Schedule, ServiceError, kept, quantile
 from scripts.report import write_report
 from tests.conftest import run_suite
 from workloads import Workload, WrongResult
@@ -144,3 +144,20 @@ def test_service_options_without_a_rate_are_one_line_and_exit_2() -> None:
     result = run_suite("--benchmark-only", "--workload", "sleep", "--duration-s", "2")
     assert result.returncode != 0
     assert "--duration-s: only with --rate (service mode)" in result.stderr + result.stdout
+
+
+def test_rate_auto_stops_each_model_at_the_first_rate_it_does_not_keep(tmp_path: Path) -> None:
+    """One worker serving 20 ms waits cannot keep 71 requests per second (1.42 s of waiting
+    per second): the sweep must stop there or lower and skip every rate above."""
+    out = tmp_path / "run.json"
+    result = run_suite("--benchmark-only", "--workload", "sleep", "--runner", "sequential",
+                       "--sleep-ms", "20", "--rate", "auto", "--duration-s", "1",
+                       f"--benchmark-json={out}", "-rs")
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    infos = [b["extra_info"] for b in json.loads(out.read_text())["benchmarks"]]
+    rates = sorted(info["offered_rate"] for info in infos)
+    assert rates == [rate for rate in AUTO_RATES if rate <= rates[-1]]  # none left out below
+    last = infos[[info["offered_rate"] for info in infos].index(rates[-1])]
+    assert not kept(last["offered_rate"], last["achieved_rate"], None, None)  # stopped at it
+    assert rates[-1] <= 71
+    assert "above saturation" in result.stdout
