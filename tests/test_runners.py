@@ -239,3 +239,33 @@ def test_cpu_work_on_the_loop_shows_as_lag_and_hybrid_runs_it_in_the_pool() -> N
     with make_runner("hybrid", job, 2) as hybrid:
         outcome = hybrid.run(4)
         assert outcome.ok == 4 and hybrid.describe()["pool_workers"] == 2
+
+
+@dataclass(frozen=True)
+class DyingOnTheLoop(DyingWorkload):
+    """Kills its process from the async twin too (an event loop's worker dying)."""
+
+    async def acall(self, client: Any) -> object:
+        os._exit(3)
+
+
+@pytest.mark.usefixtures("assert_no_leftovers")
+@pytest.mark.parametrize("name", ["procs-threads", "procs-asyncio"])
+def test_a_dead_deployment_worker_fails_its_requests_instead_of_hanging(name: str) -> None:
+    with make_runner(name, DyingOnTheLoop(), 2, {"workers": 2}) as runner:
+        outcome = runner.run(4)
+    assert outcome.ok == 0
+    assert dict(outcome.failures) == {"worker_died": 4}
+
+
+@pytest.mark.usefixtures("assert_no_leftovers")
+@pytest.mark.parametrize("name", ["procs-threads", "procs-asyncio"])
+def test_a_deployment_deals_requests_to_k_worker_processes_in_turn(name: str) -> None:
+    with make_runner(name, SleepWorkload(0.001), 6, {"workers": 3}) as runner:
+        pool = runner._pool  # type: ignore[attr-defined]
+        pids = [pool.submit(os.getpid).result(30) for _ in range(9)]
+        outcome = runner.run(9)
+    assert outcome.ok == 9
+    assert len(set(pids)) == 3 and os.getpid() not in pids
+    assert pids == pids[:3] * 3  # one to each worker in turn
+    assert runner.details() == {"worker_processes": 3, "in_flight_per_worker": [2, 2, 2]}

@@ -28,11 +28,13 @@ from bench.runners.eventloop import (
 from bench.runners.pools import PoolRunner, ProcessRunner, ThreadRunner, started_process_pool
 from bench.runners.sequential import SequentialRunner
 from bench.runners.subinterpreters import InterpreterRunner
+from bench.runners.workers import ProcessLoopsRunner, ProcessThreadsRunner
 
 __all__ = [
     "HEARTBEAT_S", "RUNNERS", "START_METHOD", "START_METHODS", "WARM_TIMEOUT_S", "WORKER_DIED",
     "AsyncioRunner", "DaskRunner", "HybridRunner", "InterpreterRunner", "PoolRunner",
-    "ProcessRunner", "Runner", "RunnerOption", "SequentialRunner", "ThreadRunner",
+    "ProcessLoopsRunner", "ProcessRunner", "ProcessThreadsRunner", "Runner", "RunnerOption",
+    "SequentialRunner", "ThreadRunner",
     "ToThreadRunner", "UvloopRunner", "default_runners",
     "make_runner", "register_runner", "runner_options", "started_process_pool",
 ]
