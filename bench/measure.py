@@ -342,6 +342,7 @@ def measure_service(benchmark: Any, spec: ScenarioSpec, workload: Workload,
         generator_lateness_p99_s=summary["generator_lateness_p99_s"],
         cpu_per_request_s=usage.cpu_s / outcome.offered if outcome.offered else None,
         slo_s=spec.slo_s, within_slo=summary.get("within_slo"),
+        gil_cpu_s=workload.gil_cpu_seconds(), task_s=workload.task_seconds(),
     )
     record = dataclasses.replace(record, **percentiles(outcome.service_times))
     benchmark.extra_info.update(record.as_dict())

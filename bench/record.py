@@ -171,6 +171,7 @@ class ScenarioRecord:
     late_requests: int | None = metric(numeric=True)  # handed over > 5 ms after their time
     generator_lateness_p99_s: float | None = metric(numeric=True)  # the generator's own
     cpu_per_request_s: float | None = metric(numeric=True)  # client CPU / requests
+    gil_cpu_s: float | None = metric(numeric=True)  # pure-Python CPU per request (workload)
     slo_s: float | None = metric(numeric=True)
     within_slo: int | None = metric(numeric=True)  # ok requests with latency <= slo_s
     python: str | None = None

@@ -75,11 +75,17 @@ def test_a_run_in_passes_gives_one_row_per_scenario(tmp_path: Path) -> None:
                        f"--benchmark-json={out}", "-q", "-p", "no:cacheprovider")
     assert result.returncode == 0, result.stdout + result.stderr
     data = json.loads(out.read_text())
-    assert len(data["benchmarks"]) == 2 * 2 * 2  # workloads x runners x passes
+    # A second pass for every scenario, unless its first was already within the target
+    # (sleep rounds on a quiet machine can be: 6 rounds within ±0.1 %).
+    first = [b["stats"]["data"] for b in data["benchmarks"] if "-pass2" not in b["name"]]
+    short = sum(1 for rounds in first if (half_width(rounds) or 1.0) > 0.001)
+    assert len(first) == 4  # workloads x runners
+    assert len(data["benchmarks"]) == 4 + short
     table = scenario_table([load_run(out)])
     assert len(table) == 4
-    assert (table["rounds"] == 10).all() and (table["passes"] == 2).all()
-    assert (table["ok"] == table["tasks"] * 10).all()
+    twice = table[table["passes"] == 2]
+    assert len(twice) == short
+    assert (twice["rounds"] == 10).all() and (twice["ok"] == twice["tasks"] * 10).all()
     assert table["ci_low_s"].le(table["median_s"]).all()
     assert table["ci_high_s"].ge(table["median_s"]).all()
     assert not table["name"].str.contains("pass").any()

@@ -174,6 +174,11 @@ class Workload(ABC):
         where it is not known (then there is no ideal, and no efficiency)."""
         return None
 
+    def gil_cpu_seconds(self) -> float | None:
+        """The pure-Python CPU one task holds the GIL for, where known (None: unknown, or
+        a job that waits or releases the GIL)."""
+        return None
+
     def ideal_seconds(self, tasks: int, concurrency: int, cores: int) -> float | None:
         """The best wall time N tasks can take at concurrency C on K cores.
 

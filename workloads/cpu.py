@@ -37,6 +37,9 @@ class CpuWorkload(CpuBoundWorkload):
         # No await inside: this is what CPU work looks like on an event loop.
         return sum_of_squares(self.n)
 
+    def gil_cpu_seconds(self) -> float:
+        return self.task_seconds()  # all of it: pure Python, holding the GIL
+
     def check(self, result: object) -> None:
         if result != expected_sum(self.n):
             raise WrongResult(f"sum was {result!r}, expected {expected_sum(self.n)}")

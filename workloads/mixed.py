@@ -50,6 +50,9 @@ class MixedWorkload(Workload):
     def cpu_seconds(self) -> float:
         return CpuWorkload(self.n).task_seconds()
 
+    def gil_cpu_seconds(self) -> float:
+        return self.cpu_seconds()  # the summation after the wait
+
     def observe(self, fastest_task_s: float) -> None:
         # A task is a wait and then the sum: what is left after the wait is the sum's time.
         if fastest_task_s > self.wait_s:

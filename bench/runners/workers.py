@@ -269,7 +269,7 @@ class ProcessLoopsRunner(_WorkersRunner):
     """K processes, each with its own event loop and async client (uvicorn workers)."""
 
     name: ClassVar[str] = "procs-asyncio"
-    colour: ClassVar[str] = "#17becf"
+    colour: ClassVar[str] = "#843c39"
     order: ClassVar[int] = 42
     uses_async_twin: ClassVar[bool] = True
     mode: ClassVar[str] = "loop"
@@ -280,7 +280,7 @@ class ProcessThreadsRunner(_WorkersRunner):
     """K processes, each with a thread pool and its own sync clients (threaded workers)."""
 
     name: ClassVar[str] = "procs-threads"
-    colour: ClassVar[str] = "#bcbd22"
+    colour: ClassVar[str] = "#637939"
     order: ClassVar[int] = 43
     mode: ClassVar[str] = "threads"
 
