@@ -16,7 +16,13 @@ RUNS := results/runs
 # Extra pytest options for `make bench`, e.g. BENCH_ARGS="--workload http --rounds 10".
 BENCH_ARGS ?=
 
-.PHONY: all bench claims charts interpreters test lint clean
+# `make service`: service mode (bench/service.py), each model's saturation on the local
+# test server and on a wait-then-compute handler (20 ms wait, about 3 ms of pure Python).
+SERVICE_ARGS ?= --workload http,mixed --mixed-wait-ms 20 --mixed-n 70000 \
+	--runner asyncio,threads,processes,procs-asyncio,procs-threads --concurrency 16 \
+	--rate auto --duration-s 1.5 --slo-ms 50
+
+.PHONY: all bench claims charts interpreters service test lint clean
 
 all: test
 
@@ -57,6 +63,10 @@ interpreters: $(STAMP)
 # The claims run: every claim's scenarios, then the report with its verdicts.
 claims: $(STAMP)
 	$(call run_suite,-claims,bench/claims_suite.py)
+
+# Offered load in, latency and saturation out: every model swept up to its saturation.
+service: $(STAMP)
+	$(call run_suite,-service,bench $(SERVICE_ARGS))
 
 # Report on the newest run (or on RUN=a run folder or its benchmark.json), into that folder.
 charts: $(STAMP)

@@ -141,7 +141,7 @@ class ServiceSettings:
     duration_s: float = 5.0
     arrivals: str = "constant"
     slo_s: float | None = None
-    warmup_s: float = 1.0  # the same schedule's rate, uncounted, before each one
+    warmup_s: float = 0.5  # the same rate, uncounted, on the open runner before each one
     auto: bool = False  # --rate auto: a rising sweep, each model stopping at saturation
 
 

@@ -437,7 +437,7 @@ def pytest_benchmark_update_machine_info(config: pytest.Config,
         fairness=fairness,
         # How this run shows every runner: a later registry never relabels it.
         runners={name: RunnerStyle(cls.colour, cls.order, cls.baseline,
-                                   (cls.__doc__ or "").strip().split("\n")[0])
+                                   (cls.__doc__ or "").strip().split("\n")[0], cls.parallel)
                  for name, cls in RUNNERS.items()})
     machine_info.update(info.as_dict())
     identities = config.stash.get(SERVER_IDENTITY, None) or {}

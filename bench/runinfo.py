@@ -91,6 +91,7 @@ class RunnerStyle:
     order: int = 1000
     baseline: bool = False
     summary: str = ""
+    parallel: bool = False  # runs Python on several cores at once (processes, interpreters)
 
 
 @dataclass(frozen=True)

@@ -54,6 +54,15 @@ def kept(offered: float, achieved: float | None, p99_s: float | None,
     return slo_s is None or (p99_s is not None and p99_s <= slo_s)
 
 
+def bracket(points: list[tuple[float, bool]]) -> tuple[float | None, float | None]:
+    """(the highest rate kept, the lowest rate above it not kept) from (rate, kept) pairs:
+    the saturation lies between them (None where the sweep did not reach either)."""
+    held = [rate for rate, was_kept in points if was_kept]
+    best = max(held) if held else None
+    above = [rate for rate, was_kept in points if not was_kept and (best is None or rate > best)]
+    return best, (min(above) if above else None)
+
+
 class Saturation:
     """Per model (a scenario without its rate), the lowest rate it did not keep so far: a
     rate sweep skips the rates above it."""

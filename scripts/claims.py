@@ -44,7 +44,13 @@ def number(verdict: Verdict) -> int:
     return CLAIMS.index(verdict.claim) + 1
 
 
-def claims_markdown(found: list[Verdict], table: pd.DataFrame | None = None) -> str:
+SERVICE_NOTE = ("In service mode a model's saturation is known only to lie between the "
+                "highest rate it kept and the next rate of the sweep, which it did not keep: "
+                "that bracket plays the part of the interval.")
+
+
+def claims_markdown(found: list[Verdict], table: pd.DataFrame | None = None,
+                    service: bool = False) -> str:
     lines = ["## Claims", "",
              "Each claim paraphrases common advice about asyncio; the verdict is computed from "
              "this run by the claim's module in `bench/claims/`, whose lines are written next "
@@ -56,7 +62,7 @@ def claims_markdown(found: list[Verdict], table: pd.DataFrame | None = None) -> 
              f"interval across the line, or a deciding row that is not fit to cite (⚠ noisy, "
              "⌛ capped short of its precision, ⚡ disturbed, failed, ✗ meter error), or a "
              f"confounded comparison, makes the verdict **{INCONCLUSIVE}**, with the reason "
-             "and what would settle it.", "",
+             "and what would settle it." + (f"  {SERVICE_NOTE}" if service else ""), "",
              "| # | claim | verdict | evidence |", "|---|---|---|---|"]
     for verdict in found:
         lines.append(f"| {number(verdict)} | {verdict.claim.statement} | **{verdict.verdict}** | "

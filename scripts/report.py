@@ -511,10 +511,16 @@ def write_report(paths: list[Path], out: Path | None) -> Path:
     note = footnote(runs)
     if is_service(table):  # service mode: its own page (the batch figures do not apply)
         charts = write_service_chart(table, out, note)
+        found = verdicts(table, service=True)
+        claims = claims_markdown(found, service=True)
+        write_text(out / "claims.md", claims)
+        titles = {v.claim.key: "\n".join(textwrap.wrap(
+            f"{number(v)}. {v.claim.statement} [{v.verdict}]", 60)) for v in found}
+        write_claims_chart(table, titles, out, note)
         return write_text(out / "REPORT.md", "\n".join(
             ["# concurrency-bench report: service mode", "", *service_markdown(table),
              *(f"![{chart.stem}]({chart.name})" for chart in charts if chart.suffix == ".png"),
-             "", "## Summary", "", *_provenance(runs), "", "## Workloads", "",
+             "", claims, "## Summary", "", *_provenance(runs), "", "## Workloads", "",
              *_settings(table), ""]))
     matrix = table[table["claim"] == ""]
     charts = write_charts(matrix, out, note) if not matrix.empty else []

@@ -10,12 +10,10 @@ measured rates nothing is known: the report says "at least" and "below".
 
 from __future__ import annotations
 
-from typing import Any
-
 import pandas as pd
 
+from bench.claims.c15_one_core import model_bracket, row_kept
 from bench.service import KEPT
-from bench.service import kept as kept_rate
 from scripts.decision import model_label, sig3
 
 GENERATOR_LATE = 0.01  # more than this share of requests handed over late: the load
@@ -38,25 +36,13 @@ def generator_late(row: pd.Series) -> bool:
 
 
 def kept(row: pd.Series) -> bool:
-    """Whether the row's model served its offered rate (and met the SLO, if one was set)."""
-    if row["failed_scenario"] or pd.isna(row["achieved_rate"]):
-        return False
-
-    def known(value: Any) -> float | None:
-        return None if value is None or pd.isna(value) else float(value)
-
-    return kept_rate(float(row["offered_rate"]), known(row["achieved_rate"]),
-                     known(row["arrival_latency_p99_s"]), known(row.get("slo_s")))
+    """Whether the row's model kept its offered rate (and the SLO, if one was set)."""
+    return row_kept(row)
 
 
 def saturation(rows: pd.DataFrame) -> tuple[float | None, float | None]:
     """(highest rate kept, lowest rate above it not kept) for one model's rows."""
-    ordered = rows.sort_values("offered_rate")
-    held = [float(r["offered_rate"]) for _, r in ordered.iterrows() if kept(r)]
-    best = max(held) if held else None
-    above = [float(r["offered_rate"]) for _, r in ordered.iterrows()
-             if not kept(r) and (best is None or float(r["offered_rate"]) > best)]
-    return best, (min(above) if above else None)
+    return model_bracket(rows)
 
 
 def service_markdown(table: pd.DataFrame) -> list[str]:

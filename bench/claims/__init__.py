@@ -21,6 +21,7 @@ from bench.claims import (
     c12_subinterpreters,
     c13_model_or_library,
     c14_distributed_task_size,
+    c15_one_core,
 )
 from bench.claims.kit import FAILS, HOLDS, INCONCLUSIVE, LIMITS, MISSING, Claim, Verdict
 
@@ -39,13 +40,15 @@ CLAIMS: tuple[Claim, ...] = (
     c12_subinterpreters.CLAIM,
     c13_model_or_library.CLAIM,
     c14_distributed_task_size.CLAIM,
+    c15_one_core.CLAIM,
 )
 
 
-def verdicts(table: object, matrix: bool = False) -> list[Verdict]:
+def verdicts(table: object, matrix: bool = False, service: bool = False) -> list[Verdict]:
     """The verdicts, in order, of the claims the claims suite decides, or (`matrix`) of
-    those an interpreters run decides."""
-    return [claim.check(table) for claim in CLAIMS if claim.matrix == matrix]
+    those an interpreters run decides, or (`service`) of those a service run decides."""
+    return [claim.check(table) for claim in CLAIMS
+            if claim.matrix == matrix and claim.service == service]
 
 
 __all__ = ["CLAIMS", "FAILS", "HOLDS", "INCONCLUSIVE", "LIMITS", "MISSING", "Claim", "Verdict",

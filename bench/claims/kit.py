@@ -53,6 +53,8 @@ class Claim:
     # True: decided from the default matrix of an interpreters run (`make interpreters`),
     # not from the claims suite.
     matrix: bool = False
+    # True: decided from a service-mode run (`make service`), shown in its report.
+    service: bool = False
 
 
 @dataclass(frozen=True)
@@ -338,7 +340,7 @@ def _style(runner: str) -> RunnerStyle | None:
     known = RUNNERS.get(runner)
     if known is None:
         return None
-    return RunnerStyle(known.colour, known.order, known.baseline)
+    return RunnerStyle(known.colour, known.order, known.baseline, parallel=known.parallel)
 
 
 def colour(runner: str) -> str:
@@ -355,6 +357,12 @@ def is_baseline(runner: object) -> bool:
     """Whether `runner` is the one speedups are read against (one task at a time)."""
     style = _style(str(runner))
     return bool(style is not None and style.baseline)
+
+
+def is_parallel(runner: object) -> bool:
+    """Whether `runner` runs Python on several cores at once (as the run recorded it)."""
+    style = _style(str(runner))
+    return bool(style is not None and style.parallel)
 
 
 def baseline_rows(runners: Any) -> Any:

@@ -148,6 +148,9 @@ class Runner(ABC):
         before timing; None where a task is not sent anywhere."""
         return None
 
+    # Whether it runs Python on several cores at once, GIL or not (worker processes, or
+    # interpreters with a GIL each); a single GIL process is bound to one core's worth.
+    parallel: ClassVar[bool] = False
     # Whether it takes requests as they arrive (service mode, bench.service).
     serves: ClassVar[bool] = True
 

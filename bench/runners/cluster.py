@@ -119,6 +119,7 @@ def _lost(exc: BaseException) -> bool:
 class DaskRunner(Runner):
     """Tasks through a Dask distributed scheduler to C worker threads."""
 
+    parallel: ClassVar[bool] = True
     name: ClassVar[str] = "dask"
     colour: ClassVar[str] = "#8c564b"
     order: ClassVar[int] = 45

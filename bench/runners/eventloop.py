@@ -180,6 +180,7 @@ class HybridRunner(AsyncioRunner):
     the loop and send only the computation.
     """
 
+    parallel: ClassVar[bool] = True
     name: ClassVar[str] = "hybrid"
     colour: ClassVar[str] = "#9467bd"
     order: ClassVar[int] = 40

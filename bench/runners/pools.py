@@ -173,6 +173,7 @@ class ProcessRunner(PoolRunner):
 
     samples_startup: ClassVar[bool] = True  # claim 12 compares their start-up and memory
 
+    parallel: ClassVar[bool] = True
     name: ClassVar[str] = "processes"
     colour: ClassVar[str] = "#2ca02c"
     order: ClassVar[int] = 30

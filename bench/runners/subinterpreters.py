@@ -59,6 +59,7 @@ class InterpreterRunner(PoolRunner):
 
     samples_startup: ClassVar[bool] = True  # claim 12 compares their start-up and memory
 
+    parallel: ClassVar[bool] = True
     name: ClassVar[str] = "interpreters"
     colour: ClassVar[str] = "#e377c2"
     order: ClassVar[int] = 35

@@ -230,6 +230,7 @@ class WorkerProcesses(Executor):
 class _WorkersRunner(PoolRunner):
     """What the two deployments share; `mode` says what runs in each worker."""
 
+    parallel: ClassVar[bool] = True
     mode: ClassVar[str]
     options = (START_METHOD, WORKERS)
     worker_files = 6

@@ -1,0 +1,155 @@
+"""Claim 15: with C ms of pure-Python CPU per request, a single process with the GIL
+saturates near 1000/C requests per second whatever its concurrency model; only more
+processes (or interpreters with a GIL each) move it.
+
+Decided from a service-mode run (`make service`, `--rate auto`): each model's saturation
+lies between the highest rate it kept and the lowest rate above that it did not keep (the
+sweep's bracket, which plays the part of an interval), against one core's worth of the
+workload's own pure-Python CPU per request (`gil_cpu_s`, calibrated in the measuring
+process).  Rows on a free-threaded build with the GIL off do not count as single-GIL.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+from bench.claims.kit import (
+    FAILS,
+    HOLDS,
+    INCONCLUSIVE,
+    LIMITS,
+    MISSING,
+    Axes,
+    Claim,
+    Table,
+    Verdict,
+    bars,
+    colour,
+    is_parallel,
+    sig3,
+)
+from bench.service import bracket, kept
+
+KEY = "c15_one_core"
+ONE_CORE = 1.10  # a single GIL process "saturates near" one core: below 1.10x of 1/C
+NEAR = 0.50  # ... and not far below it: at least half of 1/C (else: holds with limits)
+MOVES = 1.10  # more processes "move it": a parallel model kept more than 1.10x of 1/C
+GROUP = ["workload", "params", "server"]
+MODEL = ["interpreter", "runner", "start_method", "client", "concurrency"]
+
+
+def _known(value: Any) -> float | None:
+    return None if value is None or pd.isna(value) else float(value)
+
+
+def row_kept(row: pd.Series) -> bool:
+    """Whether the row's model kept its offered rate (bench.service.kept); a failed
+    scenario kept nothing."""
+    if bool(row.get("failed_scenario", False)):
+        return False
+    return kept(float(row["offered_rate"]), _known(row["achieved_rate"]),
+                _known(row["arrival_latency_p99_s"]), _known(row.get("slo_s")))
+
+
+def model_bracket(rows: Table) -> tuple[float | None, float | None]:
+    """One model's saturation bracket from its rows."""
+    return bracket([(float(row["offered_rate"]), row_kept(row)) for _, row in rows.iterrows()])
+
+
+def _service_rows(table: Table) -> Table:
+    if "offered_rate" not in table or "gil_cpu_s" not in table:
+        return table.iloc[0:0]
+    return table[table["offered_rate"].notna() & table["gil_cpu_s"].notna()]
+
+
+def _models(table: Table) -> list[tuple[str, bool, float, float | None, float | None]]:
+    """(label, parallel, one core's rate, kept, not kept) per model of the service rows."""
+    found = []
+    for (workload, _, _), group in _service_rows(table).groupby(GROUP, sort=False,
+                                                                dropna=False):
+        for _, rows in group.groupby(MODEL, sort=False, dropna=False):
+            first = rows.iloc[0]
+            single = not is_parallel(first["runner"]) and bool(first.get("gil_enabled", True))
+            core = 1 / float(rows["gil_cpu_s"].min())
+            best, above = model_bracket(rows)
+            label = f"{workload}: {first['runner']} C={first['concurrency']}"
+            found.append((label, not single, core, best, above))
+    return found
+
+
+def _below(best: float | None, above: float | None, line: float) -> bool | None:
+    """Saturation (in [best, above)) wholly below `line`: True; wholly at or above: False."""
+    if above is not None and above <= line:
+        return True
+    if best is not None and best > line:
+        return False
+    return None
+
+
+def check(table: Table) -> Verdict:
+    """Core: every single-GIL model's saturation wholly below ONE_CORE x (1/C), and, where
+    the run has parallel models, one of them kept more than MOVES x (1/C).  Addition: the
+    single-GIL models reach at least NEAR x (1/C) (else: holds with limits)."""
+    models = _models(table)
+    single = [m for m in models if not m[1]]
+    if not single:
+        return Verdict(CLAIM, MISSING, "needs a service-mode run (--rate) of a workload with "
+                       "pure-Python CPU per request (cpu or mixed) under a single-process model")
+    parts, core_parts, near_parts = [], [], []
+    for label, _, core, best, above in single:
+        under = _below(best, above, ONE_CORE * core)
+        near = None if best is None and above is None else (
+            True if best is not None and best >= NEAR * core else
+            False if above is not None and above <= NEAR * core else None)
+        core_parts.append(under)
+        near_parts.append(near)
+        parts.append(f"{label}: saturation {_range(best, above)} req/s against one core's "
+                     f"{sig3(core)} req/s")
+    stayed = []  # per parallel model: True = held under MOVES, False = moved past it
+    for label, parallel, core, best, above in models:
+        if parallel:
+            stayed.append(_below(best, above, MOVES * core))
+            parts.append(f"{label}: saturation {_range(best, above)} req/s")
+    moved = (True if False in stayed else None if None in stayed else False) if stayed \
+        else None
+    evidence = "; ".join(parts) + (f" ('near' = under {ONE_CORE:.2f}x and at least "
+                                   f"{NEAR:.2f}x of one core's rate; 'moves it' = a parallel "
+                                   f"model kept more than {MOVES:.2f}x)")
+    core_outcomes = [*core_parts, *([moved] if stayed else [])]
+    if any(outcome is False for outcome in core_outcomes):
+        return Verdict(CLAIM, FAILS, evidence)
+    if any(outcome is None for outcome in core_outcomes):
+        return Verdict(CLAIM, INCONCLUSIVE, evidence, "undecided: a sweep step spans the "
+                       "line (the saturation lies somewhere in its bracket). To settle: a "
+                       "finer sweep around it (--rate with rates between the bracket's ends)")
+    if any(near is False for near in near_parts):
+        return Verdict(CLAIM, LIMITS, evidence, "a single-GIL model saturated at under "
+                       f"{NEAR:.0%} of one core's rate: its own overhead, not only the "
+                       "work, bounds it")
+    if any(near is None for near in near_parts):
+        return Verdict(CLAIM, INCONCLUSIVE, evidence, "undecided: whether the single-GIL "
+                       "models come near one core's rate. To settle: a finer sweep")
+    return Verdict(CLAIM, HOLDS, evidence)
+
+
+def _range(best: float | None, above: float | None) -> str:
+    low = "-" if best is None else sig3(best)
+    return f"{low} to {sig3(above)}" if above is not None else f"at least {low}"
+
+
+def panel(ax: Axes, rows: Table) -> None:
+    labels, values, colours = [], [], []
+    for label, _, core, best, _ in _models(rows):
+        labels.append(label.replace(": ", "\n"))
+        values.append((best or 0.0) / core)
+        colours.append(colour(label.split(": ")[1].split(" ")[0]))
+    bars(ax, labels, values, colours)
+    ax.axhline(1.0, color="black", linestyle="--", linewidth=1, label="one core's rate")
+    ax.set_ylabel("highest rate kept / one core's rate (x)")
+
+
+CLAIM = Claim(KEY, "With C ms of pure-Python CPU per request, one process with the GIL "
+              "saturates near 1000/C requests per second whatever its concurrency model; "
+              "only more processes move it.", check, panel, service=True)
