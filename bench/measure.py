@@ -38,6 +38,7 @@ from typing import Any
 from bench.environment import gil_enabled, usable_cores
 from bench.limits import check_scenario
 from bench.outcome import Outcome
+from bench.pinning import pin_again, pinned
 from bench.record import ScenarioRecord
 from bench.resources import ResourceMeter, ResourceUsage
 from bench.runners import WORKER_DIED, Runner, make_runner
@@ -187,6 +188,7 @@ def run_rounds(benchmark: Any, spec: ScenarioSpec, runner: Runner,
     if not spec.timed_setup:
         base_pss = meter.client_pss_mb()
         setups.append(_duration(runner.open))
+        pin_again(spec.cores, server_pid)  # workers a process outside the mask started
         if runner.samples_startup and spec.pass_index == 1 and not benchmark.disabled:
             # A few more opens, each timed with the memory it adds, so that start-up and
             # memory compare with an interval (claim 12), not on one reading.
@@ -283,6 +285,7 @@ def make_record(spec: ScenarioSpec, workload: Workload, runner: Runner,
         teardown_s=statistics.median(done.teardowns), task_overhead_s=done.overhead_s,
         runner_details=runner.details(),
         python=platform.python_version(), gil_enabled=gil_enabled(),
+        pinned_cores=spec.cores,
     )
     return dataclasses.replace(record, **percentiles(counted.latencies),
                                **percentiles(counted.waits, prefix="wait"),
@@ -302,6 +305,7 @@ def measure_service(benchmark: Any, spec: ScenarioSpec, workload: Workload,
     runner = make_runner(spec.runner, workload, spec.concurrency, dict(spec.runner_options))
     meter = ResourceMeter(server_pid)
     with runner:
+        pin_again(spec.cores, server_pid)
         meter.include(runner.outside_processes())
         base_pss = meter.client_pss_mb()
         if spec.service_warmup_s > 0:
@@ -343,6 +347,7 @@ def measure_service(benchmark: Any, spec: ScenarioSpec, workload: Workload,
         cpu_per_request_s=usage.cpu_s / outcome.offered if outcome.offered else None,
         slo_s=spec.slo_s, within_slo=summary.get("within_slo"),
         gil_cpu_s=workload.gil_cpu_seconds(), task_s=workload.task_seconds(),
+        pinned_cores=spec.cores,
     )
     record = dataclasses.replace(record, **percentiles(outcome.service_times))
     benchmark.extra_info.update(record.as_dict())
@@ -352,8 +357,14 @@ def measure_service(benchmark: Any, spec: ScenarioSpec, workload: Workload,
 def measure(benchmark: Any, spec: ScenarioSpec, workload: Workload,
             server_pid: int | None = None, steady_s: float | None = None) -> ScenarioRecord:
     """Benchmark one scenario: calibrate, run, record; the record goes into extra_info."""
-    if spec.rate is not None:
-        return measure_service(benchmark, spec, workload, server_pid)
+    with pinned(spec.cores, server_pid):
+        if spec.rate is not None:
+            return measure_service(benchmark, spec, workload, server_pid)
+        return _measure_batch(benchmark, spec, workload, server_pid, steady_s)
+
+
+def _measure_batch(benchmark: Any, spec: ScenarioSpec, workload: Workload,
+                   server_pid: int | None, steady_s: float | None) -> ScenarioRecord:
     check_scenario(spec.workload, spec.runner, in_flight(spec), dict(spec.runner_options))
     calibrate(workload)
     # At most as many workers as a round has tasks: a pool of C workers for fewer than C

@@ -21,6 +21,7 @@ from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 from bench import external
+from bench.environment import usable_cores
 from bench.precision import DEFAULT_MAX_ROUNDS, DEFAULT_MAX_SECONDS, DEFAULT_TARGET, RoundPlan
 from bench.runners import RUNNERS, default_runners, runner_options
 from bench.service import ARRIVALS, AUTO_RATES, MAX_RATE
@@ -118,6 +119,10 @@ def option_table() -> list[Option]:
                "(default: constant)", "KIND"),
         Option("--slo-ms", "service mode: the latency target; the record counts the "
                "requests within it", "MS"),
+        Option("--cores", "comma list of core counts K: each scenario runs with the client "
+               "and its workers pinned to K of the usable cores (the test server is not "
+               "pinned), so the report shows how each model scales with cores "
+               "(default: not pinned)", "K[,K]"),
     ]
     for option in runner_options().values():
         users = ", ".join(name for name, cls in RUNNERS.items() if option in cls.options)
@@ -160,6 +165,7 @@ class Settings:
     http_clients: tuple[str, ...] = DEFAULT_CLIENTS
     servers: tuple[str, ...] = (DEFAULT_SERVER,)
     service: ServiceSettings | None = None  # None: closed batches
+    cores: tuple[int, ...] | None = None  # --cores: pinned to each K in turn (None: not)
 
 
     def tasks_for(self, workload: str) -> tuple[int, ...]:
@@ -356,7 +362,9 @@ def parse_settings(raw: Mapping[str, Any]) -> Settings:
             WORKLOADS[name].validate(knobs[name], allow_remote)
         except ValueError as exc:
             raise OptionError(str(exc)) from None
+    cores = raw.get("cores")
     return Settings(
+        cores=None if cores is None else _int_list("--cores", str(cores), usable_cores()),
         service=_service(raw),
         workloads=workloads,
         runners=_names("--runner", given("runner", ",".join(default_runners())), RUNNERS),

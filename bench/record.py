@@ -158,6 +158,8 @@ class ScenarioRecord:
     # A no-op task's round trip (pool and cluster runners).
     task_overhead_s: float | None = metric(numeric=True)
     runner_details: dict[str, Any] = metric(default_factory=dict)  # e.g. a cluster's workers
+    # --cores K: the client and its workers were pinned to K cores (None: not pinned).
+    pinned_cores: int | None = metric(row="pinned")
     # Service mode (bench.service): requests arriving on a schedule at an offered rate;
     # latencies from each request's scheduled arrival to its result (None in batches).
     offered_rate: float | None = metric(numeric=True)  # requests per second

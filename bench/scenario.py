@@ -9,6 +9,7 @@ of the runner classes.
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
@@ -44,6 +45,7 @@ class ScenarioSpec:
     slo_s: float | None = None  # service mode: the latency target, if given
     service_warmup_s: float = 0.0  # service mode: seconds served uncounted first
     sweep: bool = False  # service mode, --rate auto: skipped above the model's saturation
+    cores: int | None = None  # --cores: the client and its workers pinned to this many
 
     @property
     def model_key(self) -> str:
@@ -62,8 +64,9 @@ class ScenarioSpec:
         knobs = "".join(f"-{key}={value}" for key, value in self.overrides)
         cold = "-cold" if self.timed_setup else ""
         load = f"-n{self.tasks}" if self.rate is None else f"-r{self.rate:g}"
+        cores = "" if self.cores is None else f"-k{self.cores}"
         return (f"{self.runner}{options}{client}{server}-c{self.concurrency}{load}"
-                f"{knobs}{cold}")
+                f"{knobs}{cold}{cores}")
 
     @property
     def key(self) -> str:
@@ -125,9 +128,11 @@ def scenarios_for(workload: str, settings: Settings) -> list[ScenarioSpec]:
                 for server in settings.servers if local else ("",):
                     for client in clients_for(workload, name, settings.http_clients):
                         for concurrency in runner.levels(settings.concurrency):
-                            specs.append(ScenarioSpec(
-                                workload, name, tasks, concurrency, rounds, warmups, options,
-                                pass_index=pass_index, client=client, server=server))
+                            for cores in settings.cores or (None,):
+                                specs.append(ScenarioSpec(
+                                    workload, name, tasks, concurrency, rounds, warmups,
+                                    options, pass_index=pass_index, client=client,
+                                    server=server, cores=cores))
     return specs
 
 
@@ -146,12 +151,13 @@ def _service_specs(workload: str, settings: Settings) -> list[ScenarioSpec]:
             local = WORKLOADS[workload].needs_server and not settings.target_url
             for server in settings.servers if local else ("",):
                 for client in clients_for(workload, name, settings.http_clients):
-                    for concurrency in runner.levels(settings.concurrency):
+                    for concurrency, cores in itertools.product(
+                            runner.levels(settings.concurrency), settings.cores or (None,)):
                         requests = max(1, round(rate * service.duration_s))
                         specs.append(ScenarioSpec(
                             workload, name, requests, concurrency, 1, 0, options,
                             client=client, server=server, rate=rate,
                             duration_s=service.duration_s, arrivals=service.arrivals,
                             slo_s=service.slo_s, service_warmup_s=service.warmup_s,
-                            sweep=service.auto))
+                            sweep=service.auto, cores=cores))
     return specs

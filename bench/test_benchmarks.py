@@ -62,9 +62,9 @@ def test_scenario(benchmark: Any, scenario: Scenario, round_tracker: Tracker,
         _not_a_result(benchmark, scenario, "the server stopped")
     if not benchmark.disabled:
         round_tracker.add(spec.key, list(benchmark.stats.stats.data))
-    if spec.rate is not None:
-        saturation.add(spec.model_key, spec.rate, kept(
-            spec.rate, record.achieved_rate, record.arrival_latency_p99_s, spec.slo_s))
+    if spec.rate is not None:  # the sweep goes on past the SLO, up to what it can serve
+        saturation.add(spec.model_key, spec.rate, kept(spec.rate, record.achieved_rate,
+                                                       None, None))
     if record.failed and not record.faults_injected:
         kinds = failure_text(record.failure_kinds, record.failure_examples)
         _not_a_result(benchmark, scenario, f"{record.failed} of {record.tasks_run} tasks failed "

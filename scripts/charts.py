@@ -32,7 +32,7 @@ from workloads.clients import CLIENTS, DEFAULT_FOR
 matplotlib.rcParams["svg.hashsalt"] = "concurrency-bench"  # stable ids: same data, same SVG
 
 LOG_SCALE_RANGE = 20  # use a log axis when the largest value is this many times the smallest
-PANEL_KEYS = ["interpreter", "workload", "params", "tasks", "server"]
+PANEL_KEYS = ["interpreter", "workload", "params", "tasks", "server", "pinned"]
 PANELS_PER_ROW = 3
 DPI = 130
 LEGEND_HEADROOM = 1.3  # linear axes: extra top room for the legend, as a factor of the span
@@ -48,12 +48,13 @@ CLIENT_COLOURS = {"aiohttp": "#4c72b0", "httpx": "#dd8452", "requests": "#55a868
 def _panels(table: pd.DataFrame) -> Iterator[tuple[str, pd.DataFrame]]:
     """One panel per workload and size, and per interpreter where the run has several."""
     several = table["interpreter"].nunique() > 1
-    for (interpreter, workload, params, tasks, server), rows in table.groupby(PANEL_KEYS,
-                                                                               sort=False):
+    for (interpreter, workload, params, tasks, server, pinned), rows in table.groupby(
+            PANEL_KEYS, sort=False):
         detail = f"\n{params}" if params else ""
         python = f"Python {interpreter} | " if several else ""
         served = f" | {server} server" if server else ""
-        yield f"{python}{workload}: {tasks} tasks{served}{detail}", rows
+        cores = f" | on {pinned} core{'s' if pinned != 1 else ''}" if pinned else ""
+        yield f"{python}{workload}: {tasks} tasks{served}{cores}{detail}", rows
 
 
 def _concurrent_runners(rows: pd.DataFrame) -> list[str]:

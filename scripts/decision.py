@@ -24,14 +24,16 @@ def sig3(value: float) -> str:
 
 
 GROUP = ["workload", "params", "tasks", "server"]
-MODEL = ["interpreter", "runner", "start_method", "client"]
+MODEL = ["interpreter", "runner", "start_method", "client", "pinned"]
 
 
 def model_label(row: pd.Series, with_interpreter: bool) -> str:
     method = f" ({row['start_method']})" if isinstance(row["start_method"], str) else ""
     client = f" + {row['client']}" if row.get("client") else ""
     python = f" on {row['interpreter']}" if with_interpreter else ""
-    return f"{row['runner']}{method}{client}{python}"
+    pinned = row.get("pinned")
+    cores = f" on {int(pinned)} core{'s' if pinned != 1 else ''}" if pinned else ""
+    return f"{row['runner']}{method}{client}{python}{cores}"
 
 
 def marks(row: pd.Series) -> str:

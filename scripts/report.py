@@ -33,6 +33,7 @@ from scripts.charts import (
 )
 from scripts.claims import claims_markdown, number, verdicts
 from scripts.compare import write_compare
+from scripts.cores import cores_markdown
 from scripts.decision import beyond_markdown, decision_markdown, sig3
 from scripts.results import (
     NEIGHBOUR_LIMIT,
@@ -485,6 +486,7 @@ SECTIONS: tuple[Callable[[Page], list[str]], ...] = (
     lambda page: ["# concurrency-bench report", ""],
     lambda page: decision_markdown(page.table),
     lambda page: beyond_markdown(page.table),
+    lambda page: cores_markdown(page.table),
     lambda page: ["## Summary", "", *_summary(page.runs, page.table), "",
                   *_provenance(page.runs), ""],
     lambda page: ["## Fairness rules", "", *_fairness(page.runs[-1], page.table), ""],
@@ -519,6 +521,7 @@ def write_report(paths: list[Path], out: Path | None) -> Path:
         write_claims_chart(table, titles, out, note)
         return write_text(out / "REPORT.md", "\n".join(
             ["# concurrency-bench report: service mode", "", *service_markdown(table),
+             *cores_markdown(table),
              *(f"![{chart.stem}]({chart.name})" for chart in charts if chart.suffix == ".png"),
              "", claims, "## Summary", "", *_provenance(runs), "", "## Workloads", "",
              *_settings(table), ""]))

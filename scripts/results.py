@@ -232,7 +232,8 @@ def _rows(run: Run) -> list[dict[str, Any]]:
 
 # The passes of one scenario (bench.precision) share these; the report merges them.
 SCENARIO_KEYS = ["source", "scenario_key", "claim", "workload", "params", "runner",
-                 "start_method", "client", "server", "concurrency", "tasks", "timed_setup"]
+                 "start_method", "client", "server", "concurrency", "tasks", "timed_setup",
+                 "pinned"]
 # The declared fields read as numbers, and those that hold lists of readings.
 NUMERIC = tuple(column.row or name for name, column in record_columns() if column.numeric)
 SAMPLE_ROWS = tuple(column.row or name for name, column in record_columns()
@@ -321,6 +322,8 @@ def scenario_table(runs: list[Run]) -> pd.DataFrame:
     remember_runners({name: style for run in runs for name, style in run.info.runners.items()})
     raw = pd.DataFrame([row for run in runs for row in _rows(run)])
     raw["interpreter"] = raw["source"].map(label_runs(runs))
+    # --cores K: pinned to K cores; 0 = not pinned (every run before --cores, and most).
+    raw["pinned"] = pd.to_numeric(raw["pinned"], errors="coerce").fillna(0).astype(int)
     for column in NUMERIC:
         raw[column] = pd.to_numeric(raw[column], errors="coerce")
     raw["start_method"] = raw["start_method"].astype(object)
@@ -404,7 +407,7 @@ def interpreter_order(binary: str, free_threaded: bool, settings: str,
 
 
 BASELINE_KEYS = ["source", "claim", "workload", "params", "tasks", "timed_setup", "server",
-                 "baseline_client"]
+                 "pinned", "baseline_client"]
 
 
 def _baselines(table: pd.DataFrame) -> pd.DataFrame:

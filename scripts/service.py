@@ -19,7 +19,7 @@ from scripts.decision import model_label, sig3
 GENERATOR_LATE = 0.01  # more than this share of requests handed over late: the load
 # generator, not only the model, fell behind (the row is marked and decides nothing)
 GROUP = ["workload", "params", "server"]
-MODEL = ["interpreter", "runner", "start_method", "client", "concurrency"]
+MODEL = ["interpreter", "runner", "start_method", "client", "concurrency", "pinned"]
 
 
 def is_service(table: pd.DataFrame) -> bool:

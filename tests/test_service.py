@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
+import pandas as pd
 import pytest
 
 from bench.runners import make_runner
@@ -161,3 +162,39 @@ def test_rate_auto_stops_each_model_at_the_first_rate_it_does_not_keep(tmp_path:
     assert not kept(last["offered_rate"], last["achieved_rate"], None, None)  # stopped at it
     assert rates[-1] <= 71
     assert "above saturation" in result.stdout
+
+
+def _service_rows(runner: str, capacity: float, gil_cpu_s: float = 0.003) -> list[dict[str, Any]]:
+    """A model swept up the auto ladder: it keeps every rate up to `capacity`."""
+    rows = []
+    for rate in AUTO_RATES:
+        achieved = min(rate, capacity)
+        rows.append({"workload": "mixed", "params": "n=70000", "server": "", "interpreter": "3.11",
+                     "runner": runner, "start_method": None, "client": "", "concurrency": 16,
+                     "offered_rate": float(rate), "achieved_rate": achieved,
+                     "arrival_latency_p99_s": 0.03 if achieved >= rate else 5.0,
+                     "slo_s": 0.05, "gil_cpu_s": gil_cpu_s, "failed_scenario": False,
+                     "gil_enabled": True})
+        if achieved < rate:
+            break
+    return rows
+
+
+@pytest.mark.parametrize("single, parallel, expected", [
+    (250.0, 600.0, "holds"),  # one core's rate 333/s: singles stop below, processes beyond
+    (250.0, 250.0, "does not hold"),  # more processes did not move it
+    (600.0, 700.0, "does not hold"),  # a single GIL process kept twice one core's rate
+    (100.0, 600.0, "holds with limits"),  # far below one core: its own overhead bounds it
+    (250.0, 380.0, "inconclusive"),  # the processes' bracket (283-400) spans 1.10x 333
+])
+def test_one_core_claim_reads_each_models_saturation_bracket(single: float, parallel: float,
+                                                            expected: str) -> None:
+    from bench.claims import c15_one_core
+    from bench.claims.kit import remember_runners
+
+    remember_runners({})  # the registry's runners: asyncio single, procs-asyncio parallel
+    frame = pd.DataFrame(_service_rows("asyncio", single) + _service_rows("threads", single)
+                         + _service_rows("procs-asyncio", parallel))
+    found = c15_one_core.check(frame)
+    assert found.verdict == expected, found.evidence
+    assert c15_one_core.check(frame.iloc[0:0].assign(offered_rate=[])).verdict == "not measured"
