@@ -7,7 +7,8 @@ saturation (served at least 99 % of the offered rate, whatever the latency: the 
 about throughput, not an SLO) lies between the highest rate it kept and the lowest rate
 above that it did not keep (the sweep's bracket, which plays the part of an interval),
 against one core's worth of the workload's own pure-Python CPU per request (`gil_cpu_s`,
-calibrated in the measuring process).  Rows on a free-threaded build with the GIL off do not count as single-GIL.
+calibrated in the measuring process).  Rows on a free-threaded build with the GIL off do
+not count as single-GIL.
 """
 
 from __future__ import annotations
@@ -67,7 +68,7 @@ def _service_rows(table: Table) -> Table:
     if "offered_rate" not in table or "gil_cpu_s" not in table:
         return table.iloc[0:0]
     rows = table[table["offered_rate"].notna() & table["gil_cpu_s"].notna()]
-    rows = rows.assign(pinned=rows["pinned"] if "pinned" in rows else 0)
+    rows = rows.assign(pinned=rows.get("pinned", 0))
     most = rows["pinned"].replace(0, 10**6).max() if not rows.empty else 0
     return rows[rows["pinned"].replace(0, 10**6) == most]
 
