@@ -172,6 +172,7 @@ class ScenarioRecord:
     arrival_latency_p999_s: float | None = metric(numeric=True)
     late_requests: int | None = metric(numeric=True)  # handed over > 5 ms after their time
     generator_lateness_p99_s: float | None = metric(numeric=True)  # the generator's own
+    generator_cpu_s: float | None = metric(numeric=True)  # its thread's CPU (pools only)
     cpu_per_request_s: float | None = metric(numeric=True)  # client CPU / requests
     gil_cpu_s: float | None = metric(numeric=True)  # pure-Python CPU per request (workload)
     slo_s: float | None = metric(numeric=True)

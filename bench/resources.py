@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import resource
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -69,6 +70,18 @@ def _cpu_seconds(process: psutil.Process) -> float:
     except (OSError, ValueError, IndexError):
         times = process.cpu_times()
         return float(times.user + times.system)
+
+
+def _thread_switches(pid: int) -> int:
+    """Context switches of every live thread of `pid` (/proc/PID/task/TID/status)."""
+    total = 0
+    with contextlib.suppress(OSError):
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            with contextlib.suppress(OSError, ValueError):
+                for line in (task / "status").read_text().splitlines():
+                    if "ctxt_switches:" in line:  # voluntary_ and nonvoluntary_
+                        total += int(line.split(":")[1])
+    return total
 
 
 def _reset_peak(pid: int) -> None:
@@ -142,12 +155,12 @@ class ResourceMeter:
 
     def _switches_by_pid(self) -> dict[int, int]:
         """Each client process's context switches so far, voluntary (it waited: a lock, the
-        GIL, a socket) and involuntary (the scheduler took the core)."""
-        switches = {}
-        for process in self._client_processes():
-            with contextlib.suppress(psutil.NoSuchProcess):
-                counts = process.num_ctx_switches()
-                switches[process.pid] = int(counts.voluntary + counts.involuntary)
+        GIL, a socket) and involuntary (the scheduler took the core), over all its threads
+        (psutil's count is the main thread's alone)."""
+        own = resource.getrusage(resource.RUSAGE_SELF)  # every thread, ended ones too
+        switches = {self._me.pid: int(own.ru_nvcsw + own.ru_nivcsw)}
+        for process in self._client_processes()[1:]:
+            switches[process.pid] = _thread_switches(process.pid)
         return switches
 
     @staticmethod

@@ -131,6 +131,9 @@ class ServiceOutcome:
     service_times: list[float] = field(default_factory=list)  # first instruction to result
     lateness: list[float] = field(default_factory=list)  # handed over less scheduled
     span_s: float = 0.0  # first scheduled arrival to the last result back
+    # The generator's own CPU: its thread's, where it has one of its own (pools); None
+    # where it shares a thread with the model (an event loop's own schedule).
+    generator_cpu_s: float | None = None
 
     @property
     def failed(self) -> int:
@@ -169,6 +172,7 @@ class ServiceOutcome:
             "achieved_rate": self.achieved_rate(schedule),
             "late_requests": sum(1 for late in self.lateness if late > LATE_S),
             "generator_lateness_p99_s": quantile(sorted(self.lateness), 0.99),
+            "generator_cpu_s": self.generator_cpu_s,
         }
         for name, q in (("p50", 0.50), ("p90", 0.90), ("p99", 0.99), ("p999", 0.999)):
             found[f"arrival_latency_{name}_s"] = quantile(latencies, q)
@@ -210,6 +214,7 @@ def serve_with(executor: Executor, workload: Workload, offsets: list[float],
         back[future] = time.perf_counter()
 
     start = time.perf_counter() + LEAD_S
+    cpu_before = time.thread_time()
     sent: list[tuple[Future[TaskResult], float]] = []
     for index, offset in enumerate(offsets):
         due = start + offset
@@ -218,6 +223,7 @@ def serve_with(executor: Executor, workload: Workload, offsets: list[float],
         future = send(executor, workload.for_task(index))
         future.add_done_callback(returned)
         sent.append((future, due))
+    outcome.generator_cpu_s = time.thread_time() - cpu_before
     wait([future for future, _ in sent], timeout=DRAIN_TIMEOUT_S)
     last = start
     for future, due in sent:

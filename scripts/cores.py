@@ -25,6 +25,8 @@ def _label(row: pd.Series) -> str:
 
 
 def cores_markdown(table: pd.DataFrame) -> list[str]:
+    if "pinned" not in table:
+        return []
     rows = table[(table["claim"] == "") & (table["pinned"] > 0) & ~table["failed_scenario"]]
     levels = sorted(int(k) for k in rows["pinned"].unique())
     if len(levels) < 2:

@@ -54,8 +54,9 @@ def marks(row: pd.Series) -> str:
 
 def best_of_each_model(rows: pd.DataFrame) -> pd.DataFrame:
     """Each model's row at the concurrency where its median round was lowest."""
+    present = [key for key in MODEL if key in rows]  # tables from before --cores: no pinned
     keys = ["|".join("" if pd.isna(value) else str(value) for value in values)
-            for values in rows[MODEL].itertuples(index=False)]
+            for values in rows[present].itertuples(index=False)]
     keyed = rows.assign(_model=keys)
     best = keyed.loc[keyed.groupby("_model", sort=False)["median_s"].idxmin()]
     return best.drop(columns=["_model"]).sort_values("median_s")

@@ -94,7 +94,8 @@ def service_markdown(table: pd.DataFrame) -> list[str]:
               "own lateness; ⚠ = more than 1 % of them: the generator shares the client's "
               "process, and a model that holds the GIL or the cores delays it too, so the "
               "rate offered was not quite the rate asked; the latencies still count from "
-              "the schedule); CPU per request = the client's CPU "
+              "the schedule; the generator's own CPU, where it has a thread of its own, is "
+              "generator_cpu_s in table.csv); CPU per request = the client's CPU "
               "over the run, workers included, per request offered.", ""]
     return lines
 

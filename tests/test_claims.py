@@ -538,6 +538,15 @@ def test_distributed_task_size_without_dask_is_not_measured() -> None:
     assert c14_distributed_task_size.check(frame[frame["runner"] != "dask"]).verdict == MISSING
 
 
+def service_sweep(single: float, parallel: float) -> pd.DataFrame:
+    from bench.claims.kit import remember_runners
+    from tests.test_service import _service_rows
+
+    remember_runners({})  # the registry's runners: asyncio single, procs-asyncio parallel
+    return pd.DataFrame(_service_rows("asyncio", single) + _service_rows("procs-asyncio",
+                                                                         parallel))
+
+
 # Data on which each claim is false, and on which it cannot be decided; every registered
 # claim must have both.
 FALSE_DATA = {
@@ -558,6 +567,7 @@ FALSE_DATA = {
         interpreter_rows("3.13.0", False, 1.0, 1.9, subs=1.0)),
     "c13_model_or_library": lambda: library({("aiohttp", "httpx"): 0.05}),
     "c14_distributed_task_size": lambda: task_sizes((1.5, 1.6, 1.7, 1.9)),
+    "c15_one_core": lambda: service_sweep(600.0, 700.0),  # one GIL process kept 2 cores' worth
 }
 OPEN_DATA = {
     "c1_gather_waits": lambda: gather(1.02, **NOISY),
@@ -580,6 +590,7 @@ OPEN_DATA = {
     "c13_model_or_library": lambda: library(dict.fromkeys(EVERY, 0.15), {
         ("aiohttp", "httpx"): 0.3, ("uvicorn", "httpx"): 0.3}),
     "c14_distributed_task_size": lambda: task_sizes((0.1, 0.5, 1.5, 1.9), **NOISY),
+    "c15_one_core": lambda: service_sweep(250.0, 380.0),  # a bracket across the line
 }
 
 

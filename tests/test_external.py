@@ -214,3 +214,22 @@ def test_the_readme_http_example_runs_in_every_model(tmp_path: Path) -> None:
     assert {r["runner"] for r in records} == {"sequential", "asyncio", "threads", "processes"}
     assert all(r["ok"] == r["tasks_run"] == 32 for r in records)
     assert {r["client"] for r in records} == {"requests", "aiohttp"}
+
+
+def test_a_users_own_workload_runs_in_service_mode(tmp_path: Path) -> None:
+    """The README's workload, from the user's own folder, under --rate: every model gets a
+    saturation in the report, the deployment runners too."""
+    (tmp_path / "myjobs.py").write_text(readme_example())
+    out = tmp_path / "run.json"
+    result = suite(tmp_path, "--workload", "myjobs.py:FetchAndSum", "--param", "wait_s=0.002",
+                   "--param", "n=30000", "--runner", "asyncio,threads,procs-asyncio",
+                   "--concurrency", "4", "--rate", "20,40", "--duration-s", "0.5",
+                   f"--benchmark-json={out}")
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    infos = [b["extra_info"] for b in json.loads(out.read_text())["benchmarks"]]
+    assert len(infos) == 6 and all(i["ok"] + i["failed"] == i["tasks"] for i in infos)
+    from scripts.report import write_report
+
+    write_report([out], tmp_path)
+    report = (tmp_path / "REPORT.md").read_text()
+    assert "## Which model holds the load?" in report and "procs-asyncio" in report

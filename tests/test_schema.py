@@ -103,3 +103,16 @@ def test_every_section_renders_alone(suite_run: Path) -> None:
 def test_an_old_run_has_no_column_for_a_metric_it_did_not_record() -> None:
     runs = [load_run(OLD_RUN)]
     assert "switches / round" not in markdown_table(scenario_table(runs))
+
+
+def test_context_switches_count_every_thread_and_worker(suite_run: Path) -> None:
+    """A task that sleeps in a thread of its own leaves its core at least once (a voluntary
+    switch), in whichever thread or worker process it runs: a round of N such sleeps has at
+    least N switches.  (An event loop's tasks share one wait, so no such bound holds.)"""
+    benches = json.loads(suite_run.read_text())["benchmarks"]
+    blocking = {"sequential", "threads", "processes"}
+    sleeps = [b["extra_info"] for b in benches if b["extra_info"]["workload"] == "sleep"
+              and b["extra_info"]["runner"] in blocking]
+    assert {info["runner"] for info in sleeps} == blocking
+    for info in sleeps:
+        assert info["ctx_switches"] >= info["tasks"], info["runner"]

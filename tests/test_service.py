@@ -90,6 +90,7 @@ def test_every_request_is_counted_and_the_generator_keeps_time() -> None:
     assert len(outcome.lateness) == len(offsets)
     summary = outcome.summary(schedule, slo_s=0.05)
     assert summary["requests"] == len(offsets)
+    assert summary["generator_cpu_s"] is not None and summary["generator_cpu_s"] >= 0
     # Each request's latency is at least its own service time (physics, not a ratio).
     assert min(outcome.latencies) >= QUICK_S * 0.99
     assert summary["late_requests"] == sum(1 for late in outcome.lateness if late > LATE_S)
