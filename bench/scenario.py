@@ -106,6 +106,36 @@ def clients_for(workload: str, runner: str, clients: tuple[str, ...]) -> tuple[s
     return fitting or clients[:1]
 
 
+@dataclass(frozen=True)
+class Model:
+    """One model as the settings ask for it: runner, its options, server, client, C, K."""
+
+    runner: str
+    options: tuple[tuple[str, Any], ...]
+    server: str
+    client: str
+    concurrency: int
+    cores: int | None
+
+
+def models_for(workload: str, settings: Settings) -> list[Model]:
+    """Each runner at each concurrency level it runs at (the sequential baseline at 1 only),
+    with each HTTP client that serves its twin and each local server, on each --cores K."""
+    found = []
+    for name in settings.runners:
+        runner = RUNNERS[name]
+        options = tuple((option.name, settings.runner_options[option.name])
+                        for option in runner.options
+                        if settings.runner_options.get(option.name) is not None)
+        local = WORKLOADS[workload].needs_server and not settings.target_url
+        for server in settings.servers if local else ("",):
+            for client in clients_for(workload, name, settings.http_clients):
+                for concurrency, cores in itertools.product(
+                        runner.levels(settings.concurrency), settings.cores or (None,)):
+                    found.append(Model(name, options, server, client, concurrency, cores))
+    return found
+
+
 def scenarios_for(workload: str, settings: Settings) -> list[ScenarioSpec]:
     """Every pass of every scenario of one workload, pass by pass within each task count, so
     that the runners being compared take their rounds in alternation."""
@@ -115,49 +145,25 @@ def scenarios_for(workload: str, settings: Settings) -> list[ScenarioSpec]:
     plan = settings.plan
     for tasks in settings.tasks_for(workload):
         for pass_index in range(1, plan.passes + 1):
-            rounds = plan.rounds_in(pass_index)
             # Every pass builds its runner anew (new pools, loops, sessions), so every pass
             # warms its own before it counts: a cold first round is never counted.
-            warmups = settings.warmup_rounds
-            for name in settings.runners:
-                runner = RUNNERS[name]
-                options = tuple((option.name, settings.runner_options[option.name])
-                                for option in runner.options
-                                if settings.runner_options.get(option.name) is not None)
-                local = WORKLOADS[workload].needs_server and not settings.target_url
-                for server in settings.servers if local else ("",):
-                    for client in clients_for(workload, name, settings.http_clients):
-                        for concurrency in runner.levels(settings.concurrency):
-                            for cores in settings.cores or (None,):
-                                specs.append(ScenarioSpec(
-                                    workload, name, tasks, concurrency, rounds, warmups,
-                                    options, pass_index=pass_index, client=client,
-                                    server=server, cores=cores))
+            specs += [ScenarioSpec(workload, m.runner, tasks, m.concurrency,
+                                   plan.rounds_in(pass_index), settings.warmup_rounds,
+                                   m.options, pass_index=pass_index, client=m.client,
+                                   server=m.server, cores=m.cores)
+                      for m in models_for(workload, settings)]
     return specs
 
 
 def _service_specs(workload: str, settings: Settings) -> list[ScenarioSpec]:
-    """Service mode: each runner at each C (the sequential baseline at 1), client and
-    server, at each offered rate; one measured run each (its requests are the samples)."""
+    """Service mode: every model at each offered rate, rate by rate (so that a sweep learns
+    each model's saturation before offering it more); one measured run each (its requests
+    are the samples)."""
     service = settings.service
     assert service is not None
-    specs = []
-    for rate in service.rates:
-        for name in settings.runners:
-            runner = RUNNERS[name]
-            options = tuple((option.name, settings.runner_options[option.name])
-                            for option in runner.options
-                            if settings.runner_options.get(option.name) is not None)
-            local = WORKLOADS[workload].needs_server and not settings.target_url
-            for server in settings.servers if local else ("",):
-                for client in clients_for(workload, name, settings.http_clients):
-                    for concurrency, cores in itertools.product(
-                            runner.levels(settings.concurrency), settings.cores or (None,)):
-                        requests = max(1, round(rate * service.duration_s))
-                        specs.append(ScenarioSpec(
-                            workload, name, requests, concurrency, 1, 0, options,
-                            client=client, server=server, rate=rate,
-                            duration_s=service.duration_s, arrivals=service.arrivals,
-                            slo_s=service.slo_s, service_warmup_s=service.warmup_s,
-                            sweep=service.auto, cores=cores))
-    return specs
+    return [ScenarioSpec(workload, m.runner, max(1, round(rate * service.duration_s)),
+                         m.concurrency, 1, 0, m.options, client=m.client, server=m.server,
+                         rate=rate, duration_s=service.duration_s, arrivals=service.arrivals,
+                         slo_s=service.slo_s, service_warmup_s=service.warmup_s,
+                         sweep=service.auto, cores=m.cores)
+            for rate in service.rates for m in models_for(workload, settings)]

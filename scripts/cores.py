@@ -11,17 +11,11 @@ from __future__ import annotations
 import pandas as pd
 
 from bench.claims.c15_one_core import model_bracket
-from scripts.decision import sig3
+from scripts.decision import model_label, sig3
 from scripts.results import speedup_interval
 
 KEYS = ["workload", "params", "tasks", "server", "interpreter", "runner", "start_method",
         "client", "concurrency"]
-
-
-def _label(row: pd.Series) -> str:
-    method = f" ({row['start_method']})" if isinstance(row["start_method"], str) else ""
-    client = f" + {row['client']}" if row["client"] else ""
-    return f"{row['runner']}{method}{client}"
 
 
 def cores_markdown(table: pd.DataFrame) -> list[str]:
@@ -72,6 +66,7 @@ def cores_markdown(table: pd.DataFrame) -> list[str]:
                                              list(many["rounds_data"].iloc[0]))
                 interval = "" if pd.isna(low) else f" ({sig3(low)}-{sig3(high)})"
                 cells.append(f"{sig3(ratio)}x{interval}")
-        lines.append(f"| {first['workload']} | {_label(first)} | {first['concurrency']} | "
+        lines.append(f"| {first['workload']} | {model_label(first.drop('pinned'), False)} | "
+                     f"{first['concurrency']} | "
                      + " | ".join(cells) + " |")
     return [*lines, ""]

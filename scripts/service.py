@@ -12,14 +12,12 @@ from __future__ import annotations
 
 import pandas as pd
 
-from bench.claims.c15_one_core import model_bracket, row_kept
+from bench.claims.c15_one_core import GROUP, MODEL, model_bracket, row_kept
 from bench.service import KEPT
 from scripts.decision import model_label, sig3
 
 GENERATOR_LATE = 0.01  # more than this share of requests handed over late: the load
 # generator, not only the model, fell behind (the row is marked and decides nothing)
-GROUP = ["workload", "params", "server"]
-MODEL = ["interpreter", "runner", "start_method", "client", "concurrency", "pinned"]
 
 
 def is_service(table: pd.DataFrame) -> bool:
