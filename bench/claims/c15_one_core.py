@@ -149,14 +149,21 @@ def _range(best: float | None, above: float | None) -> str:
 
 
 def panel(ax: Axes, rows: Table) -> None:
-    labels, values, colours = [], [], []
-    for label, _, core, best, _ in _models(rows):
-        labels.append(label.replace(": ", "\n"))
+    """Each model's highest rate kept over one core's rate; the whisker reaches the next
+    rate of the sweep, which it did not keep (its saturation lies in between)."""
+    labels, values, colours, errors = [], [], [], []
+    for label, _, core, best, above in _models(rows):
+        workload, model = label.split(": ")
+        runner, level = model.split(" ")
+        labels.append(f"{runner}\n{level}\n({workload})")
         values.append((best or 0.0) / core)
-        colours.append(colour(label.split(": ")[1].split(" ")[0]))
-    bars(ax, labels, values, colours)
+        errors.append([0.0, max(0.0, ((above or best or 0.0) - (best or 0.0)) / core)])
+        colours.append(colour(runner))
+    bars(ax, labels, values, colours, [[low for low, _ in errors], [high for _, high in errors]])
     ax.axhline(1.0, color="black", linestyle="--", linewidth=1, label="one core's rate")
-    ax.set_ylabel("highest rate kept / one core's rate (x)")
+    ax.set_ylabel("saturation / one core's rate (x)")
+    ax.text(0.99, 0.98, "bar: highest rate kept\nwhisker: next rate, not kept",
+            transform=ax.transAxes, ha="right", va="top", fontsize=7)
 
 
 CLAIM = Claim(KEY, "With C ms of pure-Python CPU per request, one process with the GIL "
