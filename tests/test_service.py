@@ -199,3 +199,17 @@ def test_one_core_claim_reads_each_models_saturation_bracket(single: float, para
     found = c15_one_core.check(frame)
     assert found.verdict == expected, found.evidence
     assert c15_one_core.check(frame.iloc[0:0].assign(offered_rate=[])).verdict == "not measured"
+
+
+def test_a_rate_lost_while_the_machine_was_disturbed_decides_nothing() -> None:
+    from bench.claims import c15_one_core
+    from bench.claims.kit import remember_runners
+
+    remember_runners({})
+    rows = _service_rows("asyncio", 250.0) + _service_rows("procs-asyncio", 600.0)
+    frame = pd.DataFrame(rows).assign(disturbed=False)
+    assert c15_one_core.check(frame).verdict == "holds"
+    lost = (frame["runner"] == "asyncio") & (frame["achieved_rate"] < frame["offered_rate"])
+    frame.loc[lost, "disturbed"] = True  # the rate asyncio did not keep was disturbed
+    found = c15_one_core.check(frame)
+    assert found.verdict == "inconclusive" and "at least 200" in found.evidence

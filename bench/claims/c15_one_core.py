@@ -8,7 +8,11 @@ about throughput, not an SLO) lies between the highest rate it kept and the lowe
 above that it did not keep (the sweep's bracket, which plays the part of an interval),
 against one core's worth of the workload's own pure-Python CPU per request (`gil_cpu_s`,
 calibrated in the measuring process).  Rows on a free-threaded build with the GIL off do
-not count as single-GIL.
+not count as single-GIL.  A rate not kept while the machine was disturbed (⚡) is left out
+of the bracket.  A rate whose load generator ran late (⚠) still counts: in one GIL process
+the generator shares the GIL with the model's Python, as a real server's accept loop
+would, so its lateness is part of that saturation (and latencies count from the schedule
+either way).
 """
 
 from __future__ import annotations
@@ -56,10 +60,16 @@ def row_kept(row: pd.Series, with_slo: bool = True) -> bool:
                 _known(row.get("slo_s")) if with_slo else None)
 
 
-def model_bracket(rows: Table, with_slo: bool = True) -> tuple[float | None, float | None]:
-    """One model's saturation bracket from its rows."""
-    return bracket([(float(row["offered_rate"]), row_kept(row, with_slo))
-                    for _, row in rows.iterrows()])
+def model_bracket(rows: Table, with_slo: bool = True,
+                  fit_only: bool = False) -> tuple[float | None, float | None]:
+    """One model's saturation bracket from its rows.  `fit_only`: a rate not kept while
+    the machine was busy with other work (⚡) says nothing of the model, and is left out."""
+    points = [(float(row["offered_rate"]), row_kept(row, with_slo))
+              for _, row in rows.iterrows()]
+    if fit_only and "disturbed" in rows:
+        points = [point for point, disturbed in zip(points, rows["disturbed"], strict=True)
+                  if point[1] or not bool(disturbed)]
+    return bracket(points)
 
 
 def _service_rows(table: Table) -> Table:
@@ -82,7 +92,7 @@ def _models(table: Table) -> list[tuple[str, bool, float, float | None, float | 
             first = rows.iloc[0]
             single = not is_parallel(first["runner"]) and bool(first.get("gil_enabled", True))
             core = 1 / float(rows["gil_cpu_s"].min())
-            best, above = model_bracket(rows, with_slo=False)  # throughput: the claim's
+            best, above = model_bracket(rows, with_slo=False, fit_only=True)
             label = f"{workload}: {first['runner']} C={first['concurrency']}"
             found.append((label, not single, core, best, above))
     return found
