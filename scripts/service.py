@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from bench.claims.c15_one_core import GROUP, MODEL, model_bracket, row_kept
+from bench.claims.c15_one_core import GROUP, MODEL, model_bracket
 from bench.service import KEPT
 from scripts.decision import model_label, sig3
 
@@ -31,16 +31,6 @@ def _ms(seconds: float) -> str:
 def generator_late(row: pd.Series) -> bool:
     """Whether the load generator itself fell behind in this row (its own lateness)."""
     return bool(float(row["late_requests"]) > GENERATOR_LATE * float(row["tasks_run"]))
-
-
-def kept(row: pd.Series) -> bool:
-    """Whether the row's model kept its offered rate (and the SLO, if one was set)."""
-    return row_kept(row)
-
-
-def saturation(rows: pd.DataFrame) -> tuple[float | None, float | None]:
-    """(highest rate kept, lowest rate above it not kept) for one model's rows."""
-    return model_bracket(rows)
 
 
 def service_markdown(table: pd.DataFrame) -> list[str]:
@@ -62,7 +52,7 @@ def service_markdown(table: pd.DataFrame) -> list[str]:
                   "|---|---|---|---|---|"]
         held: list[tuple[float, str, pd.Series]] = []
         for _, model in group.groupby(MODEL, sort=False, dropna=False):
-            best, above = saturation(model)
+            best, above = model_bracket(model)
             first = model.sort_values("offered_rate").iloc[-1 if best is None else 0]
             at_best = model[model["offered_rate"] == best].iloc[0] if best is not None \
                 else first
