@@ -10,6 +10,13 @@ For asyncio and threads, N sleeps of D seconds at C = N in flight, measured twic
   one loop; `ThreadPoolExecutor(C)` with its C threads started first, then N submits of
   `time.sleep` and a wait for all.
 
+The verdict pools each side's rounds over the pairs and puts the ratio of the two medians
+in a 95 % interval (`bench.precision.ratio_interval`, SciPy's bootstrap): within LIMIT if the
+whole interval is at or below it, above if the whole interval is past it, inconclusive if it
+straddles the line.  Thread rounds at 10,000 are chaotic on 2 cores (every thread waiting
+for the GIL wakes on its own timer), so a single pair's ratio decides nothing; more pairs
+narrow the interval.
+
 The plain thread pool is started in full because a `ThreadPoolExecutor(C)` left to start
 threads as it goes reuses the first ones that finish: `pool.map(time.sleep, ...)` at C=10,000
 started only a few thousand threads, so it measured a lower concurrency.  The script prints
@@ -33,10 +40,11 @@ import time
 from concurrent.futures import ThreadPoolExecutor, wait
 from pathlib import Path
 
+from bench.precision import ratio_interval
+
 REPO = Path(__file__).resolve().parent.parent
 RUNNERS = ("asyncio", "threads")
 LIMIT = 1.3  # the suite's median may be at most this many times the plain script's
-SPREAD = 1.5  # rounds whose slowest is more than this times the fastest decide nothing
 
 
 def plain_asyncio(tasks: int, seconds: float, rounds: int) -> list[float]:
@@ -98,6 +106,26 @@ def plain_median(runner: str, tasks: int, sleep_ms: float, rounds: int) -> list[
     return list(json.loads(done.stdout))
 
 
+def verdict(runner: str, suite: list[float], plain: list[float]) -> str:
+    """One line: the pooled suite/plain ratio of medians, its 95 % interval, and whether
+    that interval lies within LIMIT, past it, or across it."""
+    ratio = statistics.median(suite) / statistics.median(plain)
+    spread = max(max(suite) / min(suite), max(plain) / min(plain))
+    found = ratio_interval(suite, plain)
+    head = (f"- {runner}: suite/plain {ratio:.2f} over {len(suite)} rounds a side "
+            f"(slowest round {spread:.1f}x the fastest)")
+    if found is None:
+        return f"{head}: no interval (too few rounds, or no SciPy): inconclusive."
+    low, high = found
+    if high <= LIMIT:
+        word = f"within {LIMIT}x"
+    elif low > LIMIT:
+        word = f"above {LIMIT}x"
+    else:
+        word = f"inconclusive: the interval straddles {LIMIT}x"
+    return f"{head}, 95 % interval {low:.2f}-{high:.2f}: {word}."
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tasks", type=int, default=10_000)
@@ -123,26 +151,19 @@ def main(argv: list[str] | None = None) -> int:
              "suite rounds (s) | plain rounds (s) |", "|---|---|---|---|---|---|---|"]
     verdicts = []
     for runner in RUNNERS:
-        ratios, spreads = [], []
+        suite_all: list[float] = []
+        plain_all: list[float] = []
         for pair in range(1, args.pairs + 1):
             suite = suite_median(runner, args.tasks, args.sleep_ms, args.rounds)
             plain = plain_median(runner, args.tasks, args.sleep_ms, args.rounds)
-            ratio = statistics.median(suite) / statistics.median(plain)
-            ratios.append(ratio)
-            spreads += [max(suite) / min(suite), max(plain) / min(plain)]
+            suite_all += suite
+            plain_all += plain
             lines.append(f"| {runner} | {pair} | {statistics.median(suite):.3f} | "
-                         f"{statistics.median(plain):.3f} | {ratio:.2f} | "
+                         f"{statistics.median(plain):.3f} | "
+                         f"{statistics.median(suite) / statistics.median(plain):.2f} | "
                          f"{', '.join(f'{t:.2f}' for t in suite)} | "
                          f"{', '.join(f'{t:.2f}' for t in plain)} |")
-        middle = statistics.median(ratios)
-        if max(spreads) > SPREAD:
-            verdicts.append(
-                f"- {runner}: inconclusive: a side's slowest round was up to "
-                f"{max(spreads):.1f}x its fastest, in the suite and the plain script alike, so "
-                f"a ratio of medians (here {middle:.2f}) says nothing of the harness.")
-        else:
-            verdicts.append(f"- {runner}: median suite/plain {middle:.2f} over {args.pairs} "
-                            f"pairs ({'within' if middle <= LIMIT else 'above'} {LIMIT}x).")
+        verdicts.append(verdict(runner, suite_all, plain_all))
     lazy = lazy_pool_threads(args.tasks, seconds)
     lines += ["", *verdicts, "",
               f"A lazily started `ThreadPoolExecutor({args.tasks}).map(time.sleep, ...)` ran "

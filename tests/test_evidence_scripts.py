@@ -1,0 +1,64 @@
+"""The evidence scripts decide what their figures say, and refuse what they cannot read."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from scripts import dask_gap, harness_overhead, plain_drift
+
+REFERENCE = Path(__file__).resolve().parent.parent / "results/reference/evidence/dask_gap"
+
+
+def test_harness_verdict_follows_the_interval_not_the_point() -> None:
+    steady = [1.0, 1.01, 0.99, 1.0, 1.02, 0.98, 1.0, 1.01]
+    assert "within 1.3x" in harness_overhead.verdict("asyncio", [1.1 * t for t in steady],
+                                                     steady)
+    assert "above 1.3x" in harness_overhead.verdict("asyncio", [2.0 * t for t in steady],
+                                                    steady)
+    # Chaotic rounds on both sides: the point estimate is near 1, the interval is not.
+    chaotic = [1.7, 16.0, 4.7, 9.1, 2.8, 5.7, 2.1, 12.0]
+    plain = [5.6, 2.3, 3.3, 3.6, 2.4, 5.5, 3.0, 4.4]
+    line = harness_overhead.verdict("threads", chaotic, plain)
+    assert "inconclusive: the interval straddles 1.3x" in line
+
+
+def test_harness_verdict_without_enough_rounds_is_inconclusive() -> None:
+    assert "inconclusive" in harness_overhead.verdict("threads", [1.0], [1.0])
+
+
+def test_plain_drift_counts_back_to_back_pairs_within_five_percent() -> None:
+    runs = [{"sequential_s": 1.0, "threads_s": t} for t in (1.0, 1.02, 1.2, 1.21)]
+    text = plain_drift.report({"cpu": runs}, runs=4, rounds=8)
+    # Pairs: 1.0->1.02 (2 %), 1.02->1.2 (17.6 %), 1.2->1.21 (0.8 %).
+    assert "2 of 3 back-to-back pairs within 5%, the widest 17.6%" in text
+    assert "| cpu | 3 | 1000 | 1200.0 | 0.833 | -15.0% |" in text
+
+
+def test_plain_drift_refuses_a_single_run(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        plain_drift.main(["--runs", "1"])
+    assert exited.value.code == 2
+    assert "--runs must be at least 2" in capsys.readouterr().err
+
+
+def test_dask_gap_reads_the_committed_probe() -> None:
+    rows = dask_gap.rows_of(REFERENCE / "default-1.json")
+    by_runner = {row["runner"]: row for row in rows}
+    assert set(by_runner) == set(dask_gap.RUNNERS)
+    assert by_runner["sequential"]["speedup"] == 1
+    share = str(by_runner["dask"]["dask / processes speedup"])
+    low, high = (float(x) for x in share.split("(")[1].rstrip(")").split("-"))
+    point = float(share.split()[0])
+    assert low <= point <= high
+
+
+def test_dask_gap_refuses_a_run_without_dask(tmp_path: Path) -> None:
+    data = json.loads((REFERENCE / "default-1.json").read_text())
+    data["benchmarks"] = [b for b in data["benchmarks"] if b["extra_info"]["runner"] != "dask"]
+    path = tmp_path / "no-dask.json"
+    path.write_text(json.dumps(data))
+    with pytest.raises(SystemExit, match="has no dask rows"):
+        dask_gap.rows_of(path)
