@@ -1,6 +1,7 @@
 """Is the harness what is measured?  The suite against a plain script, at a large concurrency.
 
-For asyncio and threads, N sleeps of D seconds at C = N in flight, measured twice in turn
+For asyncio and threads, N sleeps of D seconds at C in flight (C = N unless `--concurrency`
+says otherwise), measured in pairs in turn
 (suite, plain, suite, plain, ...) so that the machine's drift lands on both:
 
 - the suite: `pytest bench --benchmark-only --workload sleep ...` in its own process, its
@@ -22,7 +23,8 @@ threads as it goes reuses the first ones that finish: `pool.map(time.sleep, ...)
 started only a few thousand threads, so it measured a lower concurrency.  The script prints
 how many a lazily started pool ran, to show it.
 
-    python scripts/harness_overhead.py [--tasks 10000] [--sleep-ms 100] [--rounds 5]
+    python scripts/harness_overhead.py [--tasks 10000] [--concurrency C] [--sleep-ms 100]
+                                       [--rounds 5]
                                        [--pairs 2] [--out FILE.md]
 """
 
@@ -47,13 +49,13 @@ RUNNERS = ("asyncio", "threads")
 LIMIT = 1.3  # the suite's median may be at most this many times the plain script's
 
 
-def plain_asyncio(tasks: int, seconds: float, rounds: int) -> list[float]:
+def plain_asyncio(tasks: int, concurrency: int, seconds: float, rounds: int) -> list[float]:
     async def one(slots: asyncio.Semaphore) -> None:
         async with slots:
             await asyncio.sleep(seconds)
 
     async def round_() -> None:
-        slots = asyncio.Semaphore(tasks)
+        slots = asyncio.Semaphore(concurrency)
         await asyncio.gather(*(one(slots) for _ in range(tasks)))
 
     times = []
@@ -65,11 +67,11 @@ def plain_asyncio(tasks: int, seconds: float, rounds: int) -> list[float]:
     return times[1:]
 
 
-def plain_threads(tasks: int, seconds: float, rounds: int) -> list[float]:
+def plain_threads(tasks: int, concurrency: int, seconds: float, rounds: int) -> list[float]:
     times = []
-    with ThreadPoolExecutor(max_workers=tasks) as pool:
-        everyone = threading.Barrier(tasks)
-        wait([pool.submit(everyone.wait, 60) for _ in range(tasks)])  # all C threads started
+    with ThreadPoolExecutor(max_workers=concurrency) as pool:
+        everyone = threading.Barrier(concurrency)
+        wait([pool.submit(everyone.wait, 60) for _ in range(concurrency)])  # all C started
         for _ in range(rounds + 1):
             start = time.perf_counter()
             wait([pool.submit(time.sleep, seconds) for _ in range(tasks)])
@@ -84,13 +86,14 @@ def lazy_pool_threads(tasks: int, seconds: float) -> int:
         return len(pool._threads)  # the count is the point
 
 
-def suite_median(runner: str, tasks: int, sleep_ms: float, rounds: int) -> list[float]:
+def suite_median(runner: str, tasks: int, concurrency: int, sleep_ms: float,
+                 rounds: int) -> list[float]:
     with tempfile.TemporaryDirectory() as folder:
         out = Path(folder) / "run.json"
         done = subprocess.run(
             [sys.executable, "-m", "pytest", "bench", "--benchmark-only", "-q",
              "--workload", "sleep", "--sleep-ms", f"{sleep_ms:g}", "--runner", runner,
-             "--concurrency", str(tasks), "--tasks", str(tasks), "--rounds", str(rounds),
+             "--concurrency", str(concurrency), "--tasks", str(tasks), "--rounds", str(rounds),
              f"--benchmark-json={out}", "-p", "no:cacheprovider"],
             cwd=REPO, capture_output=True, text=True, check=False)
         if done.returncode != 0:
@@ -99,8 +102,10 @@ def suite_median(runner: str, tasks: int, sleep_ms: float, rounds: int) -> list[
     return list(data["benchmarks"][0]["stats"]["data"])
 
 
-def plain_median(runner: str, tasks: int, sleep_ms: float, rounds: int) -> list[float]:
+def plain_median(runner: str, tasks: int, concurrency: int, sleep_ms: float,
+                 rounds: int) -> list[float]:
     done = subprocess.run([sys.executable, __file__, "--plain", runner, "--tasks", str(tasks),
+                           "--concurrency", str(concurrency),
                            "--sleep-ms", f"{sleep_ms:g}", "--rounds", str(rounds)],
                           capture_output=True, text=True, check=True)
     return list(json.loads(done.stdout))
@@ -129,23 +134,28 @@ def verdict(runner: str, suite: list[float], plain: list[float]) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tasks", type=int, default=10_000)
+    parser.add_argument("--concurrency", type=int,
+                        help="tasks in flight (default: --tasks, every task at once)")
     parser.add_argument("--sleep-ms", type=float, default=100.0)
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--pairs", type=int, default=2)
     parser.add_argument("--plain", choices=RUNNERS, help=argparse.SUPPRESS)
     parser.add_argument("--out", type=Path)
     args = parser.parse_args(argv)
-    if args.tasks < 1 or args.rounds < 1 or args.pairs < 1 or args.sleep_ms < 0:
-        parser.error("--tasks, --rounds and --pairs must be at least 1, --sleep-ms at least 0")
+    concurrency = args.tasks if args.concurrency is None else args.concurrency
+    if min(args.tasks, concurrency, args.rounds, args.pairs) < 1 or args.sleep_ms < 0:
+        parser.error("--tasks, --concurrency, --rounds and --pairs must be at least 1, "
+                     "--sleep-ms at least 0")
     seconds = args.sleep_ms / 1000
     if args.plain:
         job = plain_asyncio if args.plain == "asyncio" else plain_threads
-        print(json.dumps(job(args.tasks, seconds, args.rounds)))
+        print(json.dumps(job(args.tasks, concurrency, seconds, args.rounds)))
         return 0
     lines = [f"# The harness at {args.tasks:,} tasks", "",
-             f"{args.tasks:,} sleeps of {args.sleep_ms:g} ms at C={args.tasks:,}, "
+             f"{args.tasks:,} sleeps of {args.sleep_ms:g} ms at C={concurrency:,}, "
              f"{args.rounds} rounds a side after a warm-up, {args.pairs} pairs in turn. "
              f"Command: `python scripts/harness_overhead.py --tasks {args.tasks} "
+             f"--concurrency {concurrency} "
              f"--sleep-ms {args.sleep_ms:g} --rounds {args.rounds} --pairs {args.pairs}`.", "",
              "| runner | pair | suite median (s) | plain median (s) | suite / plain | "
              "suite rounds (s) | plain rounds (s) |", "|---|---|---|---|---|---|---|"]
@@ -154,8 +164,8 @@ def main(argv: list[str] | None = None) -> int:
         suite_all: list[float] = []
         plain_all: list[float] = []
         for pair in range(1, args.pairs + 1):
-            suite = suite_median(runner, args.tasks, args.sleep_ms, args.rounds)
-            plain = plain_median(runner, args.tasks, args.sleep_ms, args.rounds)
+            suite = suite_median(runner, args.tasks, concurrency, args.sleep_ms, args.rounds)
+            plain = plain_median(runner, args.tasks, concurrency, args.sleep_ms, args.rounds)
             suite_all += suite
             plain_all += plain
             lines.append(f"| {runner} | {pair} | {statistics.median(suite):.3f} | "
@@ -164,12 +174,14 @@ def main(argv: list[str] | None = None) -> int:
                          f"{', '.join(f'{t:.2f}' for t in suite)} | "
                          f"{', '.join(f'{t:.2f}' for t in plain)} |")
         verdicts.append(verdict(runner, suite_all, plain_all))
-    lazy = lazy_pool_threads(args.tasks, seconds)
-    lines += ["", *verdicts, "",
-              f"A lazily started `ThreadPoolExecutor({args.tasks}).map(time.sleep, ...)` ran "
-              f"its first round on {lazy:,} threads, not {args.tasks:,}: it reuses threads "
-              "that finish while it is still starting others, so it is not a plain script at "
-              "this concurrency, and the plain pool above starts all of them first.", ""]
+    lines += ["", *verdicts, ""]
+    if concurrency == args.tasks:
+        lazy = lazy_pool_threads(args.tasks, seconds)
+        lines += [f"A lazily started `ThreadPoolExecutor({args.tasks}).map(time.sleep, ...)` "
+                  f"ran its first round on {lazy:,} threads, not {args.tasks:,}: it reuses "
+                  "threads that finish while it is still starting others, so it is not a plain "
+                  "script at this concurrency, and the plain pool above starts all of them "
+                  "first.", ""]
     text = "\n".join(lines)
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)

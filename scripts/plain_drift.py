@@ -65,7 +65,7 @@ def started_pool(size: int) -> ThreadPoolExecutor:
     return pool
 
 
-def cpu_run(rounds: int) -> dict[str, float]:
+def cpu_run(rounds: int, repeat: int = 1) -> list[dict[str, float]]:
     with ThreadPoolExecutor(1) as home, started_pool(THREADS) as pool:
         def sequential() -> None:
             home.submit(lambda: [sum_of_squares(N) for _ in range(CPU_TASKS)]).result()
@@ -73,7 +73,7 @@ def cpu_run(rounds: int) -> dict[str, float]:
         def threads() -> None:
             wait([pool.submit(sum_of_squares, N) for _ in range(CPU_TASKS)])
 
-        return timed_pair(sequential, threads, rounds)
+        return [timed_pair(sequential, threads, rounds) for _ in range(repeat)]
 
 
 def free_port() -> int:
@@ -82,7 +82,7 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def http_run(rounds: int) -> dict[str, float]:
+def http_run(rounds: int, repeat: int = 1) -> list[dict[str, float]]:
     import requests
 
     port = free_port()
@@ -122,7 +122,7 @@ def http_run(rounds: int) -> dict[str, float]:
                 for done in wait([pool.submit(get) for _ in range(HTTP_TASKS)]).done:
                     done.result()
 
-            return timed_pair(sequential, threads, rounds)
+            return [timed_pair(sequential, threads, rounds) for _ in range(repeat)]
     finally:
         if server.stdin:
             server.stdin.close()
@@ -133,18 +133,24 @@ def http_run(rounds: int) -> dict[str, float]:
             server.wait()
 
 
-def one_run(job: str, rounds: int) -> dict[str, float]:
-    """A fresh process's run of `job`."""
-    done = subprocess.run([sys.executable, __file__, "--one", job, "--rounds", str(rounds)],
+def one_run(job: str, rounds: int, repeat: int = 1) -> list[dict[str, float]]:
+    """A fresh process's run of `job`, or `repeat` runs one after another in that process
+    (one test server, one set of pools)."""
+    done = subprocess.run([sys.executable, __file__, "--one", job, "--rounds", str(rounds),
+                           "--repeat", str(repeat)],
                           capture_output=True, text=True, check=False, cwd=REPO)
     if done.returncode != 0:
         raise SystemExit(f"plain_drift: the {job} run failed: {done.stderr.strip()[-300:]}")
-    return dict(json.loads(done.stdout))
+    return [dict(result) for result in json.loads(done.stdout)]
 
 
-def report(found: dict[str, list[dict[str, float]]], runs: int, rounds: int) -> str:
-    lines = [f"# Back-to-back runs of plain scripts: {runs} fresh processes a job, in turn", "",
-             f"Command: `python scripts/plain_drift.py --runs {runs} --rounds {rounds}`. "
+def report(found: dict[str, list[dict[str, float]]], runs: int, rounds: int,
+           same_process: bool = False) -> str:
+    where = ("one process a job (one test server, one set of pools), one run after another"
+             if same_process else "fresh processes a job, in turn")
+    flag = " --same-process" if same_process else ""
+    lines = [f"# Back-to-back runs of plain scripts: {runs} runs in {where}", "",
+             f"Command: `python scripts/plain_drift.py --runs {runs} --rounds {rounds}{flag}`. "
              "Each run: one warm-up round a side, then rounds of sequential and 16 threads in "
              "turn; medians in ms.", "",
              "| job | run | sequential (ms) | 16 threads (ms) | speedup | change from the run "
@@ -170,19 +176,28 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=6)
     parser.add_argument("--rounds", type=int, default=8)
+    parser.add_argument("--same-process", action="store_true",
+                        help="all runs of a job in one process, to tell a process's own "
+                        "speed from the machine's drift")
     parser.add_argument("--one", choices=JOBS, help=argparse.SUPPRESS)
+    parser.add_argument("--repeat", type=int, default=1, help=argparse.SUPPRESS)
     parser.add_argument("--out", type=Path)
     args = parser.parse_args(argv)
     if args.runs < 2 or args.rounds < 1:
         parser.error("--runs must be at least 2 and --rounds at least 1")
     if args.one:
-        print(json.dumps((cpu_run if args.one == "cpu" else http_run)(args.rounds)))
+        run = cpu_run if args.one == "cpu" else http_run
+        print(json.dumps(run(args.rounds, args.repeat)))
         return 0
     found: dict[str, list[dict[str, float]]] = {job: [] for job in JOBS}
-    for _ in range(args.runs):
+    if args.same_process:
         for job in JOBS:
-            found[job].append(one_run(job, args.rounds))
-    text = report(found, args.runs, args.rounds)
+            found[job] = one_run(job, args.rounds, repeat=args.runs)
+    else:
+        for _ in range(args.runs):
+            for job in JOBS:
+                found[job] += one_run(job, args.rounds)
+    text = report(found, args.runs, args.rounds, args.same_process)
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(text)
