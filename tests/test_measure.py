@@ -158,3 +158,60 @@ def test_a_pass_warms_its_runner_until_it_is_near_its_steady_round(
     pytester.makepyfile(textwrap.dedent(SLOW_START_TEST))
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--benchmark-only")
     result.assert_outcomes(passed=2)
+
+
+HEAP_TEST = """
+    import gc
+    import weakref
+
+    from bench.measure import run_rounds
+    from bench.runners import SequentialRunner
+    from bench.scenario import ScenarioSpec
+    from workloads import SleepWorkload
+
+    class Node:
+        pass
+
+    class Watching(SequentialRunner):
+        # At the start of each round: was the last round's cyclic garbage collected, and
+        # how much of the heap is frozen?  Then it leaves a new cycle behind.
+        def open(self):
+            super().open()
+            self.seen, self.last = [], None
+
+        def run(self, tasks):
+            if tasks == 1:  # the one-task probe between warm-up and counting: not a round
+                return super().run(tasks)
+            self.seen.append((self.last is not None and self.last() is not None,
+                              gc.get_freeze_count(), gc.get_count()[0]))
+            node = Node()
+            node.me = node
+            self.last = weakref.ref(node)
+            return super().run(tasks)
+
+    def test_every_round_starts_collected_and_frozen(benchmark, monkeypatch):
+        unfreezes = []
+        unfreeze = gc.unfreeze
+        monkeypatch.setattr(gc, "unfreeze", lambda: unfreezes.append(1) or unfreeze())
+        spec = ScenarioSpec("sleep", "sequential", 2, 1, rounds=4, warmup_rounds=1)
+        runner = Watching(SleepWorkload(seconds=0.001))
+        run_rounds(benchmark, spec, runner)
+        # The whole heap is put back in view (and walked) at the pass's first round and
+        # given back at its end: twice a pass, not once a round.
+        assert len(unfreezes) == 2
+        assert len(runner.seen) == 5
+        for alive, frozen, young in runner.seen:
+            assert not alive  # the round before left a cycle: collected before this one
+            # The heap set aside; young objects only those made since (below gen 0's 700)
+            assert frozen > 1000 and young < 700
+        frozen = [count for _, count, _ in runner.seen]
+        # Later rounds only add to what is frozen: the whole heap is not walked again.
+        assert frozen == sorted(frozen)
+        assert gc.get_freeze_count() == 0  # the pass gives the heap back
+"""
+
+
+def test_each_round_starts_from_a_collected_frozen_heap(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(textwrap.dedent(HEAP_TEST))
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--benchmark-only")
+    result.assert_outcomes(passed=1)
