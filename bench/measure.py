@@ -278,7 +278,7 @@ def make_record(spec: ScenarioSpec, workload: Workload, runner: Runner,
         pss_mb=done.usage.pss_mb,
         runner_pss_mb=None if done.base_pss_mb is None else
         done.usage.pss_mb - done.base_pss_mb,
-        solo_task_s=done.solo_task_s,
+        solo_task_s=done.solo_task_s, gil_cpu_s=workload.gil_cpu_seconds(),
         server_cpu_s=None if done.usage.server_cpu_s is None else
         done.usage.server_cpu_s / rounds,
         others_cpu_s=done.usage.others_cpu_s / rounds, steal_s=done.usage.steal_s / rounds,

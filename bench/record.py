@@ -174,7 +174,7 @@ class ScenarioRecord:
     generator_lateness_p99_s: float | None = metric(numeric=True)  # the generator's own
     generator_cpu_s: float | None = metric(numeric=True)  # its thread's CPU (pools only)
     cpu_per_request_s: float | None = metric(numeric=True)  # client CPU / requests
-    gil_cpu_s: float | None = metric(numeric=True)  # pure-Python CPU per request (workload)
+    gil_cpu_s: float | None = metric(numeric=True)  # pure-Python CPU per task (workload)
     slo_s: float | None = metric(numeric=True)
     within_slo: int | None = metric(numeric=True)  # ok requests with latency <= slo_s
     python: str | None = None

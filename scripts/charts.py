@@ -178,7 +178,8 @@ def _draw_speedup(ax: Axes, rows: pd.DataFrame) -> None:
     ax.axhline(1.0, color=_colour(baseline_name()), linestyle="--", linewidth=1.2,
                label="sequential = 1")
     # The most running side by side can give at each level (min(C, cores) for CPU work,
-    # C for waits); a speedup whose whole interval is above it is marked with ‼.
+    # C for waits: the line is the level's highest); a speedup whose whole interval is
+    # above its own row's bound (1 for pure-Python CPU in one GIL process) is marked ‼.
     levels = sorted(rows.loc[~baseline_rows(rows["runner"]), "concurrency"].unique())
     bound = rows[~baseline_rows(rows["runner"])].groupby("concurrency")["speedup_bound"].max()
     centres = np.arange(len(levels))

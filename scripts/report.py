@@ -333,8 +333,9 @@ def _summary(runs: list[Run], table: pd.DataFrame) -> list[str]:
                      "the run's output names them.")
     beyond = table[table["over_cores"]]
     if len(beyond):
-        lines.append("- ‼ Speedup above the ideal speedup (min(C, cores) for CPU work, C for "
-                     "waits) beyond its interval: " + ", ".join(
+        lines.append("- ‼ Speedup above the ideal speedup (min(C, cores) for CPU work, 1 for "
+                     "pure-Python CPU in one GIL process, C for waits) beyond its "
+                     "interval: " + ", ".join(
             f"{r['workload']} {_label(r)} ({r['speedup']:.3g}x, per-task speed "
             + ("not measured" if pd.isna(r["per_task_speed"]) else f"{r['per_task_speed']:.3g}x")
             + ")" for _, r in beyond.iterrows())
@@ -388,7 +389,8 @@ COLUMN_NOTES = (
     "that ran the same seeded faults); speedup = sequential median / median, with the 95 % "
     "interval of that ratio (SciPy's bootstrap over both rows' rounds; \"-\" where "
     "the run has no sequential baseline; ‼ = the whole interval above the ideal speedup "
-    "(sequential's ideal time / this row's: min(C, cores) for CPU work, C for waits), more "
+    "(sequential's ideal time / this row's: min(C, cores) for CPU work, C for waits; 1 for "
+    "pure-Python CPU under a runner that is one GIL process on a GIL build), more "
     "than running tasks side by side can give: look at per-task speed); per-task speed = "
     "one task alone under sequential / one task alone under this runner (each measured "
     "on the warm runner before each pass's counted rounds, five tasks one at a time, the "

@@ -23,7 +23,7 @@ from typing import Any
 
 import pandas as pd
 
-from bench.claims.kit import baseline_rows, remember_runners
+from bench.claims.kit import baseline_rows, is_parallel, remember_runners
 from bench.claims.kit import runner_order as kit_runner_order
 from bench.precision import DEFAULT_TARGET, median_interval, ratio_interval
 from bench.record import (
@@ -383,6 +383,10 @@ def scenario_table(runs: list[Run]) -> pd.DataFrame:
     table["speedup_bound"] = (table["baseline_ideal_s"] / table["ideal_s"]).where(
         table["ideal_s"].notna() & table["baseline_ideal_s"].notna(),
         table["concurrency"].astype(float))
+    # One GIL process runs Python on one core at a time: a runner that is not parallel,
+    # on a build with the GIL on, cannot beat the baseline on a job that is all pure-Python
+    # CPU by running tasks side by side, whatever C is.
+    table["speedup_bound"] = table["speedup_bound"].where(~one_gil_bound(table), 1.0)
     table["over_cores"] = table["speedup_low"] > table["speedup_bound"]
     # Per-task speed: one task alone under this runner against one alone under sequential.
     table["per_task_speed"] = (table["baseline_solo_s"] / table["solo_task_s"]).where(result)
@@ -396,6 +400,19 @@ def scenario_table(runs: list[Run]) -> pd.DataFrame:
                               kind="stable")
     return table.drop(columns=["_w", "_r", "_i", "baseline_client", "baseline_rounds"]
                       ).reset_index(drop=True)
+
+
+def one_gil_bound(table: pd.DataFrame) -> pd.Series:
+    """Rows whose every task is pure-Python CPU (the workload's GIL-holding CPU is its whole
+    task time) run by a runner that is not parallel on a build with the GIL on.  Runs from
+    before batch records carried `gil_cpu_s` have no such row."""
+    if "gil_cpu_s" not in table or "gil_enabled" not in table:
+        return pd.Series(False, index=table.index)
+    gil_cpu = pd.to_numeric(table["gil_cpu_s"], errors="coerce")
+    task = pd.to_numeric(table["task_s"], errors="coerce")
+    one_core = ~table["runner"].map(is_parallel).astype(bool)
+    return (gil_cpu.notna() & task.notna() & (gil_cpu >= task) & one_core
+            & (table["gil_enabled"] == True))  # noqa: E712 - None (unknown) is not True
 
 
 def interpreter_order(binary: str, free_threaded: bool, settings: str,

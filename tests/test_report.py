@@ -339,6 +339,47 @@ def test_a_speedup_beyond_the_ideal_speedup_is_marked_with_per_task_speed(
     assert (sleep["speedup"] > 2).any() and not sleep["over_cores"].any()
 
 
+def test_pure_python_cpu_in_one_gil_process_is_bound_by_one_core(
+        suite_run: Path, tmp_path: Path) -> None:
+    # The threads cpu rows 1.5 times as fast as sequential (fixed rounds, so the interval
+    # is narrow whatever the machine did): below min(C, cores) = 2, but one GIL process
+    # runs pure Python on one core at a time, so that is no parallel gain.
+    steady = [0.70, 0.71, 0.69, 0.70]
+
+    def threads_faster(data: dict[str, Any], gil: bool) -> None:
+        for bench in data["benchmarks"]:
+            info = bench["extra_info"]
+            if info["workload"] != "cpu":
+                continue
+            info["gil_enabled"] = gil
+            if info["runner"] in ("sequential", "threads"):
+                bench["stats"]["data"] = list(steady)
+                for key, value in (("median", 0.70), ("min", 0.69), ("max", 0.71),
+                                   ("mean", 0.70), ("q1", 0.695), ("q3", 0.705),
+                                   ("iqr", 0.01)):
+                    bench["stats"][key] = value
+                if info["runner"] == "threads":
+                    _scale_rounds(bench, 1 / 1.5)
+
+    def cpu_threads(path: Path) -> pd.DataFrame:
+        table = scenario_table([load_run(path)])
+        return table[(table["workload"] == "cpu") & (table["runner"] == "threads")]
+
+    on = _edited_copy(suite_run, tmp_path / "gil.json", lambda d: threads_faster(d, True))
+    rows = cpu_threads(on)
+    assert len(rows) and ((rows["speedup"] - 1.5).abs() < 0.05).all()
+    assert (rows["speedup_bound"] == 1.0).all() and rows["over_cores"].all()
+    table = scenario_table([load_run(on)])
+    # Processes run Python on both cores; waits are not GIL-bound: their bounds stay.
+    assert (table.loc[table["runner"] == "processes", "speedup_bound"] > 1.5).all()
+    sleep = table[(table["workload"] == "sleep") & (table["runner"] != "sequential")]
+    assert len(sleep) and (sleep["speedup_bound"] > 1.5).all()
+    # With the GIL off, threads run Python side by side: the bound is min(C, cores) again.
+    off = _edited_copy(suite_run, tmp_path / "nogil.json", lambda d: threads_faster(d, False))
+    rows = cpu_threads(off)
+    assert (rows["speedup_bound"] > 1.5).all() and not rows["over_cores"].any()
+
+
 def test_a_cpu_reading_above_the_machines_cores_is_a_meter_error(
         suite_run: Path, tmp_path: Path) -> None:
     def impossible(data: dict[str, Any]) -> None:
