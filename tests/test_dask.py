@@ -10,6 +10,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -78,6 +79,18 @@ def test_local_cluster_runs_every_task_and_closes() -> None:
     assert not suite_processes() - before, "cluster processes left behind"
 
 
+def test_local_cluster_leaves_no_scratch_space(tmp_path: Path,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    # Dask's default scratch space is <tmp>/dask-scratch-space, whose lock files outlive
+    # the cluster; the runner's own lives in a temporary folder that goes on close.
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    with make_runner("dask", CpuWorkload(n=1000), 1, {"dask_workers": 1}) as runner:
+        assert runner.run(1).ok == 1
+        during = [entry.name for entry in tmp_path.iterdir()]
+        assert len(during) == 1 and during[0].startswith("concurrency-bench-dask-")
+    assert list(tmp_path.iterdir()) == []
+
+
 @pytest.mark.parametrize("concurrency", [1, 3])
 def test_at_most_c_tasks_are_in_flight(concurrency: int) -> None:
     # 6 tasks of 0.2 s, every one handed over at once: the cluster's C threads (1 worker of
@@ -120,7 +133,8 @@ def hand_started_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[
     port = _free_port()
     address = f"tcp://127.0.0.1:{port}"
     logs = tmp_path_factory.mktemp("cluster")
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    # Their scratch space (lock files that outlive them) goes under the test's own folder.
+    env = {**os.environ, "PYTHONPATH": str(REPO), "DASK_TEMPORARY_DIRECTORY": str(logs)}
     commands = [[str(DASK), "scheduler", "--host", "127.0.0.1", "--port", str(port),
                  "--no-dashboard"]]
     commands += [[str(DASK), "worker", address, "--nthreads", "1", "--nworkers", "1",

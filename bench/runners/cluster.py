@@ -24,7 +24,9 @@ import contextlib
 import importlib.util
 import logging
 import os
+import shutil
 import socket
+import tempfile
 import time
 from collections.abc import Mapping
 from concurrent.futures import CancelledError, Future, wait
@@ -138,6 +140,7 @@ class DaskRunner(Runner):
         self.address = dask_scheduler
         self.workers = local_workers(concurrency, dask_workers or usable_cores())
         self._cluster: Any = None
+        self._scratch: str | None = None  # the LocalCluster's scratch space, removed on close
         self._client: Any = None
         self._executor: Any = None
         self._details: dict[str, Any] = {}
@@ -172,11 +175,17 @@ class DaskRunner(Runner):
 
         try:
             if self.address is None:
-                with dask.config.set({"distributed.scheduler.allowed-failures": 0}):
+                # Dask's scheduler and workers keep lock files in a scratch space, by default
+                # <tmp>/dask-scratch-space, left behind after they close: give them one of
+                # ours, and remove it on close.
+                self._scratch = tempfile.mkdtemp(prefix="concurrency-bench-dask-")
+                with dask.config.set({"distributed.scheduler.allowed-failures": 0,
+                                      "temporary-directory": self._scratch}):
                     self._cluster = LocalCluster(
                         n_workers=self.workers,
                         threads_per_worker=self.concurrency // self.workers, processes=True,
-                        host="127.0.0.1", dashboard_address=None, silence_logs=logging.ERROR)
+                        host="127.0.0.1", dashboard_address=None, silence_logs=logging.ERROR,
+                        local_directory=self._scratch)
                 self._client = Client(self._cluster, set_as_default=False)
                 self._client.wait_for_workers(self.workers, timeout=WARM_TIMEOUT_S)
             else:
@@ -297,9 +306,14 @@ class DaskRunner(Runner):
                     client.run(_close_sync_clients, self.workload)
                 client.close()
         finally:
-            if cluster is not None:  # only our own LocalCluster, never a --dask-scheduler one
-                cluster.close()
-            super().close()
+            scratch, self._scratch = self._scratch, None
+            try:
+                if cluster is not None:  # only our own LocalCluster, never a --dask-scheduler one
+                    cluster.close()
+            finally:
+                if scratch is not None:
+                    shutil.rmtree(scratch, ignore_errors=True)
+                super().close()
 
     def describe(self) -> dict[str, Any]:
         workers = self._details.get("workers", self.workers if self.address is None else None)
