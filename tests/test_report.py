@@ -339,6 +339,28 @@ def test_a_speedup_beyond_the_ideal_speedup_is_marked_with_per_task_speed(
     assert (sleep["speedup"] > 2).any() and not sleep["over_cores"].any()
 
 
+def test_the_ideal_speedup_does_not_follow_the_calibrations_drift(
+        suite_run: Path, tmp_path: Path) -> None:
+    # By the time the processes rows were recorded, the calibration had seen a faster task
+    # (their task_s, and the ideal built on it, 0.8 of sequential's): the bound is still
+    # min(C, cores), not 1 / 0.8 times it.
+    def faster_calibration(data: dict[str, Any]) -> None:
+        for bench in data["benchmarks"]:
+            info = bench["extra_info"]
+            if info["workload"] == "cpu" and info["runner"] == "processes":
+                info["task_s"] *= 0.8
+                info["ideal_s"] *= 0.8
+
+    path = _edited_copy(suite_run, tmp_path / "drift.json", faster_calibration)
+    table = scenario_table([load_run(path)])
+    rows = table[(table["workload"] == "cpu") & (table["runner"] == "processes")]
+    # N tasks in ceil(N / min(C, cores)) task times, against N for sequential.
+    expected = [n / -(-n // min(c, cores)) for n, c, cores in zip(
+        rows["tasks"], rows["concurrency"], rows["cores"], strict=True)]
+    assert len(rows)
+    assert list(rows["speedup_bound"]) == pytest.approx(expected)
+
+
 def test_pure_python_cpu_in_one_gil_process_is_bound_by_one_core(
         suite_run: Path, tmp_path: Path) -> None:
     # The threads cpu rows 1.5 times as fast as sequential (fixed rounds, so the interval
