@@ -11,6 +11,7 @@ from __future__ import annotations
 import pandas as pd
 
 from bench.claims.c15_one_core import model_bracket
+from bench.claims.kit import ratio_term
 from scripts.decision import model_label, sig3
 from scripts.results import speedup_interval
 
@@ -62,9 +63,11 @@ def cores_markdown(table: pd.DataFrame) -> list[str]:
                 cells.append("-")
             else:
                 ratio = float(few["median_s"].iloc[0]) / float(many["median_s"].iloc[0])
-                low, high = speedup_interval(list(few["rounds_data"].iloc[0]),
-                                             list(many["rounds_data"].iloc[0]))
-                interval = "" if pd.isna(low) else f" ({sig3(low)}-{sig3(high)})"
+                found = speedup_interval(few["rounds_by_pass"].iloc[0],
+                                         many["rounds_by_pass"].iloc[0],
+                                         ratio_term(few.iloc[0], many.iloc[0]))
+                interval = "" if not found.known else \
+                    f" ({sig3(found.low)}-{sig3(found.high)})"
                 cells.append(f"{sig3(ratio)}x{interval}")
         lines.append(f"| {first['workload']} | {model_label(first.drop('pinned'), False)} | "
                      f"{first['concurrency']} | "

@@ -20,7 +20,7 @@ from typing import Any
 
 import pandas as pd
 
-from bench.precision import ratio_interval
+from bench.stats import ratio_interval
 
 RUNNERS = ("sequential", "processes", "dask")
 
@@ -38,7 +38,8 @@ def rows_of(path: Path) -> list[dict[str, object]]:
     if missing:
         raise SystemExit(f"dask_gap: {path} has no {', '.join(missing)} rows")
     median = {runner: statistics.median(rounds[runner]) for runner in RUNNERS}
-    share = ratio_interval(rounds["processes"], rounds["dask"])
+    interval = ratio_interval([rounds["processes"]], [rounds["dask"]])
+    share = (interval.low, interval.high) if interval.known else None
     found = []
     for runner in RUNNERS:
         info = first[runner]

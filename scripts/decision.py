@@ -100,6 +100,24 @@ def separated(best: pd.Series, other: pd.Series) -> bool:
     return bool(best["ci_high_s"] < other["ci_low_s"])
 
 
+def ties_of(results: pd.DataFrame) -> list[pd.Series]:
+    """The models whose interval of the median overlaps the fastest one's."""
+    best = results.iloc[0]
+    return [row for _, row in results.iloc[1:].iterrows() if not separated(best, row)]
+
+
+def verdict_of(models: pd.DataFrame) -> str:
+    """The decision in a few words: the winner's label, or 'tie: a, b'."""
+    results = models[~models["failed_scenario"]]
+    if results.empty:
+        return "all failed"
+    tied = ties_of(results)
+    if not tied:
+        return model_label(results.iloc[0], False)
+    return "tie: " + ", ".join(sorted(model_label(row, False)
+                                      for row in [results.iloc[0], *tied]))
+
+
 def sentence(models: pd.DataFrame, with_interpreter: bool) -> str:
     """Who wins, or who ties, and what the winner costs."""
     def label(row: pd.Series) -> str:
@@ -112,7 +130,7 @@ def sentence(models: pd.DataFrame, with_interpreter: bool) -> str:
     if len(results) == 1:
         text = f"Only {label(best)} was measured"
     else:
-        ties = [row for _, row in results.iloc[1:].iterrows() if not separated(best, row)]
+        ties = ties_of(results)
         if ties:
             names = ", ".join(label(row) for row in ties)
             text = (f"Tie within noise: {label(best)} has the lowest median, but its 95 % "

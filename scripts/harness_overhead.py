@@ -12,7 +12,7 @@ says otherwise), measured in pairs in turn
   `time.sleep` and a wait for all.
 
 The verdict pools each side's rounds over the pairs and puts the ratio of the two medians
-in a 95 % interval (`bench.precision.ratio_interval`, SciPy's bootstrap): within LIMIT if the
+in a 95 % interval (`bench.stats.ratio_interval`, a bootstrap): within LIMIT if the
 whole interval is at or below it, above if the whole interval is past it, inconclusive if it
 straddles the line.  Thread rounds at 10,000 are chaotic on 2 cores (every thread waiting
 for the GIL wakes on its own timer), so a single pair's ratio decides nothing; more pairs
@@ -42,7 +42,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor, wait
 from pathlib import Path
 
-from bench.precision import ratio_interval
+from bench.stats import ratio_interval
 
 REPO = Path(__file__).resolve().parent.parent
 RUNNERS = ("asyncio", "threads")
@@ -116,7 +116,8 @@ def verdict(runner: str, suite: list[float], plain: list[float]) -> str:
     that interval lies within LIMIT, past it, or across it."""
     ratio = statistics.median(suite) / statistics.median(plain)
     spread = max(max(suite) / min(suite), max(plain) / min(plain))
-    found = ratio_interval(suite, plain)
+    interval = ratio_interval([suite], [plain])
+    found = (interval.low, interval.high) if interval.known else None
     head = (f"- {runner}: suite/plain {ratio:.2f} over {len(suite)} rounds a side "
             f"(slowest round {spread:.1f}x the fastest)")
     if found is None:

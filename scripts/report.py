@@ -23,7 +23,7 @@ from pathlib import Path
 import pandas as pd
 
 from bench.claims.c11_free_threaded_cost import differences
-from bench.claims.kit import baseline_rows, is_baseline
+from bench.claims.kit import baseline_rows, is_baseline, ratio_term
 from bench.runinfo import Fairness, PythonBuild, RunInfo
 from scripts.charts import (
     write_charts,
@@ -32,7 +32,7 @@ from scripts.charts import (
     write_service_chart,
 )
 from scripts.claims import claims_markdown, number, verdicts
-from scripts.compare import write_compare
+from scripts.compare import BAND, write_compare
 from scripts.cores import cores_markdown
 from scripts.decision import beyond_markdown, decision_markdown, sig3
 from scripts.results import (
@@ -637,9 +637,10 @@ def interpreters_markdown(runs: list[Run], table: pd.DataFrame) -> str:
                 cells.append("-")
                 continue
             ratio = float(mine["median_s"].iloc[0]) / float(base["median_s"].iloc[0])
-            low, high = speedup_interval(list(mine["rounds_data"].iloc[0]),
-                                         list(base["rounds_data"].iloc[0]))
-            interval = "" if pd.isna(low) else f" ({sig3(low)}-{sig3(high)})"
+            found = speedup_interval(mine["rounds_by_pass"].iloc[0],
+                                     base["rounds_by_pass"].iloc[0],
+                                     ratio_term(mine.iloc[0], base.iloc[0]))
+            interval = "" if not found.known else f" ({sig3(found.low)}-{sig3(found.high)})"
             cells.append(f"{sig3(ratio)}{interval}")
         lines.append(f"| {label} | {against} | " + " | ".join(cells) + " |")
     return "\n".join([*lines, "", ""])
@@ -653,14 +654,20 @@ def main(argv: list[str] | None = None) -> int:
                         "(default: the folder of the last input file)")
     parser.add_argument("--compare", action="store_true",
                         help="compare exactly two runs, A then B, scenario by scenario")
+    parser.add_argument("--band", type=float, default=BAND,
+                        help="--compare: the equivalence band, as a share "
+                             f"(default {BAND}: B/A within 1 ± {BAND:.0%} agrees)")
     args = parser.parse_args(argv)
     try:
         if args.out is not None and args.out.exists() and not args.out.is_dir():
             raise ReportError(f"--out {args.out}: exists and is not a folder")
+        if not 0 < args.band < 1:
+            raise ReportError(f"--band: must be between 0 and 1, got {args.band}")
         if args.compare:
             if len(args.files) != 2:
                 raise ReportError("--compare takes exactly two files: A.json B.json")
-            path = write_compare(run_file(args.files[0]), run_file(args.files[1]), args.out)
+            path = write_compare(run_file(args.files[0]), run_file(args.files[1]), args.out,
+                                 args.band)
             print(path.read_text())
         else:
             path = write_report([run_file(f) for f in args.files] or [newest_run()], args.out)

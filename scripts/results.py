@@ -23,9 +23,10 @@ from typing import Any
 
 import pandas as pd
 
+from bench import run_to_run, stats
 from bench.claims.kit import baseline_rows, is_parallel, remember_runners
 from bench.claims.kit import runner_order as kit_runner_order
-from bench.precision import DEFAULT_TARGET, median_interval, ratio_interval
+from bench.precision import DEFAULT_TARGET
 from bench.record import (
     COUNTS,
     FIRST,
@@ -212,6 +213,7 @@ def _rows(run: Run) -> list[dict[str, Any]]:
             "q3_s": float(stats["q3"]),
             "min_s": float(stats.get("min", stats["median"])),
             "rounds_data": list(stats.get("data") or []),
+            "rounds_by_pass": [list(stats.get("data") or [])],
             "free_threaded_build": build.free_threaded_build,
             "python_compiler": build.compiler,
             "config_args": build.config_args or None,
@@ -288,8 +290,10 @@ def _merge_passes(passes: pd.DataFrame) -> dict[str, Any]:
     merged = dict(ordered.iloc[0])
     data = pd.Series([value for values in ordered["rounds_data"] for value in values])
     q1, median, q3 = (float(data.quantile(q)) for q in (0.25, 0.5, 0.75))
-    merged.update(rounds_data=list(data), rounds=len(data), median_s=median, q1_s=q1, q3_s=q3,
-                  iqr_s=q3 - q1, min_s=float(data.min()), passes=len(ordered))
+    merged.update(rounds_data=list(data), rounds=len(data),
+                  rounds_by_pass=[list(values) for values in ordered["rounds_data"]],
+                  median_s=median, q1_s=q1, q3_s=q3, iqr_s=q3 - q1,
+                  min_s=float(data.min()), passes=len(ordered))
     for name, column in record_columns():
         row = column.row or name
         if column.merge != FIRST and row in ordered:
@@ -303,20 +307,58 @@ def _targets(runs: list[Run]) -> dict[str, float]:
             for run in runs}
 
 
-def _interval(rounds: list[float]) -> tuple[float, float]:
-    found = median_interval(rounds)
-    return (float("nan"), float("nan")) if found is None else found
+def _within(rounds: list[float]) -> float:
+    """The 95 % interval's half-width within this run (what more rounds could narrow)."""
+    found = stats.half_width(rounds)
+    return float("nan") if found is None else found
 
 
-def speedup_interval(baseline: list[float], rounds: list[float]) -> tuple[float, float]:
-    """The 95 % interval of the ratio of medians baseline/rounds (bench.precision's
-    bootstrap); NaN where either has too few rounds."""
-    found = ratio_interval(baseline, rounds)
-    return (float("nan"), float("nan")) if found is None else found
+def speedup_interval(baseline: list[list[float]], passes: list[list[float]],
+                     term: float = 0.0) -> stats.Interval:
+    """The 95 % interval of the ratio of medians baseline/passes (bench.stats: passes and
+    their rounds resampled, plus the run-to-run term of a speedup)."""
+    return stats.ratio_interval(baseline, passes, term)
 
 
-def scenario_table(runs: list[Run]) -> pd.DataFrame:
-    """All scenarios of all runs, with derived columns, in a stable reading order."""
+def _terms(runs: list[Run], spread: run_to_run.Spread) -> dict[str, bool]:
+    """Whether the measured run-to-run spread applies to each run (the same kind of
+    machine as the reruns it was measured on)."""
+    return {str(run.path): spread.applies_to(run_to_run.machine_of(run.machine))
+            for run in runs}
+
+
+def _published(table: pd.DataFrame, runs: list[Run], spread: run_to_run.Spread) -> None:
+    """Every row's published intervals: its median's and its speedup's, each a promise
+    about a rerun where the run-to-run term is known for its machine."""
+    applies = table["source"].map(_terms(runs, spread))
+    medians = [stats.median_interval(
+        passes, spread.term(workload, run_to_run.MEDIAN) if known else 0.0)
+        for passes, workload, known in zip(table["rounds_by_pass"], table["workload"], applies,
+                                           strict=True)]
+    table["ci_low_s"] = [found.low for found in medians]
+    table["ci_high_s"] = [found.high for found in medians]
+    table["ci_level"] = [found.level for found in medians]
+    table["ci_label"] = [found.label() for found in medians]
+    table["run_to_run"] = [found.run_to_run for found in medians]
+    # A ratio of two rows of one run (a speedup, a claim's effect) moves less on a rerun
+    # than either median: the machine's drift cancels in part.
+    table["run_to_run_ratio"] = [spread.term(workload, run_to_run.SPEEDUP) if known else 0.0
+                                 for workload, known in zip(table["workload"], applies,
+                                                            strict=True)]
+    result = ~table["failed_scenario"]
+    spans = [speedup_interval(base, passes, spread.term(workload, run_to_run.SPEEDUP)
+                              if known else 0.0)
+             if isinstance(base, list) and ok else stats.NO_INTERVAL
+             for base, passes, workload, known, ok
+             in zip(table["baseline_passes"], table["rounds_by_pass"], table["workload"],
+                    applies, result, strict=True)]
+    table["speedup_low"] = [found.low for found in spans]
+    table["speedup_high"] = [found.high for found in spans]
+
+
+def scenario_table(runs: list[Run], spread: run_to_run.Spread | None = None) -> pd.DataFrame:
+    """All scenarios of all runs, with derived columns, in a stable reading order; the
+    run-to-run term of the intervals from `spread` (default: the measured one)."""
     # Colours, order and the baseline as each run recorded them (the last run's word
     # where two differ); runs from before they were recorded fall back on the registry.
     remember_runners({name: style for run in runs for name, style in run.info.runners.items()})
@@ -335,12 +377,9 @@ def scenario_table(runs: list[Run]) -> pd.DataFrame:
     table["failure_examples"] = [
         "; ".join(f"{kind}: {text}" for kind, text in sorted(examples.items()))
         for examples in table["examples"]]
-    interval = table["rounds_data"].map(_interval)
-    table["ci_low_s"] = interval.map(lambda pair: pair[0])
-    table["ci_high_s"] = interval.map(lambda pair: pair[1])
-    table["ci_half"] = pd.concat([table["median_s"] - table["ci_low_s"],
-                                  table["ci_high_s"] - table["median_s"]],
-                                 axis=1).max(axis=1) / table["median_s"]
+    # ⌛ is about this run's rounds (more of them could narrow it); the published interval
+    # adds what a rerun moves (_published).
+    table["ci_half"] = table["rounds_data"].map(_within)
     table["precise"] = table["ci_half"] <= table["source"].map(_targets(runs))
     # CPU per round over the mean round, not the median: skewed rounds (a few slow ones)
     # would otherwise show a single thread using more than one core.
@@ -372,11 +411,7 @@ def scenario_table(runs: list[Run]) -> pd.DataFrame:
         table["neighbours"] > table["cores"] * METER_SLACK)
     table = table.join(_baselines(table), on=BASELINE_KEYS)
     table["speedup"] = (table["baseline_s"] / table["median_s"]).where(result)
-    spans = [speedup_interval(base, data) if isinstance(base, list) and ok
-             else (float("nan"), float("nan")) for base, data, ok
-             in zip(table["baseline_rounds"], table["rounds_data"], result, strict=True)]
-    table["speedup_low"] = [low for low, _ in spans]
-    table["speedup_high"] = [high for _, high in spans]
+    _published(table, runs, run_to_run.load() if spread is None else spread)
     # More than the ideal speedup (baseline's ideal / this row's ideal: min(C, cores) for CPU
     # work, about C for waits; C where the workload has no ideal) is more than running
     # side by side can give: what is left is per-task speed (see that column) or a bias.
@@ -406,7 +441,7 @@ def scenario_table(runs: list[Run]) -> pd.DataFrame:
                                "client", "concurrency"],
                               kind="stable")
     return table.drop(columns=["_w", "_r", "_i", "baseline_client", "baseline_rounds",
-                               "baseline_task_s"]
+                               "baseline_passes", "baseline_task_s"]
                       ).reset_index(drop=True)
 
 
@@ -452,6 +487,7 @@ def _baselines(table: pd.DataFrame) -> pd.DataFrame:
     baseline = table[baseline_rows(table["runner"])].groupby(BASELINE_KEYS)
     return pd.DataFrame({"baseline_s": baseline["median_s"].first(),
                          "baseline_rounds": baseline["rounds_data"].first(),
+                         "baseline_passes": baseline["rounds_by_pass"].first(),
                          "baseline_solo_s": baseline["solo_task_s"].first(),
                          "baseline_ideal_s": baseline["ideal_s"].first(),
                          "baseline_task_s": baseline["task_s"].first()})
@@ -594,7 +630,7 @@ def sig3(value: float, strict: bool = False) -> str:
     return f"{value:#.3g}".rstrip(".") if strict else f"{value:.3g}"
 
 
-CSV_DROP = ("rounds_data", "extra", "kinds", "examples", *SAMPLE_ROWS)
+CSV_DROP = ("rounds_data", "rounds_by_pass", "extra", "kinds", "examples", *SAMPLE_ROWS)
 
 
 @contextmanager

@@ -80,7 +80,10 @@ def gather(aio: float, seq: float = 3.0, **aio_fields: Any) -> pd.DataFrame:
     (1.02, {}, HOLDS), (1.6, {}, LIMITS), (2.5, {}, FAILS), (3.0, {}, FAILS),
     (1.10, {}, INCONCLUSIVE),  # the interval straddles the 1.10 line
     (1.02, NOISY, INCONCLUSIVE),  # a ⚠ row cannot decide
-    (1.02, {"precise": False, "ci_half": 0.06}, INCONCLUSIVE),  # ⌛ capped
+    # ⌛ capped: its interval already carries the imprecision, and decides here ...
+    (1.02, {"precise": False, "ci_half": 0.06}, HOLDS),
+    # ... but not across the line, where the ⌛ is named among the reasons
+    (1.10, {"precise": False, "ci_half": 0.06}, INCONCLUSIVE),
     (1.02, {"disturbed": True, "neighbours": 0.6}, INCONCLUSIVE),  # ⚡
 ])
 def test_gather_waits(aio: float, fields: dict[str, Any], expected: str) -> None:

@@ -8,24 +8,11 @@ from pathlib import Path
 import pytest
 
 from bench.options import parse_settings
-from bench.precision import (
-    FIRST_PASS_ROUNDS,
-    RoundPlan,
-    Tracker,
-    half_width,
-    median_interval,
-)
+from bench.precision import FIRST_PASS_ROUNDS, RoundPlan, Tracker
 from bench.scenario import scenarios_for
+from bench.stats import half_width
 from scripts.results import load_run, scenario_table
 from tests.conftest import run_suite
-
-
-def test_an_interval_needs_six_rounds_and_contains_the_median() -> None:
-    assert median_interval([1.0, 1.1, 0.9, 1.05, 0.95]) is None
-    rounds = [1.0, 1.1, 0.9, 1.05, 0.95, 1.02]
-    interval = median_interval(rounds)
-    assert interval is not None and interval[0] <= 1.01 <= interval[1]
-    assert interval == (min(rounds), max(rounds))  # with six rounds: the extremes
 
 
 def test_the_interval_narrows_as_rounds_agree() -> None:

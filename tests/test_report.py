@@ -13,6 +13,7 @@ from typing import Any
 import pandas as pd
 import pytest
 
+from bench import run_to_run
 from scripts.charts import CHARTS
 from scripts.compare import compare_table
 from scripts.report import newest_run, write_report
@@ -82,11 +83,12 @@ def test_report_md_is_citable(report_dir: Path, suite_run: Path) -> None:
 
 
 def test_compare_same_run_is_within_noise(suite_run: Path) -> None:
-    table = scenario_table([load_run(suite_run)])
+    table = scenario_table([load_run(suite_run)], run_to_run.NONE)
     compared = compare_table(table, table)
     assert len(compared) == 12
     assert (compared["ratio"] == 1.0).all()
-    assert (compared["verdict"] == "within noise").all()
+    assert (compared["ratio_low"] <= 1.0).all() and (compared["ratio_high"] >= 1.0).all()
+    assert not (compared["verdict"] == "differ").any()
 
 
 def _slowed_copy(source: Path, target: Path, factor: float) -> None:
@@ -108,10 +110,11 @@ def test_compare_flags_a_real_difference(suite_run: Path, tmp_path: Path) -> Non
                             cwd=REPO, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     compared = pd.read_csv(tmp_path / "compare.csv")
-    different = compared[compared["verdict"] == "different"]
+    different = compared[compared["verdict"] == "differ"]
     assert len(different) == 1
     assert different["ratio"].iloc[0] == pytest.approx(3.0)
-    assert "| different" in (tmp_path / "compare.md").read_text()
+    assert different["ratio_low"].iloc[0] > 1.05
+    assert "| differ " in (tmp_path / "compare.md").read_text()
 
 
 def test_newest_run_is_the_latest_folder(tmp_path: Path) -> None:
@@ -268,24 +271,22 @@ def test_cpu_in_cores_is_per_second_of_the_rounds_not_of_the_median(suite_run: P
 def test_speedup_interval_holds_the_ratio_of_medians_and_narrows_with_agreement() -> None:
     from scripts.results import speedup_interval
 
-    base = [1.00, 1.01, 0.99, 1.02, 0.98, 1.00]
-    twice_as_fast = [0.50, 0.51, 0.49, 0.50, 0.52, 0.48]
-    low, high = speedup_interval(base, twice_as_fast)
-    assert low <= 2.0 <= high and high - low < 0.2
-    noisy = [0.3, 0.7, 0.5, 0.9, 0.4, 0.6]
-    wide_low, wide_high = speedup_interval(base, noisy)
-    assert wide_high - wide_low > high - low
-    assert all(pd.isna(end) for end in speedup_interval(base, [0.5]))  # one round: none
+    base = [[1.00, 1.01, 0.99, 1.02, 0.98, 1.00]]
+    twice_as_fast = [[0.50, 0.51, 0.49, 0.50, 0.52, 0.48]]
+    found = speedup_interval(base, twice_as_fast)
+    assert found.low <= 2.0 <= found.high and found.high - found.low < 0.2
+    noisy = [[0.3, 0.7, 0.5, 0.9, 0.4, 0.6]]
+    wide = speedup_interval(base, noisy)
+    assert wide.high - wide.low > found.high - found.low
+    rerun = speedup_interval(base, twice_as_fast, 0.05)  # a rerun's spread widens it
+    assert rerun.low < found.low and rerun.high > found.high
+    assert not speedup_interval(base, [[0.5]]).known  # one round: none
 
 
-def test_a_change_is_told_apart_from_the_machines_drift() -> None:
-    from scripts.compare import _explained
+def test_compare_band_is_checked() -> None:
+    from scripts.report import main
 
-    assert _explained(1.02, 0.02, 0.02, None) == "within intervals"
-    assert _explained(1.08, 0.01, 0.01, 1.07) == "machine drift"  # the probe moved as much
-    assert _explained(1.08, 0.01, 0.01, 0.95) == "exceeds"  # the probe moved the other way
-    assert _explained(1.20, 0.01, 0.01, 1.05) == "exceeds"
-    assert _explained(1.08, 0.01, 0.01, None) == "exceeds"  # no probe: nothing explains it
+    assert main(["a.json", "b.json", "--compare", "--band", "0"]) == 2
 
 
 def test_the_drift_probe_reads_the_machine() -> None:

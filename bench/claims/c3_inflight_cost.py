@@ -24,9 +24,11 @@ from bench.claims.kit import (
     points,
     ratio,
     runner_order,
+    sample_ratio,
     undecided,
     unfit,
 )
+from bench.stats import median
 
 KEY = "c3_inflight_cost"
 CHEAPER_FACTOR = 2.0  # "much cheaper": threads cost at least twice what asyncio does
@@ -46,21 +48,12 @@ def _memory_samples(row: Row) -> list[float]:
     return [] if single is None else [float(single)]
 
 
-def _median(values: list[float]) -> float:
-    ordered = sorted(values)
-    return ordered[len(ordered) // 2] if ordered else math.nan
-
-
 def memory_effect(aio: Row, thr: Row) -> Effect:
-    """Threads' memory per task over asyncio's; the interval is the samples' whole range
-    (smallest threads sample over largest asyncio sample, and the reverse)."""
+    """Threads' memory per task over asyncio's, from each fresh interpreter's sample
+    (bench.stats: a range, with the level it reaches, where the samples are few)."""
     a, t = _memory_samples(aio), _memory_samples(thr)
-    value = _median(t) / _median(a) if a and t else math.nan
-    spread = len(a) > 1 and len(t) > 1
-    low = min(t) / max(a) if spread else math.nan
-    high = max(t) / min(a) if spread else math.nan
-    return Effect("threads / asyncio memory per parked task", value, low, high,
-                  CHEAPER_FACTOR, method=f"range of {len(a)} and {len(t)} fresh interpreters")
+    return sample_ratio("threads / asyncio memory per parked task", t, a, CHEAPER_FACTOR,
+                        method=f"{len(a)} and {len(t)} fresh interpreters")
 
 
 def check(table: Table) -> Verdict:
@@ -77,11 +70,11 @@ def check(table: Table) -> Verdict:
     start_ok, memory_ok = start.above, memory.above
     evidence = (f"per task: start-up {_per_task_s(aio) * 1e6:.3g} vs "
                 f"{_per_task_s(thr) * 1e6:.3g} µs, {start.text()}; memory "
-                f"{_median(_memory_samples(aio)):.3g} vs {_median(_memory_samples(thr)):.3g} "
+                f"{median(_memory_samples(aio)):.3g} vs {median(_memory_samples(thr)):.3g} "
                 f"KiB, {memory.text()} ('much cheaper' = at least {CHEAPER_FACTOR:.3g}x)")
     details = "" if proc is None else (
         f"processes: start-up {_per_task_s(proc) * 1e3:.3g} ms and "
-        f"{_median(_memory_samples(proc)):,.0f} KiB per task")
+        f"{median(_memory_samples(proc)):,.0f} KiB per task")
     if start_ok is None or memory_ok is None:
         verdict = INCONCLUSIVE
     else:
@@ -95,7 +88,7 @@ def check(table: Table) -> Verdict:
 
 def panel(ax: Axes, rows: Table) -> None:
     rows = rows.sort_values("runner", key=lambda runners: runners.map(runner_order))
-    memory = [_median(_memory_samples(row)) for _, row in rows.iterrows()]
+    memory = [median(_memory_samples(row)) for _, row in rows.iterrows()]
     points(ax, list(rows["runner"]), memory, [colour(r) for r in rows["runner"]])
     for index, (_, row) in enumerate(rows.iterrows()):
         start = _per_task_s(row)

@@ -25,6 +25,7 @@ from bench.runners import RUNNERS
 if TYPE_CHECKING:
     from bench.claims.sizes import Sizes
     from bench.scenario import ScenarioSpec
+    from bench.stats import Interval
 
 HOLDS, LIMITS, FAILS = "holds", "holds with limits", "does not hold"
 INCONCLUSIVE = "inconclusive"
@@ -87,24 +88,30 @@ def _label(row: Row) -> str:
 
 
 def unfit(row: Row) -> str | None:
-    """Why this row cannot decide a verdict (the report's marks: failed, ⚠ noisy, ⌛ capped
-    short of its precision, ⚡ disturbed, ✗ meter error), or None if it can."""
+    """Why this row cannot decide a verdict whatever its interval says (the report's
+    marks: failed, ⚠ noisy, ⚡ disturbed, ✗ meter error), or None if it can."""
     reasons = []
     if _flag(row, "failed_scenario"):
         reasons.append("failed")
     elif _cleared(row, "citable"):
         noise = row.get("noise")
         reasons.append("⚠ noisy" if missing(noise) else f"⚠ noise {float(noise):.0%}")
-    if _cleared(row, "precise"):
-        half = row.get("ci_half")
-        reasons.append("⌛ capped short of its precision" + (
-            "" if missing(half) else f" (±{float(half):.1%})"))
     if _flag(row, "disturbed"):
         reasons.append(f"⚡ disturbed ({float(row['neighbours']):.2f} cores of neighbours)"
                        if not missing(row.get("neighbours")) else "⚡ disturbed")
     if _flag(row, "meter_error"):
         reasons.append("✗ meter error")
     return f"{_label(row)}: {', '.join(reasons)}" if reasons else None
+
+
+def imprecise(row: Row) -> str | None:
+    """⌛: the row was capped short of its precision target.  Its interval already carries
+    that imprecision, so it keeps a verdict open only where the interval does not decide."""
+    if not _cleared(row, "precise"):
+        return None
+    half = row.get("ci_half")
+    return f"{_label(row)}: ⌛ capped short of its precision" + (
+        "" if missing(half) else f" (±{float(half):.1%})")
 
 
 @dataclass(frozen=True)
@@ -118,13 +125,17 @@ class Effect:
     high: float
     line: float
     unit: str = "x"
-    unfit: tuple[str, ...] = ()  # why its rows cannot decide
+    unfit: tuple[str, ...] = ()  # why its rows cannot decide (⚠, ⚡, ✗, failed)
     method: str = ""  # how the interval was had, when not the usual bootstrap
+    imprecise: tuple[str, ...] = ()  # ⌛ rows: said when the interval straddles the line
+    level: str = "95 %"  # the confidence the interval reaches ("range of 3, 75 %")
 
     @property
     def above(self) -> Outcome:
         """True: the whole interval lies above the line; False: the whole interval below;
-        None: it straddles the line, there is no interval, or a row cannot decide."""
+        None: it straddles the line, there is no interval, or a row cannot decide.  A ⌛ row
+        does not veto: its interval is wider for it, and decides only if it still clears
+        the line."""
         if self.unfit or missing(self.low) or missing(self.high):
             return None
         if self.low > self.line:
@@ -144,11 +155,12 @@ class Effect:
             return list(self.unfit)
         if missing(self.low) or missing(self.high):
             return [f"{self.what}: too few values for an interval"]
-        return [f"{self.what}: its interval straddles the {fmt(self.line, self.unit)} line"]
+        return [f"{self.what}: its interval straddles the {fmt(self.line, self.unit)} line",
+                *self.imprecise]
 
     def text(self) -> str:
         span = "no interval" if missing(self.low) or missing(self.high) else \
-            f"95 % CI {fmt(self.low, self.unit)}-{fmt(self.high, self.unit)}"
+            f"{self.level} CI {fmt(self.low, self.unit)}-{fmt(self.high, self.unit)}"
         method = f", {self.method}" if self.method else ""
         return (f"{self.what} {fmt(self.value, self.unit)} ({span}{method}) vs the "
                 f"{fmt(self.line, self.unit)} line")
@@ -173,24 +185,50 @@ def sig3(value: float) -> str:
     return f"{value:#.3g}".rstrip(".")
 
 
-def _rounds(row: Row) -> list[float]:
-    data = row.get("rounds_data")
-    return [float(v) for v in data] if isinstance(data, list | tuple) else []
+def _passes(row: Row) -> list[list[float]]:
+    """The row's rounds, pass by pass (one pass where the table has no split)."""
+    found = row.get("rounds_by_pass") if hasattr(row, "get") else None
+    if isinstance(found, list | tuple) and found:
+        return [[float(v) for v in one] for one in found]
+    data = row.get("rounds_data") if hasattr(row, "get") else None
+    return [[float(v) for v in data]] if isinstance(data, list | tuple) else []
+
+
+def _term(row: Row, column: str) -> float:
+    value = row.get(column) if hasattr(row, "get") else None
+    return 0.0 if value is None or missing(value) else float(value)
+
+
+def ratio_term(top: Row, bottom: Row) -> float:
+    """The run-to-run term of a ratio of two rows: a speedup's where both are of one run
+    (the machine's drift cancels in part), both medians' added as variances otherwise."""
+    if top.get("source") == bottom.get("source"):
+        return max(_term(top, "run_to_run_ratio"), _term(bottom, "run_to_run_ratio"))
+    return math.hypot(_term(top, "run_to_run"), _term(bottom, "run_to_run"))
 
 
 def _unfit_of(*rows: Row) -> tuple[str, ...]:
     return tuple(reason for row in rows if (reason := unfit(row)) is not None)
 
 
-def ratio(what: str, top: Row, bottom: Row, line: float) -> Effect:
-    """median(top's rounds) / median(bottom's rounds), with SciPy's bootstrap interval."""
-    from bench.precision import ratio_interval
+def _imprecise_of(*rows: Row) -> tuple[str, ...]:
+    return tuple(reason for row in rows if (reason := imprecise(row)) is not None)
 
-    a, b = _rounds(top), _rounds(bottom)
+
+def _effect(what: str, value: float, found: Interval, line: float, rows: Sequence[Row],
+            unit: str = "x", method: str = "", scale: float = 1.0) -> Effect:
+    return Effect(what, value, found.low / scale, found.high / scale, line, unit,
+                  _unfit_of(*rows), method, _imprecise_of(*rows), found.label())
+
+
+def ratio(what: str, top: Row, bottom: Row, line: float) -> Effect:
+    """median(top's rounds) / median(bottom's rounds), with bench.stats' interval (passes
+    and rounds resampled, plus the run-to-run term)."""
+    from bench.stats import ratio_interval
+
     value = float(top["median_s"]) / float(bottom["median_s"])
-    found = ratio_interval(a, b)
-    low, high = found if found is not None else (math.nan, math.nan)
-    return Effect(what, value, low, high, line, unfit=_unfit_of(top, bottom))
+    found = ratio_interval(_passes(top), _passes(bottom), ratio_term(top, bottom))
+    return _effect(what, value, found, line, (top, bottom))
 
 
 def speedup(runner_row: Row, baseline: Row, line: float, what: str = "") -> Effect:
@@ -200,15 +238,13 @@ def speedup(runner_row: Row, baseline: Row, line: float, what: str = "") -> Effe
 
 
 def against(what: str, row: Row, amount: float, line: float) -> Effect:
-    """This row's median over a fixed amount (e.g. one wait), with the median's own 95 %
-    interval (order statistics, bench.precision) scaled alike."""
-    from bench.precision import median_interval
+    """This row's median over a fixed amount (e.g. one wait), with the median's own
+    published interval (bench.stats) scaled alike."""
+    from bench.stats import median_interval
 
-    found = median_interval(_rounds(row))
-    low, high = (math.nan, math.nan) if found is None else (found[0] / amount,
-                                                             found[1] / amount)
-    return Effect(what, float(row["median_s"]) / amount, low, high, line,
-                  unfit=_unfit_of(row))
+    found = median_interval(_passes(row), _term(row, "run_to_run"))
+    return _effect(what, float(row["median_s"]) / amount, found, line, (row,),
+                   scale=amount)
 
 
 def samples(row: Row, column: str) -> list[float]:
@@ -218,35 +254,28 @@ def samples(row: Row, column: str) -> list[float]:
 
 def sample_ratio(what: str, top: list[float], bottom: list[float], line: float,
                  rows: Sequence[Row] = (), method: str = "") -> Effect:
-    """median(top) / median(bottom) of two sets of samples, with the bootstrap interval;
-    no interval with fewer than two samples a side."""
-    from bench.precision import ratio_interval
+    """median(top) / median(bottom) of two sets of samples, with bench.stats' interval
+    (a range, with the level it reaches, where the samples are too few for 95 %)."""
+    from bench.stats import median, ratio_interval
 
     if not top or not bottom:
         return Effect(what, math.nan, math.nan, math.nan, line, unfit=_unfit_of(*rows),
                       method=method)
-    value = _median(top) / _median(bottom)
-    found = ratio_interval(top, bottom)
-    low, high = found if found is not None else (math.nan, math.nan)
-    return Effect(what, value, low, high, line, unfit=_unfit_of(*rows), method=method)
+    # Samples that are not rounds (memory, start-up) have no measured rerun spread: their
+    # interval is within this run.
+    return _effect(what, median(top) / median(bottom), ratio_interval([top], [bottom]),
+                   line, rows, method=method)
 
 
 def sample_median(what: str, values: list[float], line: float, unit: str, row: Row,
                   method: str = "") -> Effect:
-    """The median of per-round values, with its 95 % order-statistics interval."""
-    from bench.precision import median_interval
+    """The median of per-round values, with bench.stats' interval of a median."""
+    from bench.stats import median, median_interval
 
     if not values:
         return Effect(what, math.nan, math.nan, math.nan, line, unit, _unfit_of(row), method)
-    found = median_interval(values)
-    low, high = found if found is not None else (math.nan, math.nan)
-    return Effect(what, _median(values), low, high, line, unit, _unfit_of(row), method)
-
-
-def _median(values: list[float]) -> float:
-    ordered = sorted(values)
-    middle = len(ordered) // 2
-    return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
+    return _effect(what, median(values), median_interval([values]), line, (row,), unit,
+                   method)
 
 
 def all_of(parts: Sequence[Outcome]) -> Outcome:
