@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import statistics
 import subprocess
 import sys
 from pathlib import Path
@@ -34,6 +33,7 @@ from bench.plugin import SETTINGS, LocalServers
 from bench.precision import RoundPlan, Tracker
 from bench.record import ScenarioRecord
 from bench.scenario import ScenarioSpec
+from bench.stats import median
 from bench.test_benchmarks import test_scenario
 from workloads.http import HttpWorkload
 from workloads.oneoff import MODELS
@@ -151,7 +151,7 @@ def test_claim_inflight_cost(benchmark: Any, inflight: tuple[str, int, int],
                                memory_samples=MEMORY_SAMPLES if index == 1 else 0)
     if not benchmark.disabled:
         round_tracker.add(key, list(benchmark.stats.stats.data))
-    memory = {"memory_per_task_kb": statistics.median(samples),
+    memory = {"memory_per_task_kb": median(samples),
               "memory_samples_kb": samples} if samples else {}
     record = ScenarioRecord(
         workload="parked", runner=runner, tasks=count, concurrency=count, ok=count, failed=0,

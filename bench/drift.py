@@ -18,10 +18,11 @@ It takes about a tenth of a second and runs outside any timed region.
 from __future__ import annotations
 
 import socket
-import statistics
 import threading
 import time
 from typing import Any
+
+from bench.stats import median
 
 PROBE_REPEATS = 7
 PROBE_N = 100_000  # about 4 ms of summation here
@@ -46,7 +47,7 @@ def _cpu_ms() -> float:
     worker = threading.Thread(target=work, name="bench-drift-probe")
     worker.start()
     worker.join()
-    return statistics.median(times) * 1000
+    return median(times) * 1000
 
 
 def _sleep_overshoot_ms() -> float:
@@ -55,7 +56,7 @@ def _sleep_overshoot_ms() -> float:
         start = time.perf_counter()
         time.sleep(SLEEP_S)
         late.append(time.perf_counter() - start - SLEEP_S)
-    return statistics.median(late) * 1000
+    return median(late) * 1000
 
 
 def _loopback_rtt_ms() -> float:
@@ -84,7 +85,7 @@ def _loopback_rtt_ms() -> float:
                     times.append(time.perf_counter() - start)
         finally:
             server.join()
-    return statistics.median(times) * 1000
+    return median(times) * 1000
 
 
 def probe(when: str) -> dict[str, Any]:
@@ -98,7 +99,7 @@ def summary(probes: list[dict[str, Any]]) -> dict[str, float]:
     (slowest / fastest reading)."""
     if not probes:
         return {}
-    found = {key: statistics.median(float(p[key]) for p in probes)
+    found = {key: median([float(p[key]) for p in probes])
              for key in ("cpu_ms", "sleep_overshoot_ms", "loopback_rtt_ms")}
     cpu = [float(p["cpu_ms"]) for p in probes]
     found["cpu_spread"] = max(cpu) / min(cpu)

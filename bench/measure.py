@@ -28,7 +28,6 @@ import dataclasses
 import gc
 import inspect
 import platform
-import statistics
 import time
 import warnings
 from collections.abc import Callable
@@ -44,6 +43,7 @@ from bench.resources import ResourceMeter, ResourceUsage
 from bench.runners import WORKER_DIED, Runner, make_runner
 from bench.scenario import ScenarioSpec, side_of
 from bench.service import Schedule, ServiceOutcome
+from bench.stats import median, percentile
 from workloads.base import Workload
 
 
@@ -52,14 +52,10 @@ class LostTasks(RuntimeError):
 
 
 def percentiles(values: list[float], prefix: str = "latency") -> dict[str, Any]:
-    """p50/p95/p99 (and max) of `values` as record fields named `<prefix>_pNN_s`."""
-    if not values:
-        empty: dict[str, Any] = {f"{prefix}_p{q}_s": None for q in (50, 95, 99)}
-        return {**empty, f"{prefix}_max_s": None}
-    cuts = values * 99 if len(values) == 1 else statistics.quantiles(
-        values, n=100, method="inclusive")
-    return {f"{prefix}_p50_s": cuts[49], f"{prefix}_p95_s": cuts[94],
-            f"{prefix}_p99_s": cuts[98], f"{prefix}_max_s": max(values)}
+    """p50/p95/p99 (and max) of `values` as record fields named `<prefix>_pNN_s`: nearest
+    rank (bench.stats), so each is a real task's figure."""
+    found: dict[str, Any] = {f"{prefix}_p{q}_s": percentile(values, q) for q in (50, 95, 99)}
+    return {**found, f"{prefix}_max_s": max(values) if values else None}
 
 
 def _duration(step: Callable[[], None]) -> float:
@@ -97,7 +93,7 @@ def solo_task(runner: Runner) -> float | None:
     times: list[float] = []
     for _ in range(SOLO_PROBES):
         times.extend(runner.run(1).latencies)
-    return statistics.median(times) if times else None
+    return median(times) if times else None
 
 
 def calibrate(workload: Workload) -> float | None:
@@ -285,10 +281,10 @@ def make_record(spec: ScenarioSpec, workload: Workload, runner: Runner,
         others_cores=done.usage.others_cpu_s / done.usage.window_s
         if done.usage.window_s > 0 else None,
         load_avg=done.usage.load_avg,
-        timed_setup=spec.timed_setup, setup_s=statistics.median(done.setups),
+        timed_setup=spec.timed_setup, setup_s=median(done.setups),
         setup_samples_s=done.setup_samples, open_pss_samples_mb=done.open_pss_samples,
         loop_lag_p99_rounds_s=done.lag_p99_rounds,
-        teardown_s=statistics.median(done.teardowns), task_overhead_s=done.overhead_s,
+        teardown_s=median(done.teardowns), task_overhead_s=done.overhead_s,
         runner_details=runner.details(),
         python=platform.python_version(), gil_enabled=gil_enabled(),
         pinned_cores=spec.cores,

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import math
 import random
-import statistics
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -30,6 +29,7 @@ from typing import Any
 
 from bench.outcome import OTHER, TaskResult, describe, run_task
 from bench.runners.base import WORKER_DIED
+from bench.stats import median, percentile
 from workloads.base import Workload
 
 ARRIVALS = ("constant", "poisson")
@@ -175,25 +175,16 @@ class ServiceOutcome:
             "duration_s": schedule.duration_s, "requests": self.offered,
             "achieved_rate": self.achieved_rate(schedule),
             "late_requests": sum(1 for late in self.lateness if late > LATE_S),
-            "generator_lateness_p99_s": quantile(sorted(self.lateness), 0.99),
+            "generator_lateness_p99_s": percentile(self.lateness, 99),
             "generator_cpu_s": self.generator_cpu_s,
         }
-        for name, q in (("p50", 0.50), ("p90", 0.90), ("p99", 0.99), ("p999", 0.999)):
-            found[f"arrival_latency_{name}_s"] = quantile(latencies, q)
-        found["service_p50_s"] = (statistics.median(self.service_times)
-                                  if self.service_times else None)
+        for name, q in (("p50", 50), ("p90", 90), ("p99", 99), ("p999", 99.9)):
+            found[f"arrival_latency_{name}_s"] = percentile(latencies, q)
+        found["service_p50_s"] = (median(self.service_times) if self.service_times else None)
         if slo_s is not None:
             found["slo_s"] = slo_s
             found["within_slo"] = sum(1 for latency in latencies if latency <= slo_s)
         return found
-
-
-def quantile(ordered: list[float], q: float) -> float | None:
-    """The nearest-rank quantile of sorted values (None for none): a p99 that is a real
-    request's latency, as HdrHistogram reports it."""
-    if not ordered:
-        return None
-    return ordered[min(len(ordered) - 1, max(0, math.ceil(q * len(ordered)) - 1))]
 
 
 def _wait_until(due: float) -> None:

@@ -15,7 +15,8 @@ import pandas as pd
 import pytest
 
 from bench.runners import make_runner
-from bench.service import AUTO_RATES, LATE_S, Schedule, ServiceError, kept, quantile
+from bench.service import AUTO_RATES, LATE_S, Schedule, ServiceError, kept
+from bench.stats import percentile
 from scripts.report import write_report
 from tests.conftest import run_suite
 from workloads import Workload, WrongResult
@@ -72,7 +73,7 @@ def test_a_stall_shows_in_the_latency_of_every_request_that_arrived_during_it(
               if offsets[STALL_AT] < offset < stall_ends_after]
     assert len(during) >= 190
     assert len(outcome.latencies) == outcome.ok
-    p99 = quantile(sorted(outcome.latencies), 0.99)
+    p99 = percentile(outcome.latencies, 99)
     assert p99 is not None
     # The 4 slowest of 400 include the requests that arrived within 20 ms of the stall.
     assert p99 >= STALL_S - (4 / RATE) - 0.005

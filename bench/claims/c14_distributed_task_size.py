@@ -12,7 +12,6 @@ and the process pool are quoted beside it.
 from __future__ import annotations
 
 import math
-import statistics
 
 from bench.claims.kit import (
     FAILS,
@@ -35,6 +34,7 @@ from bench.claims.kit import (
 )
 from bench.claims.sizes import Sizes, spec
 from bench.scenario import ScenarioSpec
+from bench.stats import median
 
 KEY = "c14_distributed_task_size"
 WORTH_IT = 1.10  # "pays off": the speedup over sequential wholly above 1.10x
@@ -91,7 +91,7 @@ def crossover(rows: Table, runner: str) -> float | None:
 
 def overhead(rows: Table, runner: str, column: str) -> float:
     values = rows.loc[rows["runner"] == runner, column].dropna() if column in rows else []
-    return float(statistics.median(values)) if len(values) else math.nan
+    return float(median(values)) if len(values) else math.nan
 
 
 def check(table: Table) -> Verdict:

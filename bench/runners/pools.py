@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import multiprocessing
 import signal
-import statistics
 import threading
 import time
 from abc import abstractmethod
@@ -27,6 +26,7 @@ from bench.runners.base import (
     register_runner,
 )
 from bench.service import ServiceOutcome, serve_with
+from bench.stats import median
 from workloads.base import Workload
 
 
@@ -83,7 +83,7 @@ def round_trip(pool: Executor) -> float:
         start = time.perf_counter()
         pool.submit(noop).result(WARM_TIMEOUT_S)
         times.append(time.perf_counter() - start)
-    return statistics.median(times)
+    return median(times)
 
 
 def collect(futures: list[Future[TaskResult]], clock: RoundClock) -> Outcome:
