@@ -22,7 +22,7 @@ SERVICE_ARGS ?= --workload http,mixed --mixed-wait-ms 20 --mixed-n 70000 \
 	--runner asyncio,threads,processes,procs-asyncio,procs-threads --concurrency 16 \
 	--rate auto --duration-s 1.5 --slo-ms 50
 
-.PHONY: all bench claims charts interpreters service test lint clean
+.PHONY: all bench claims charts docs interpreters service test lint clean
 
 all: test
 
@@ -82,3 +82,7 @@ lint: $(STAMP)
 clean:
 	rm -rf $(VENV) .venvs build *.egg-info .mypy_cache .ruff_cache
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +
+
+# The generated blocks of README.md and docs/, made anew from results/reference.
+docs: $(STAMP)
+	$(BIN)/python scripts/docs.py

@@ -26,6 +26,7 @@ from typing import Any
 from workloads.base import TaskFailed, Workload
 
 OTHER = "other"
+WORKER_DIED = "worker_died"  # a pool worker died while it held the task
 DETAIL_CHARS = 200  # of an exception's text kept as a failure kind's example
 
 

@@ -27,8 +27,7 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from typing import Any
 
-from bench.outcome import OTHER, TaskResult, describe, run_task
-from bench.runners.base import WORKER_DIED
+from bench.outcome import OTHER, WORKER_DIED, TaskResult, describe, run_task
 from bench.stats import median, percentile
 from workloads.base import Workload
 

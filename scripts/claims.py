@@ -55,12 +55,14 @@ def claims_markdown(found: list[Verdict], table: pd.DataFrame | None = None,
              "Each claim paraphrases common advice about asyncio; the verdict is computed from "
              "this run by the claim's module in `bench/claims/`, whose lines are written next "
              "to its check.  Every deciding comparison is an effect -- a ratio of two rows' "
-             "medians, or a median against a fixed amount -- with its 95 % interval (SciPy's "
-             "bootstrap over both rows' rounds, or the median's order-statistics interval), "
+             "medians, or a median against a fixed amount -- with its 95 % interval (bench.stats: "
+             "passes and rounds resampled, plus what a rerun moves; a range, with the level "
+             "it reaches, where the samples are too few), "
              "judged against the claim's named line: a part holds only if the whole interval "
              "lies past the line, and fails only if it lies wholly on the other side.  An "
              f"interval across the line, or a deciding row that is not fit to cite (⚠ noisy, "
-             "⌛ capped short of its precision, ⚡ disturbed, failed, ✗ meter error), or a "
+             "⚡ disturbed, failed, ✗ meter error; a ⌛ row, capped short of its precision, "
+             "counts where its interval decides), or a "
              f"confounded comparison, makes the verdict **{INCONCLUSIVE}**, with the reason "
              "and what would settle it." + (f"  {SERVICE_NOTE}" if service else ""), "",
              "| # | claim | verdict | evidence |", "|---|---|---|---|"]

@@ -11,7 +11,7 @@ seen to beat another model on another.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pandas as pd
 
@@ -139,7 +139,7 @@ def sentence(models: pd.DataFrame, with_interpreter: bool) -> str:
             runner_up = results.iloc[1]
             lead = sig3(runner_up["median_s"] / best["median_s"])
             text = (f"**{label(best)}** is fastest, {lead}x ahead of {label(runner_up)} "
-                    "beyond both intervals")
+                    "beyond both intervals") + _library_note(results, best, runner_up, label)
     costs = [f"{sig3(best['client_cpu_load'])} cores of client CPU"]
     if not pd.isna(best["runner_pss_mb"]):
         costs.append(f"{_mb(best['runner_pss_mb'])} MB for its runner")
@@ -148,9 +148,37 @@ def sentence(models: pd.DataFrame, with_interpreter: bool) -> str:
     text += f"; {label(best)} at C={best['concurrency']} costs " + ", ".join(costs) + "."
     unfit = marks(best)
     if unfit:
-        text += (f" Its row is marked {unfit}: rerun before deciding on it (see the summary "
-                 "below).")
+        text += (f" Its row is marked {unfit}: rerun before deciding on it (the report's "
+                 "summary says why).")
     return text
+
+
+def _client(row: pd.Series) -> str:
+    client = row.get("client")
+    return client if isinstance(client, str) else ""
+
+
+def _library_note(results: pd.DataFrame, best: pd.Series, runner_up: pd.Series,
+                  label: Callable[[pd.Series], str]) -> str:
+    """Where the winner and the runner-up use different client libraries, the lead is the
+    model and the library together: say so, and compare the models that share a client."""
+    mine, theirs = _client(best), _client(runner_up)
+    if not mine or not theirs or mine == theirs:
+        return ""
+    note = (f" -- but with different HTTP clients ({mine} against {theirs}), so that lead is "
+            "the model and the library together")
+    same = results[[_client(row) == theirs for _, row in results.iterrows()]]
+    same = same[~baseline_rows(same["runner"])]
+    if len(same) >= 2:
+        first, second = same.iloc[0], same.iloc[1]
+        if separated(first, second):
+            note += (f"; with one client ({theirs}), {label(first)} is "
+                     f"{sig3(second['median_s'] / first['median_s'])}x ahead of "
+                     f"{label(second)} beyond both intervals")
+        else:
+            note += (f"; with one client ({theirs}), {label(first)} and {label(second)} "
+                     "tie within noise")
+    return note
 
 
 def workloads(matrix: pd.DataFrame, knobs: bool = True) -> Iterator[tuple[str, pd.DataFrame]]:

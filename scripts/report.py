@@ -22,6 +22,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from bench import run_to_run
 from bench.claims.c11_free_threaded_cost import differences
 from bench.claims.kit import baseline_rows, is_baseline, ratio_term
 from bench.runinfo import Fairness, PythonBuild, RunInfo
@@ -176,7 +177,7 @@ def _rounds_rule(fair: Fairness, every_pass: bool = False) -> str:
     if fair.precision_target is None:
         return "- **Rounds**: as the rounds column says; the table quotes the median round."
     return (f"- **Rounds**: as many as it takes for the 95 % confidence interval of the median "
-            f"(order statistics, SciPy's quantile_test) to be within ±"
+            f"within this run (order statistics) to be within ±"
             f"{float(fair.precision_target):.0%}, at most {fair.max_rounds} rounds "
             f"or {fair.max_seconds} s of rounds per scenario (⌛ = capped before "
             "reaching it). Rounds come in alternating passes: every runner of a workload and "
@@ -235,11 +236,33 @@ def _http_text(fair: Fairness, table: pd.DataFrame) -> str:
             f"{timeout} s; server: {where}")
 
 
+def _terms_text(spread: run_to_run.Spread) -> str:
+    return ", ".join(f"{workload} {term:.1%}" for workload, term in spread.median.items())
+
+
+def _intervals_rule(table: pd.DataFrame) -> str:
+    """What the published intervals promise: within this run, or about a rerun too."""
+    text = ("- **Intervals**: every published interval (medians, speedups, claims' effects) "
+            "is a two-level bootstrap, passes resampled and then the rounds within each, so "
+            "a difference between passes widens it")
+    terms = table["run_to_run"].dropna() if "run_to_run" in table else pd.Series(dtype=float)
+    if (terms > 0).any():
+        spread = run_to_run.load()
+        return (text + f", plus what a rerun moves: a run-to-run term measured from "
+                f"{spread.runs} back-to-back runs on this kind of machine ({spread.machine}; "
+                f"bench/run_to_run.json), per workload {_terms_text(spread)} for a median.  An "
+                "interval is a promise about the next run.")
+    return (text + ".  No run-to-run term is known for this machine, so the intervals "
+            "promise nothing about a rerun: measure one with "
+            "scripts/evidence/run_to_run.py.")
+
+
 def _fairness(run: Run, table: pd.DataFrame) -> list[str]:
     fair = run.info.fairness
     return [
         f"- **Timed region**: {_timed_region(table)}.",
         _rounds_rule(fair, _warms_every_pass(run)) + _rounds_as_run(table),
+        _intervals_rule(table),
         "- **Neighbours**: CPU used during each scenario by processes other than the client, "
         "its workers and the server (machine busy time from /proc/stat, less theirs), per "
         f"second of wall time; rows above {NEIGHBOUR_LIMIT} cores are marked ⚡ as disturbed. "
@@ -387,7 +410,8 @@ COLUMN_NOTES = (
     "round of all tasks; ok tasks/s = successful tasks per second of the median round "
     "(† = faults were injected on purpose, so this is goodput, and speedup compares rounds "
     "that ran the same seeded faults); speedup = sequential median / median, with the 95 % "
-    "interval of that ratio (SciPy's bootstrap over both rows' rounds; \"-\" where "
+    "interval of that ratio (bench.stats: passes and rounds resampled, plus the run-to-run "
+    "term; \"-\" where "
     "the run has no sequential baseline; ‼ = the whole interval above the ideal speedup "
     "(sequential's ideal time / this row's: min(C, cores) for CPU work, C for waits; 1 for "
     "pure-Python CPU under a runner that is one GIL process on a GIL build), more "
@@ -608,7 +632,8 @@ def interpreters_markdown(runs: list[Run], table: pd.DataFrame) -> str:
         lines += ["", "Subinterpreters ran on: " + "; ".join(executors) + "."]
     lines += ["", "Single-thread cost of each build: its sequential median over the median of "
               "the column named, same workload and size (above 1 = slower), with the 95 % "
-              "interval of the ratio (bootstrap over both rows' rounds).  A column with "
+              "interval of the ratio (bench.stats: passes and rounds resampled, plus both "
+              "runs' run-to-run terms).  A column with "
               "settings is read against the same binary without them; a free-threaded build "
               "against the GIL build of the same version and origin where the run has one; "
               "any other against the first column.  'differs in' lists everything the runs "

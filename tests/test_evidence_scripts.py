@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from scripts import dask_gap, harness_overhead, plain_drift
+from scripts.evidence import dask_gap, harness_overhead, plain_drift
 
-REFERENCE = Path(__file__).resolve().parent.parent / "results/reference/evidence/dask_gap"
+REFERENCE = Path(__file__).resolve().parent.parent / "scripts/evidence/dask_gap"
 
 
 def test_harness_verdict_follows_the_interval_not_the_point() -> None:

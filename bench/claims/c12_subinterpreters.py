@@ -12,6 +12,7 @@ from bench.claims.kit import (
     MISSING,
     Axes,
     Claim,
+    Effect,
     Row,
     Table,
     Verdict,
@@ -44,6 +45,15 @@ def _per_worker_mb(row: Row, base: Row | None) -> float:
     return (float(row["pss_mb"]) - float(base["pss_mb"])) / float(row["concurrency"])
 
 
+def _cheaper(effect: Effect, what: str) -> str:
+    """Which model the interval says is cheaper, in words that follow its direction."""
+    if effect.above is True:
+        return f"interpreters take less {what}"
+    if effect.above is False:
+        return f"processes take less {what}"
+    return "undecided"
+
+
 def check(table: Table) -> Verdict:
     """The core, per interpreter: the subinterpreters' speedup over the processes' (the
     processes' round over theirs) wholly above LIKE_PROCESSES.  The additions: cheaper
@@ -73,9 +83,14 @@ def check(table: Table) -> Verdict:
         effects += [start, memory]
         extras += [start.above, memory.above]
         sub_mb, proc_mb = _per_worker_mb(sub_row, seq), _per_worker_mb(proc_row, seq)
-        parts.append(f"{scales.text()}; {start.text()} ({ms(float(sub_row['setup_s']))} vs "
-                     f"{ms(float(proc_row['setup_s']))}); {memory.text()} ({sub_mb:.3g} vs "
-                     f"{proc_mb:.3g} MB per worker at the end of the rounds)")
+        # Each figure is named with its model, in the order of the ratio's label (the
+        # label is processes' over interpreters': above 1, the interpreters are cheaper).
+        parts.append(f"{scales.text()}; {start.text()} (processes "
+                     f"{ms(float(proc_row['setup_s']))}, interpreters "
+                     f"{ms(float(sub_row['setup_s']))}: {_cheaper(start, 'start')}); "
+                     f"{memory.text()} (processes {proc_mb:.3g} MB, interpreters "
+                     f"{sub_mb:.3g} MB per worker at the end of the rounds: "
+                     f"{_cheaper(memory, 'memory')})")
     if not cores:
         return Verdict(CLAIM, MISSING, "needs interpreters and processes on the cpu workload "
                        "(Python 3.12+ with interpreters-pep-734, or 3.14)")

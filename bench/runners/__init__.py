@@ -4,12 +4,12 @@ Importing this package registers the built-in runners.  A new runner is one modu
 with one class decorated with `register_runner`, and one import line here.
 """
 
+from bench.outcome import WORKER_DIED
 from bench.runners.base import (
     RUNNERS,
     START_METHOD,
     START_METHODS,
     WARM_TIMEOUT_S,
-    WORKER_DIED,
     Runner,
     RunnerOption,
     default_runners,

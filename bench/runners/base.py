@@ -30,7 +30,6 @@ if TYPE_CHECKING:
 
 START_METHODS = ("fork", "forkserver", "spawn")
 WARM_TIMEOUT_S = 60.0
-WORKER_DIED = "worker_died"
 
 
 @dataclass(frozen=True)

@@ -16,11 +16,10 @@ from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPool
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any, ClassVar
 
-from bench.outcome import OTHER, Outcome, RoundClock, TaskResult, describe, run_task
+from bench.outcome import OTHER, WORKER_DIED, Outcome, RoundClock, TaskResult, describe, run_task
 from bench.runners.base import (
     START_METHOD,
     WARM_TIMEOUT_S,
-    WORKER_DIED,
     Runner,
     checked_start_method,
     register_runner,

@@ -23,7 +23,7 @@ threads as it goes reuses the first ones that finish: `pool.map(time.sleep, ...)
 started only a few thousand threads, so it measured a lower concurrency.  The script prints
 how many a lazily started pool ran, to show it.
 
-    python scripts/harness_overhead.py [--tasks 10000] [--concurrency C] [--sleep-ms 100]
+    python scripts/evidence/harness_overhead.py [--tasks 10000] [--concurrency C] [--sleep-ms 100]
                                        [--rounds 5]
                                        [--pairs 2] [--out FILE.md]
 """
@@ -44,7 +44,7 @@ from pathlib import Path
 
 from bench.stats import ratio_interval
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 RUNNERS = ("asyncio", "threads")
 LIMIT = 1.3  # the suite's median may be at most this many times the plain script's
 
@@ -155,7 +155,7 @@ def main(argv: list[str] | None = None) -> int:
     lines = [f"# The harness at {args.tasks:,} tasks", "",
              f"{args.tasks:,} sleeps of {args.sleep_ms:g} ms at C={concurrency:,}, "
              f"{args.rounds} rounds a side after a warm-up, {args.pairs} pairs in turn. "
-             f"Command: `python scripts/harness_overhead.py --tasks {args.tasks} "
+             f"Command: `python scripts/evidence/harness_overhead.py --tasks {args.tasks} "
              f"--concurrency {concurrency} "
              f"--sleep-ms {args.sleep_ms:g} --rounds {args.rounds} --pairs {args.pairs}`.", "",
              "| runner | pair | suite median (s) | plain median (s) | suite / plain | "

@@ -6,7 +6,7 @@ requests/s with the server's own CPU use.  A server near 100 % of one core is at
 capacity; the benchmark scenarios must stay well below that figure for the server
 not to be what they measure.
 
-    python scripts/server_capacity.py [--seconds 5] [--clients 1,2] [--size 1024]
+    python scripts/evidence/server_capacity.py [--seconds 5] [--clients 1,2] [--size 1024]
 """
 
 from __future__ import annotations

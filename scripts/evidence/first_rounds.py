@@ -6,7 +6,7 @@ after the first would carry the runner's cold start.  This reads pytest-benchmar
 and prints, per scenario, its median over all passes and the slowest first counted round of
 any pass against it; rows at or above LIMIT are marked.
 
-    python scripts/first_rounds.py results/reference/benchmark.json [more.json ...]
+    python scripts/evidence/first_rounds.py results/reference/benchmark.json [more.json ...]
 """
 
 from __future__ import annotations

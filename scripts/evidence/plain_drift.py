@@ -16,7 +16,7 @@ turn and prints the two medians and their ratio (the speedup).  The server is th
 project's own (`python -m workloads.server`), started fresh by each http run in its own
 process on 127.0.0.1, as the suite does.
 
-    python scripts/plain_drift.py [--runs 6] [--rounds 8] [--out FILE.md]
+    python scripts/evidence/plain_drift.py [--runs 6] [--rounds 8] [--out FILE.md]
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ from pathlib import Path
 
 from workloads.cpu import sum_of_squares
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 JOBS = ("cpu", "http")
 N = 1_000_000
 CPU_TASKS, HTTP_TASKS, THREADS = 16, 256, 16
@@ -150,7 +150,8 @@ def report(found: dict[str, list[dict[str, float]]], runs: int, rounds: int,
              if same_process else "fresh processes a job, in turn")
     flag = " --same-process" if same_process else ""
     lines = [f"# Back-to-back runs of plain scripts: {runs} runs in {where}", "",
-             f"Command: `python scripts/plain_drift.py --runs {runs} --rounds {rounds}{flag}`. "
+             f"Command: `python scripts/evidence/plain_drift.py --runs {runs} "
+             f"--rounds {rounds}{flag}`. "
              "Each run: one warm-up round a side, then rounds of sequential and 16 threads in "
              "turn; medians in ms.", "",
              "| job | run | sequential (ms) | 16 threads (ms) | speedup | change from the run "

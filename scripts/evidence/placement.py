@@ -8,7 +8,7 @@ thread pool round, a process pool round -- it times the cpu workload's task REPE
 the main thread and on a worker thread, in turn, and prints each median and their ratio.
 With `--pin CPU` the process is first pinned to that one CPU.
 
-    python scripts/placement.py [--repeats 15] [--n 1000000] [--pin 0]
+    python scripts/evidence/placement.py [--repeats 15] [--n 1000000] [--pin 0]
 """
 
 from __future__ import annotations

@@ -7,7 +7,7 @@ pool's (with its 95 % interval), and beside it what each runner costs: one task'
 time in a full round and alone on the open runner, the client's processes' CPU and context
 switches per round, and a no-op task's round trip.
 
-    python scripts/dask_gap.py RUN.json [RUN.json ...] [--out FILE.md]
+    python scripts/evidence/dask_gap.py RUN.json [RUN.json ...] [--out FILE.md]
 """
 
 from __future__ import annotations
