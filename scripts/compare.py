@@ -61,24 +61,28 @@ def _speedup_change(a: pd.Series, b: pd.Series) -> Interval:
 def compare_table(before: pd.DataFrame, after: pd.DataFrame, band: float = BAND
                   ) -> pd.DataFrame:
     """One row per scenario present in both runs: B/A, its interval and the verdict."""
-    merged = before.merge(after, on=SCENARIO_KEY, suffixes=("_a", "_b"))
+    # One copy after the merge: the columns added below would otherwise each be inserted
+    # into a frame of a few hundred columns.
+    merged = before.merge(after, on=SCENARIO_KEY, suffixes=("_a", "_b")).copy()
     if merged.empty:
         raise ReportError("the two runs have no scenario in common")
-    merged["ratio"] = merged["median_s_b"] / merged["median_s_a"]
     changes = [_change(a, b, ta, tb) for a, b, ta, tb in zip(
         merged["rounds_by_pass_a"], merged["rounds_by_pass_b"], merged["run_to_run_a"],
         merged["run_to_run_b"], strict=True)]
-    merged["ratio_low"] = [found.low for found in changes]
-    merged["ratio_high"] = [found.high for found in changes]
-    merged["verdict"] = [equivalence(found, band) for found in changes]
     sides = [(row.filter(like="_a").rename(lambda k: k[:-2]),
               row.filter(like="_b").rename(lambda k: k[:-2])) for _, row in merged.iterrows()]
     speedups = [_speedup_change(a, b) for a, b in sides]
-    merged["speedup_ratio"] = merged["speedup_b"] / merged["speedup_a"]
-    merged["speedup_ratio_low"] = [found.low for found in speedups]
-    merged["speedup_ratio_high"] = [found.high for found in speedups]
-    merged["speedup_verdict"] = [equivalence(found, band) if found.known else "-"
-                                 for found in speedups]
+    merged = pd.concat([merged, pd.DataFrame({
+        "ratio": merged["median_s_b"] / merged["median_s_a"],
+        "ratio_low": [found.low for found in changes],
+        "ratio_high": [found.high for found in changes],
+        "verdict": [equivalence(found, band) for found in changes],
+        "speedup_ratio": merged["speedup_b"] / merged["speedup_a"],
+        "speedup_ratio_low": [found.low for found in speedups],
+        "speedup_ratio_high": [found.high for found in speedups],
+        "speedup_verdict": [equivalence(found, band) if found.known else "-"
+                            for found in speedups],
+    }, index=merged.index)], axis=1)
     return merged[[*SCENARIO_KEY, "median_s_a", "median_s_b", "ratio", "ratio_low",
                    "ratio_high", "verdict", "speedup_a", "speedup_b", "speedup_ratio",
                    "speedup_ratio_low", "speedup_ratio_high", "speedup_verdict"]].copy()
