@@ -8,9 +8,12 @@ from __future__ import annotations
 import multiprocessing
 import os
 import platform
+import subprocess
 import sys
 import sysconfig
 from importlib import metadata
+from pathlib import Path
+from typing import Any
 
 LIBRARIES = ("aiohttp", "requests", "httpx", "uvloop", "distributed", "pytest",
              "pytest-benchmark", "psutil", "pandas", "matplotlib", "concurrency-bench")
@@ -117,3 +120,32 @@ def library_versions() -> dict[str, str]:
         except metadata.PackageNotFoundError:
             versions[name] = "not installed"
     return versions
+
+
+SUITE_ROOT = Path(__file__).resolve().parent.parent  # the checkout the suite runs from
+
+
+def _git(*args: str) -> str | None:
+    try:
+        done = subprocess.run(["git", "-C", str(SUITE_ROOT), *args], capture_output=True,
+                              text=True, timeout=10, check=False)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return done.stdout.strip() if done.returncode == 0 else None
+
+
+def suite_commit() -> dict[str, Any]:
+    """The suite's own commit, read in its own checkout, wherever pytest was started (under
+    `--pyargs bench` the working directory is the user's project, whose commit says
+    nothing about the code that measured)."""
+    found = _git("rev-parse", "HEAD")
+    if not found:
+        return {"id": "unversioned", "project": "concurrency-bench", "dirty": False,
+                "branch": "(not a git checkout: concurrency-bench "
+                          f"{metadata.version('concurrency-bench')})",
+                "time": None, "author_time": None}
+    return {"id": found, "project": "concurrency-bench",
+            "dirty": bool(_git("status", "--porcelain", "--untracked-files=no")),
+            "branch": _git("rev-parse", "--abbrev-ref", "HEAD") or "(unknown)",
+            "time": _git("log", "-1", "--pretty=%cI"),
+            "author_time": _git("log", "-1", "--pretty=%aI")}

@@ -107,35 +107,36 @@ STEADY = 1.3  # a warm-up round slower than this times the earlier passes' media
 EXTRA_WARMUPS = 3  # at most this many warm-up rounds beyond the ones asked for
 
 
-def run_rounds(benchmark: Any, spec: ScenarioSpec, runner: Runner,
-               server_pid: int | None = None, steady_s: float | None = None) -> Rounds:
-    """Time every round with pytest-benchmark; keep the counted rounds' outcomes.
+@dataclass
+class RoundLoop:
+    """The rounds of one pass on one runner: the warm-up, then the counted rounds that
+    pytest-benchmark times, each started from a collected, frozen heap."""
 
-    The runner is warmed first: `spec.warmup_rounds` uncounted rounds, and where earlier
-    passes know the scenario's steady round (`steady_s`, their median), more (at most
-    EXTRA_WARMUPS) while the last warm-up round is still above STEADY times it.  httpx's
-    async pool, for one, is slow for its first two rounds after it is built (measured:
-    2.9 s, 2.5 s, then 1.1 s per round of 500 requests at C=50).
-    """
-    wanted = 0 if benchmark.disabled else spec.warmup_rounds
-    warmups = 0  # warm-up rounds run; final once counting starts
-    warming = True
-    counted = Outcome()
-    lag_p99_rounds: list[float] = []
-    meter = ResourceMeter(server_pid)
-    setups: list[float] = []
-    teardowns: list[float] = []
-    rounds_started = 0
+    benchmark: Any
+    spec: ScenarioSpec
+    runner: Runner
+    meter: ResourceMeter
+    steady_s: float | None = None
+    warmups: int = 0  # warm-up rounds run; final once counting starts
+    warming: bool = True
+    rounds_started: int = 0
+    counted: Outcome = field(default_factory=Outcome)
+    lag_p99_rounds: list[float] = field(default_factory=list)
+    setups: list[float] = field(default_factory=list)
+    teardowns: list[float] = field(default_factory=list)
 
-    def before_round() -> None:
-        nonlocal rounds_started
-        rounds_started += 1
+    @property
+    def wanted(self) -> int:
+        return 0 if self.benchmark.disabled else self.spec.warmup_rounds
+
+    def before_round(self) -> None:
+        self.rounds_started += 1
         # Every round starts from a collected heap, outside the timed region: garbage left
         # by earlier rounds otherwise triggers collections of 7-10 ms in some rounds only
         # (measured: http asyncio C=64, IQR/median 13 % -> 3 %).  Collections caused by the
         # round's own garbage still happen, and are timed.
         before = time.process_time()
-        if rounds_started == 1:
+        if self.rounds_started == 1:
             # Once a pass: everything back in the collector's view and collected, so that
             # cyclic garbage frozen by an earlier pass is freed.  That walks the whole heap
             # (about 55 ms for the suite's ~100,000 objects), so later rounds collect only
@@ -146,63 +147,87 @@ def run_rounds(benchmark: Any, spec: ScenarioSpec, runner: Runner,
         # Measured at 10,000 tasks (asyncio, sleep 0.1 s): collections walking the suite's
         # ~100,000 objects took 0.18 s of a 0.34 s round; frozen, 0.05 s of 0.23 s.
         gc.freeze()
-        if warming:
+        if self.warming:
             return
-        if rounds_started == warmups + 1:
-            meter.start()
-        elif rounds_started > warmups + 1:  # between counted rounds: not the client's CPU
-            meter.leave_out(time.process_time() - before)
+        if self.rounds_started == self.warmups + 1:
+            self.meter.start()
+        elif self.rounds_started > self.warmups + 1:  # between counted rounds: not the client's
+            self.meter.leave_out(time.process_time() - before)
 
-    def one_round() -> Outcome:
-        if spec.timed_setup:
-            setups.append(_duration(runner.open))
+    def one_round(self) -> Outcome:
+        if self.spec.timed_setup:
+            self.setups.append(_duration(self.runner.open))
             try:
-                outcome = runner.run(spec.tasks)
+                outcome = self.runner.run(self.spec.tasks)
             finally:
-                teardowns.append(_duration(runner.close))
+                self.teardowns.append(_duration(self.runner.close))
         else:
-            outcome = runner.run(spec.tasks)
-        if not warming:
-            counted.extend(outcome)
+            outcome = self.runner.run(self.spec.tasks)
+        if not self.warming:
+            self.counted.extend(outcome)
             if outcome.loop_lags:
-                lag_p99_rounds.append(percentiles(outcome.loop_lags, "lag")["lag_p99_s"])
+                self.lag_p99_rounds.append(
+                    percentiles(outcome.loop_lags, "lag")["lag_p99_s"])
         return outcome
 
-    def still_cold(last: float | None) -> bool:
-        if warmups < wanted:
+    def still_cold(self, last: float | None) -> bool:
+        if self.warmups < self.wanted:
             return True
-        return (steady_s is not None and last is not None and last > STEADY * steady_s
-                and warmups < wanted + EXTRA_WARMUPS)
+        return (self.steady_s is not None and last is not None
+                and last > STEADY * self.steady_s
+                and self.warmups < self.wanted + EXTRA_WARMUPS)
 
-    def warm_up() -> None:
-        nonlocal warmups, warming
+    def warm_up(self) -> None:
         last = None
-        while still_cold(last):
-            before_round()
+        while self.still_cold(last):
+            self.before_round()
             start = time.perf_counter()
-            one_round()
+            self.one_round()
             last = time.perf_counter() - start
-            warmups += 1
-        warming = False
+            self.warmups += 1
+        self.warming = False
 
-    base_pss = None
+
+def _open_warm(loop: RoundLoop, server_pid: int | None
+               ) -> tuple[float | None, list[float], list[float]]:
+    """Open the runner before timing (its set-up timed); where its start-up is compared,
+    open it a few more times, each timed with the memory it adds, so that start-up and
+    memory compare with an interval (claim 12), not on one reading.  Returns the client's
+    PSS before the first open and those samples."""
+    runner, meter = loop.runner, loop.meter
+    base_pss = meter.client_pss_mb()
+    loop.setups.append(_duration(runner.open))
+    pin_again(loop.spec.cores, server_pid)  # workers a process outside the mask started
+    setup_samples: list[float] = []
+    pss_samples: list[float] = []
+    if runner.samples_startup and loop.spec.pass_index == 1 and not loop.benchmark.disabled:
+        setup_samples.append(loop.setups[0])
+        pss_samples.append(meter.client_pss_mb() - base_pss)
+        for _ in range(STARTUP_SAMPLES - 1):
+            runner.close()
+            before = meter.client_pss_mb()
+            setup_samples.append(_duration(runner.open))
+            pss_samples.append(meter.client_pss_mb() - before)
+    meter.include(runner.outside_processes())
+    return base_pss, setup_samples, pss_samples
+
+
+def run_rounds(benchmark: Any, spec: ScenarioSpec, runner: Runner,
+               server_pid: int | None = None, steady_s: float | None = None) -> Rounds:
+    """Time every round with pytest-benchmark; keep the counted rounds' outcomes.
+
+    The runner is warmed first: `spec.warmup_rounds` uncounted rounds, and where earlier
+    passes know the scenario's steady round (`steady_s`, their median), more (at most
+    EXTRA_WARMUPS) while the last warm-up round is still above STEADY times it.  httpx's
+    async pool, for one, is slow for its first two rounds after it is built (measured:
+    2.9 s, 2.5 s, then 1.1 s per round of 500 requests at C=50).
+    """
+    loop = RoundLoop(benchmark, spec, runner, ResourceMeter(server_pid), steady_s)
+    base_pss: float | None = None
     setup_samples: list[float] = []
     pss_samples: list[float] = []
     if not spec.timed_setup:
-        base_pss = meter.client_pss_mb()
-        setups.append(_duration(runner.open))
-        pin_again(spec.cores, server_pid)  # workers a process outside the mask started
-        if runner.samples_startup and spec.pass_index == 1 and not benchmark.disabled:
-            # A few more opens, each timed with the memory it adds, so that start-up and
-            # memory compare with an interval (claim 12), not on one reading.
-            setup_samples.append(setups[0])
-            pss_samples.append(meter.client_pss_mb() - base_pss)
-            for _ in range(STARTUP_SAMPLES - 1):
-                runner.close()
-                before = meter.client_pss_mb()
-                setup_samples.append(_duration(runner.open))
-                pss_samples.append(meter.client_pss_mb() - before)
-        meter.include(runner.outside_processes())
+        base_pss, setup_samples, pss_samples = _open_warm(loop, server_pid)
     overhead = solo = None
     try:
         # Before timing, on the open runner.  The no-op round trip once per scenario (the
@@ -211,14 +236,14 @@ def run_rounds(benchmark: Any, spec: ScenarioSpec, runner: Runner,
         # runners as the alternating rounds do.
         if not spec.timed_setup and spec.pass_index == 1:
             overhead = runner.task_overhead()
-        warm_up()
+        loop.warm_up()
         if not spec.timed_setup:
             solo = solo_task(runner)
-        result = benchmark.pedantic(one_round, setup=before_round, rounds=spec.rounds,
-                                    warmup_rounds=0)
+        result = benchmark.pedantic(loop.one_round, setup=loop.before_round,
+                                    rounds=spec.rounds, warmup_rounds=0)
         if inspect.isawaitable(result):  # a coroutine here would mean nothing was awaited
             raise TypeError("the benchmarked call returned an awaitable; nothing was timed")
-        usage = meter.stop()
+        usage = loop.meter.stop()
     except BaseException:
         # pytest-benchmark marks a benchmark as failed on Exception only; an interrupted
         # one (Ctrl-C) would otherwise be saved and shown with the rounds it had so far.
@@ -226,13 +251,13 @@ def run_rounds(benchmark: Any, spec: ScenarioSpec, runner: Runner,
         raise
     finally:
         gc.unfreeze()
-        teardowns.append(_duration(runner.close))  # a no-op for cold runners, closed already
-
-    rounds = rounds_started - warmups
+        loop.teardowns.append(_duration(runner.close))  # a no-op for cold runners
+    rounds = loop.rounds_started - loop.warmups
+    setups, teardowns = loop.setups, loop.teardowns
     if spec.timed_setup:  # the counted rounds' own set-ups, not the warm-up's
         setups, teardowns = setups[-rounds:], teardowns[-rounds - 1:-1]
-    return Rounds(counted, rounds, warmups, usage, setups, teardowns, overhead, solo, base_pss,
-                  lag_p99_rounds, setup_samples, pss_samples)
+    return Rounds(loop.counted, rounds, loop.warmups, usage, setups, teardowns, overhead, solo,
+                  base_pss, loop.lag_p99_rounds, setup_samples, pss_samples)
 
 
 def in_flight(spec: ScenarioSpec) -> int:
@@ -265,6 +290,7 @@ def make_record(spec: ScenarioSpec, workload: Workload, runner: Runner,
         pass_index=spec.pass_index,
         start_method=runner.describe().get("start_method"),
         pool_workers=runner.describe().get("pool_workers"),
+        worker_processes=runner.worker_processes(spec.concurrency, dict(spec.runner_options)),
         rounds=rounds, warmup_rounds=done.warmup_rounds, tasks_run=counted.tasks,
         failure_kinds=dict(counted.failures), failure_examples=dict(counted.examples),
         faults_injected=workload.faults_injected(),
@@ -293,6 +319,21 @@ def make_record(spec: ScenarioSpec, workload: Workload, runner: Runner,
     return dataclasses.replace(record, **percentiles(counted.latencies),
                                **percentiles(counted.waits, prefix="wait"),
                                **percentiles(counted.loop_lags, prefix="loop_lag"))
+
+
+def _service_fields(schedule: Schedule, outcome: ServiceOutcome, usage: ResourceUsage,
+                    slo_s: float | None) -> dict[str, Any]:
+    """The record fields only a service run has: the rate, latency from arrival, the
+    generator's own lateness and CPU, CPU per request."""
+    summary = outcome.summary(schedule, slo_s)
+    keys = ("achieved_rate", "arrival_latency_p50_s", "arrival_latency_p90_s",
+            "arrival_latency_p99_s", "arrival_latency_p999_s", "late_requests",
+            "generator_lateness_p99_s", "generator_cpu_s")
+    return {**{key: summary[key] for key in keys},
+            "offered_rate": schedule.rate, "arrivals": schedule.arrivals,
+            "duration_s": schedule.duration_s, "slo_s": slo_s,
+            "within_slo": summary.get("within_slo"),
+            "cpu_per_request_s": usage.cpu_s / outcome.offered if outcome.offered else None}
 
 
 def measure_service(benchmark: Any, spec: ScenarioSpec, workload: Workload,
@@ -324,13 +365,13 @@ def measure_service(benchmark: Any, spec: ScenarioSpec, workload: Workload,
     if outcome.ok + outcome.failed != outcome.offered:
         raise LostTasks(f"{outcome.offered} requests offered but "
                         f"{outcome.ok + outcome.failed} accounted for")
-    summary = outcome.summary(schedule, spec.slo_s)
     record = ScenarioRecord(
         workload=spec.workload, runner=runner.name, tasks=outcome.offered,
         concurrency=spec.concurrency, ok=outcome.ok, failed=outcome.failed, ideal_s=None,
         claim=spec.claim, params=workload.describe(), scenario=spec.id,
         client=client_used(workload, spec.runner), server=spec.server,
         start_method=runner.describe().get("start_method"), rounds=1, warmup_rounds=0,
+        worker_processes=runner.worker_processes(spec.concurrency, dict(spec.runner_options)),
         failure_kinds=dict(outcome.failures), failure_examples=dict(outcome.examples),
         faults_injected=workload.faults_injected(), cores=usable_cores(),
         cpu_s=usage.cpu_s, peak_rss_mb=usage.peak_rss_mb, pss_mb=usage.pss_mb,
@@ -339,19 +380,8 @@ def measure_service(benchmark: Any, spec: ScenarioSpec, workload: Workload,
         others_cores=usage.others_cpu_s / usage.window_s if usage.window_s > 0 else None,
         load_avg=usage.load_avg, ctx_switches=usage.ctx_switches, runner_details=details,
         python=platform.python_version(), gil_enabled=gil_enabled(),
-        offered_rate=schedule.rate, achieved_rate=summary["achieved_rate"],
-        arrivals=schedule.arrivals, duration_s=schedule.duration_s,
-        arrival_latency_p50_s=summary["arrival_latency_p50_s"],
-        arrival_latency_p90_s=summary["arrival_latency_p90_s"],
-        arrival_latency_p99_s=summary["arrival_latency_p99_s"],
-        arrival_latency_p999_s=summary["arrival_latency_p999_s"],
-        late_requests=summary["late_requests"],
-        generator_lateness_p99_s=summary["generator_lateness_p99_s"],
-        generator_cpu_s=summary["generator_cpu_s"],
-        cpu_per_request_s=usage.cpu_s / outcome.offered if outcome.offered else None,
-        slo_s=spec.slo_s, within_slo=summary.get("within_slo"),
         gil_cpu_s=workload.gil_cpu_seconds(), task_s=workload.task_seconds(),
-        pinned_cores=spec.cores,
+        pinned_cores=spec.cores, **_service_fields(schedule, outcome, usage, spec.slo_s),
     )
     record = dataclasses.replace(record, **percentiles(outcome.service_times))
     benchmark.extra_info.update(record.as_dict())

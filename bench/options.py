@@ -124,18 +124,24 @@ def option_table() -> list[Option]:
                "pinned), so the report shows how each model scales with cores "
                "(default: not pinned)", "K[,K]"),
     ]
+    return table + _registered_options()
+
+
+def _registered_options() -> list[Option]:
+    """The options the registries declare: each runner's own, and each workload's knobs."""
+    found = []
     for option in runner_options().values():
         users = ", ".join(name for name, cls in RUNNERS.items() if option in cls.options)
         choices = f"; one of {', '.join(option.choices)}" if option.choices else ""
-        table.append(Option(option.option, f"{users}: {option.help}{choices}", "VALUE"))
+        found.append(Option(option.option, f"{users}: {option.help}{choices}", "VALUE"))
     for workload in WORKLOADS.values():
         for knob in workload.knobs():
             choices = f"; one of {', '.join(knob.knob.choices)}" if knob.knob.choices else ""
-            table.append(Option(knob_flag(workload, knob),
+            found.append(Option(knob_flag(workload, knob),
                                 f"{workload.name} workload: {knob.knob.help}{choices} "
                                 f"(default: {_shown(knob.default, knob.knob.scale)})",
                                 knob.type.__name__.upper()))
-    return table
+    return found
 
 
 @dataclass(frozen=True)

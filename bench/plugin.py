@@ -22,11 +22,12 @@ import pytest
 import requests
 
 from bench import drift
-from bench.environment import library_versions, python_build, usable_cores
+from bench.environment import library_versions, python_build, suite_commit, usable_cores
 from bench.limits import LimitError, check_scenario
 from bench.measure import in_flight
 from bench.options import OptionError, Settings, option_table, parse_settings
 from bench.precision import Tracker
+from bench.progress import Progress
 from bench.runinfo import SCHEMA_VERSION, Fairness, PythonBuild, RunInfo, RunnerStyle
 from bench.runners import RUNNERS
 from bench.scenario import Scenario, ScenarioSpec, scenarios_for, side_of
@@ -196,6 +197,10 @@ def pytest_report_header(config: pytest.Config) -> Any:
     ours = (f"concurrency-bench: {rounds}, after {settings.warmup_rounds} warm-up round(s) "
             "every pass; pytest-benchmark times them (its own calibration defaults are "
             "not used)")
+    if settings.service is not None:  # no rounds to count: one schedule per model and rate
+        ours = ("concurrency-bench: service mode: each model at each offered rate serves one "
+                f"schedule of {settings.service.duration_s:g} s of arrivals after a warm-up "
+                "at the same rate; latency counts from each request's scheduled arrival")
     kept: list[Any] = []
     for lines in found:
         if isinstance(lines, str) and lines.startswith("benchmark:"):
@@ -203,42 +208,6 @@ def pytest_report_header(config: pytest.Config) -> Any:
         else:
             kept.append(lines)
     return [*kept, ours]
-
-
-class Progress:
-    """A line now and then on a long run: scenario i of n, time so far, an estimate left
-    (the mean time of the scenarios so far times those left; a later pass that turns out
-    not to be needed is skipped in no time, so the estimate is rough)."""
-
-    EVERY_S = 30.0
-    MIN_DONE = 5  # and at least a twentieth of the run before an estimate is given
-
-    def __init__(self, config: pytest.Config, total: int) -> None:
-        self.config, self.total, self.done = config, total, 0
-        self.start = time.monotonic()
-        self.last = self.start
-        self.ran = 0.0
-
-    def finished(self, seconds: float) -> None:
-        self.done += 1
-        self.ran += seconds
-        now = time.monotonic()
-        if now - self.last < self.EVERY_S or self.done >= self.total:
-            return
-        self.last = now
-        if self.done >= max(self.MIN_DONE, self.total // 20):
-            left = f"about {_clock(self.ran / self.done * (self.total - self.done))} left"
-        else:  # a few scenarios say little about the rest
-            left = "an estimate once more have run"
-        reporter = self.config.pluginmanager.get_plugin("terminalreporter")
-        if reporter is not None:
-            reporter.write_line(f"[concurrency-bench] scenario {self.done} of {self.total}, "
-                                f"{_clock(now - self.start)} so far, {left}")
-
-
-def _clock(seconds: float) -> str:
-    minutes, rest = divmod(int(seconds), 60)
-    return f"{minutes}:{rest:02d}"
 
 
 PROGRESS = pytest.StashKey[Progress]()
@@ -364,6 +333,11 @@ def pytest_benchmark_group_stats(config: pytest.Config, benchmarks: list[Any],
     timings anywhere: pytest-benchmark leaves it out of the JSON, and this leaves it out of
     the terminal table, which it would otherwise still draw."""
     groups = yield
+    settings = config.stash.get(SETTINGS, None)
+    if settings is not None and settings.service is not None:
+        # A rate's one timed round lasts as long as its schedule: pytest-benchmark's timing
+        # table would say nothing; the report reads each rate's latency instead.
+        return []
     session = getattr(config, "_benchmarksession", None)  # pytest-benchmark's own session
     errored = {bench.fullname for bench in getattr(session, "benchmarks", [])
                if bench.has_error}
@@ -396,6 +370,13 @@ def fairness_rules(warmup_rounds: int) -> dict[str, str]:
         "(machine_info.drift_probes; --compare weighs changes against them)",
 
     }
+
+
+def pytest_benchmark_update_commit_info(config: pytest.Config,
+                                        commit_info: dict[str, Any]) -> None:
+    """The suite's own commit, not the working directory's (bench.environment)."""
+    commit_info.clear()
+    commit_info.update(suite_commit())
 
 
 def pytest_benchmark_update_machine_info(config: pytest.Config,

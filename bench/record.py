@@ -90,6 +90,8 @@ class ScenarioRecord:
     server: str = ""  # which local test server answered ("" for none or a --target-url)
     start_method: str | None = None
     pool_workers: int | None = None
+    # Processes the runner started besides the client's own (0: it runs in the client's).
+    worker_processes: int | None = None
     rounds: int | None = None
     warmup_rounds: int | None = None
     tasks_run: int | None = metric(SUM)  # ok + failed

@@ -284,7 +284,7 @@ def run(pythons: list[str], pytest_args: list[str], out: Path | None) -> Path:
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)
         raise
-    from scripts.report import write_report  # the report needs the main environment
+    from bench.report.page import write_report
 
     write_report(written, folder)
     return folder

@@ -36,7 +36,7 @@ from bench.claims import (
     verdicts,
 )
 from bench.claims.kit import Claim
-from scripts.claims import setup_costs_markdown
+from bench.report.claims import setup_costs_markdown
 from tests.conftest import REPO
 
 VERDICTS = {HOLDS, LIMITS, FAILS, INCONCLUSIVE}

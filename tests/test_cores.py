@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from bench.pinning import pinned
-from scripts.report import write_report
+from bench.report.page import write_report
 from tests.conftest import run_suite
 
 CORES = len(os.sched_getaffinity(0))

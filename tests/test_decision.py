@@ -11,8 +11,8 @@ from typing import Any
 import pandas as pd
 
 from bench.plugin import Progress
-from scripts.decision import beyond_markdown, decision_markdown
-from scripts.report import write_report
+from bench.report.decision import beyond_markdown, decision_markdown
+from bench.report.page import write_report
 from tests.conftest import REPO
 
 
@@ -103,13 +103,23 @@ def test_beyond_this_machine_reads_each_models_own_cpu() -> None:
         model("threads", 0.72, 0.02, cores=2, client_cpu_load=1.0, speedup_bound=2.0),
         model("processes", 0.36, 0.02, cores=2, client_cpu_load=1.95, speedup_bound=2.0),
         model("asyncio", 0.05, 0.02, cores=2, client_cpu_load=0.1, speedup_bound=64.0,
-              workload="sleep")])
+              workload="sleep"),
+        model("procs-threads", 0.4, 0.02, cores=2, client_cpu_load=1.01, speedup_bound=2.0,
+              pool_workers=2),
+        model("uvloop", 0.5, 0.02, cores=2, client_cpu_load=0.7, speedup_bound=2.0)])
     text = "\n".join(beyond_markdown(table))
     assert "Measured on 2 cores" in text
     assert "- threads: 1.00 cores of client CPU at C=2 -- one core, fully used" in text
-    assert "- processes: 1.95 cores of client CPU at C=2, 1.94x of an ideal 2.00x here" in text
-    assert "min(C, K)" in text
+    assert ("- processes: 1.95 cores of client CPU at C=2, 1.94x of an ideal 2.00x here -- "
+            "2 worker processes and the client's own, every core here busy") in text
+    assert "min(2, K)" in text
     assert "- asyncio: 0.100 cores of client CPU at C=2 -- the client mostly waits" in text
+    # A runner of worker processes is never read as one process, whatever its CPU.
+    assert ("- procs-threads: 1.01 cores of client CPU at C=2, 1.75x of an ideal 2.00x here "
+            "-- 2 worker processes and the client's own, with room left") in text
+    # Between waiting and one full core: a line too, with the headroom its one core leaves.
+    assert "- uvloop: 0.700 cores of client CPU at C=2 -- one process, busy but not yet" in text
+    assert "at most about 1.43x this rate of work" in text
 
 
 class Reporter:

@@ -15,10 +15,9 @@ from pathlib import Path
 import pytest
 
 from bench import precision, service, stats
+from bench.report import compare, docs, marks, rerun
+from bench.report import service as service_report
 from bench.runners import cluster
-from scripts import compare, docs, results
-from scripts import service as service_report
-from scripts.evidence import run_to_run as run_to_run_check
 
 REPO = Path(__file__).resolve().parents[1]
 PAGES = [REPO / "README.md", *sorted((REPO / "docs").glob("*.md"))]
@@ -37,14 +36,14 @@ CONSTANTS: dict[str, float] = {
     "±3 %": precision.DEFAULT_TARGET * 100,  # the precision target
     "95 %": stats.CONFIDENCE * 100,  # the confidence of every interval
     "10 s": precision.DEFAULT_MAX_SECONDS,  # the cap on a scenario's rounds, and Dask's
-    "10 %": results.NOISE_LIMIT * 100,  # ⚠ noise
-    "0.25 cores": results.NEIGHBOUR_LIMIT,  # ⚡ neighbours
-    "100 %": results.OVER_IDEAL * 100,  # ⚑ efficiency
+    "10 %": marks.NOISE_LIMIT * 100,  # ⚠ noise
+    "0.25 cores": marks.NEIGHBOUR_LIMIT,  # ⚡ neighbours
+    "100 %": marks.OVER_IDEAL * 100,  # ⚑ efficiency
     "5 ms": service.LATE_S * 1000,  # a request handed over late
     "1 %": service_report.GENERATOR_LATE * 100,  # ⚠ generator late
     "99 %": service.KEPT * 100,  # a rate kept
     "±5 %": compare.BAND * 100,  # --compare's equivalence band
-    "100 ms": run_to_run_check.LONG_S * 1000,  # rows the calibration judges
+    "100 ms": rerun.LONG_S * 1000,  # rows the calibration judges
     "50 ms": 50.0,  # `make service`'s SLO, checked against the Makefile below
     "83 %": 83.0,  # exactly-right intervals' coverage, computed below
     "75 %": 75.0,  # what the range of three values reaches, computed below

@@ -1,5 +1,6 @@
-"""Workloads from outside the project, and any HTTP service: the README's example runs
-from a folder outside the repository, and every bad input is one line."""
+"""Workloads from outside the project, and any HTTP service: the examples of
+docs/own-workload.md run as written from a folder outside the repository, and every bad
+input is one line."""
 
 from __future__ import annotations
 
@@ -13,7 +14,6 @@ import pytest
 
 from bench.options import OptionError, parse_settings
 from tests.conftest import REPO
-from workloads.server import ServerProcess
 
 NO_ASYNC = '''
 from dataclasses import dataclass
@@ -56,11 +56,11 @@ class Explodes(Workload):
 
 
 def readme_example(marker: str = "class FetchAndSum(Workload)") -> str:
-    """An example workload file, as the README shows it."""
-    text = (REPO / "README.md").read_text()
+    """An example workload file, as docs/own-workload.md shows it."""
+    text = (REPO / "docs" / "own-workload.md").read_text()
     blocks = re.findall(r"```python\n(.*?)```", text, flags=re.DOTALL)
     found = [block for block in blocks if marker in block]
-    assert found, f"the README lost its example workload ({marker})"
+    assert found, f"docs/own-workload.md lost its example workload ({marker})"
     return found[0]
 
 
@@ -200,20 +200,38 @@ def test_a_workload_that_raises_says_what_it_raised(tmp_path: Path) -> None:
     assert "benchmark 'explodes'" not in result.stdout
 
 
-def test_the_readme_http_example_runs_in_every_model(tmp_path: Path) -> None:
+def test_docs_own_http_workload_runs_as_written_in_batch_and_service_mode(
+        tmp_path: Path) -> None:
+    """The page's service-calling workload, unchanged, from a folder outside the repo: the
+    suite starts its own test server and hands it over (no port typed anywhere), every
+    task is checked, the declared CPU reaches the record, and the report carries the
+    suite's own commit although pytest ran outside its checkout."""
     (tmp_path / "myservice.py").write_text(readme_example("class FetchPage("))
-    with ServerProcess() as server:
-        result = suite(tmp_path, "--workload", "myservice.py:FetchPage", "--param",
-                       f"url={server.url}?size=512", "--runner",
-                       "sequential,asyncio,threads,processes",
-                       "--tasks", "16", "--concurrency", "4", "--rounds", "2",
-                       "--benchmark-json=out.json")
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    records = [b["extra_info"] for b in json.loads((tmp_path / "out.json").read_text())[
-        "benchmarks"]]
+    batch = suite(tmp_path, "--workload", "myservice.py:FetchPage", "--param", "delay_ms=5",
+                  "--param", "n=2000", "--runner", "sequential,asyncio,threads,processes",
+                  "--tasks", "16", "--concurrency", "4", "--rounds", "2",
+                  "--benchmark-json=batch.json")
+    assert batch.returncode == 0, batch.stdout[-3000:] + batch.stderr[-3000:]
+    data = json.loads((tmp_path / "batch.json").read_text())
+    records = [b["extra_info"] for b in data["benchmarks"]]
     assert {r["runner"] for r in records} == {"sequential", "asyncio", "threads", "processes"}
     assert all(r["ok"] == r["tasks_run"] == 32 for r in records)
     assert {r["client"] for r in records} == {"requests", "aiohttp"}
+    assert all(r["gil_cpu_s"] and r["gil_cpu_s"] > 0 for r in records)
+    head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPO, capture_output=True,
+                          text=True, check=True).stdout.strip()
+    assert data["commit_info"]["id"] == head
+    service = suite(tmp_path, "--workload", "myservice.py:FetchPage", "--param", "delay_ms=5",
+                    "--param", "n=2000", "--runner", "asyncio,threads", "--concurrency", "4",
+                    "--rate", "20", "--duration-s", "0.5", "--benchmark-json=service.json")
+    assert service.returncode == 0, service.stdout[-3000:] + service.stderr[-3000:]
+    infos = [b["extra_info"] for b in json.loads((tmp_path / "service.json").read_text())[
+        "benchmarks"]]
+    assert len(infos) == 2 and all(i["ok"] == i["tasks"] for i in infos)
+    from bench.report.page import write_report
+
+    write_report([tmp_path / "batch.json"], tmp_path / "report")
+    assert f"`{head}`" in (tmp_path / "report" / "REPORT.md").read_text()
 
 
 def test_a_users_own_workload_runs_in_service_mode(tmp_path: Path) -> None:
@@ -228,7 +246,7 @@ def test_a_users_own_workload_runs_in_service_mode(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     infos = [b["extra_info"] for b in json.loads(out.read_text())["benchmarks"]]
     assert len(infos) == 6 and all(i["ok"] + i["failed"] == i["tasks"] for i in infos)
-    from scripts.report import write_report
+    from bench.report.page import write_report
 
     write_report([out], tmp_path)
     report = (tmp_path / "REPORT.md").read_text()

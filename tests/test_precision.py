@@ -9,9 +9,10 @@ import pytest
 
 from bench.options import parse_settings
 from bench.precision import FIRST_PASS_ROUNDS, RoundPlan, Tracker
+from bench.report.load import load_run
+from bench.report.table import scenario_table
 from bench.scenario import scenarios_for
 from bench.stats import half_width
-from scripts.results import load_run, scenario_table
 from tests.conftest import run_suite
 
 
@@ -81,7 +82,7 @@ def test_a_run_in_passes_gives_one_row_per_scenario(tmp_path: Path) -> None:
         assert info["others_cpu_s"] >= 0 and info["load_avg"] >= 0 and info["steal_s"] >= 0
         assert info["warmup_rounds"] >= 1  # every pass warms its own runner
     # The report says so, from the records; and the run names the rules it kept.
-    from scripts.report import write_report
+    from bench.report.page import write_report
 
     write_report([out], tmp_path)
     report = (tmp_path / "REPORT.md").read_text()

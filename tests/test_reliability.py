@@ -22,9 +22,9 @@ import pytest
 from bench import limits
 from bench.limits import LimitError, check_workers, ensure_open_files, files_needed
 from bench.measure import in_flight
+from bench.report.load import atomic_path
 from bench.runners import ProcessRunner, make_runner
 from bench.scenario import ScenarioSpec
-from scripts.results import atomic_path
 from tests.conftest import REPO, command_line, is_interpreter_helper, runner_params
 from workloads import HttpWorkload, SleepWorkload
 from workloads.server import ServerProcess

@@ -14,10 +14,11 @@ import pandas as pd
 import pytest
 
 from bench import run_to_run
-from scripts.charts import CHARTS
-from scripts.compare import compare_table
-from scripts.report import newest_run, write_report
-from scripts.results import ReportError, load_run, scenario_table
+from bench.report.charts import CHARTS
+from bench.report.compare import compare_table
+from bench.report.load import ReportError, load_run, newest_run
+from bench.report.page import write_report
+from bench.report.table import scenario_table
 from tests.conftest import REPO
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -269,7 +270,7 @@ def test_cpu_in_cores_is_per_second_of_the_rounds_not_of_the_median(suite_run: P
 
 
 def test_speedup_interval_holds_the_ratio_of_medians_and_narrows_with_agreement() -> None:
-    from scripts.results import speedup_interval
+    from bench.report.table import speedup_interval
 
     base = [[1.00, 1.01, 0.99, 1.02, 0.98, 1.00]]
     twice_as_fast = [[0.50, 0.51, 0.49, 0.50, 0.52, 0.48]]
@@ -447,6 +448,6 @@ def test_passes_merge_by_scenario_even_when_pytest_renamed_repeated_ids(
 ])
 def test_an_interpreter_column_names_version_origin_and_settings(build: dict[str, Any],
                                                                  label: str) -> None:
-    from scripts.results import Run
+    from bench.report.load import Run
 
     assert Run(Path("x.json"), {"machine_info": {"python_build": build}}).interpreter == label

@@ -12,9 +12,11 @@ import pytest
 
 from bench.claims import kit
 from bench.record import SUM, ScenarioRecord, columns
+from bench.report.load import load_run
+from bench.report.markdown import markdown_table
+from bench.report.page import SECTIONS, Page
+from bench.report.table import _merge_passes, scenario_table
 from bench.runinfo import SCHEMA_VERSION, RunInfo
-from scripts.report import SECTIONS, Page
-from scripts.results import _merge_passes, load_run, markdown_table, scenario_table
 from tests.conftest import REPO
 
 OLD_RUN = REPO / "tests" / "data" / "old-run-dask.json"

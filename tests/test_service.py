@@ -14,10 +14,10 @@ from typing import Any, ClassVar
 import pandas as pd
 import pytest
 
+from bench.report.page import write_report
 from bench.runners import make_runner
 from bench.service import AUTO_RATES, LATE_S, Schedule, ServiceError, kept
 from bench.stats import percentile
-from scripts.report import write_report
 from tests.conftest import run_suite
 from workloads import Workload, WrongResult
 
@@ -125,6 +125,8 @@ def test_service_mode_runs_as_pytest_benchmark_and_reports_saturation(tmp_path: 
                        "--duration-s", "1", "--slo-ms", "200", f"--benchmark-json={out}",
                        "-q")
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    # No batch timing table: a rate's one round lasts as long as its schedule.
+    assert "Name (time in" not in result.stdout
     benches = json.loads(out.read_text())["benchmarks"]
     assert len(benches) == 4
     for bench in benches:
@@ -141,6 +143,9 @@ def test_service_mode_runs_as_pytest_benchmark_and_reports_saturation(tmp_path: 
     assert report.startswith("# concurrency-bench report: service mode")
     assert "| sequential | 1 | at least 10.0, below 100 |" in report
     assert (tmp_path / "service.png").read_bytes().startswith(b"\x89PNG")
+    # Waits have no pure-Python CPU: claim 15 is not measured, so no claims section or files.
+    assert "## Claims" not in report
+    assert not (tmp_path / "claims.md").exists() and not (tmp_path / "claims.png").exists()
 
 
 def test_service_options_without_a_rate_are_one_line_and_exit_2() -> None:

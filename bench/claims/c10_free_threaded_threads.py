@@ -17,10 +17,10 @@ from bench.claims.kit import (
     matrix_rows,
     ratio,
     speedup_of,
-    speedups_by_interpreter,
     top_row,
     undecided,
 )
+from bench.claims.panels import speedups_by_interpreter
 
 KEY = "c10_free_threaded_threads"
 ABOUT_AS_MUCH = 0.8  # threads' speedup over the processes' wholly above 0.8

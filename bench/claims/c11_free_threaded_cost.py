@@ -21,7 +21,6 @@ from bench.claims.kit import (
     Row,
     Table,
     Verdict,
-    bars,
     colour,
     matrix_rows,
     missing,
@@ -30,6 +29,7 @@ from bench.claims.kit import (
     ratio,
     undecided,
 )
+from bench.claims.panels import bars
 
 KEY = "c11_free_threaded_cost"
 COSTS = 1.05  # "costs": the free-threaded round over the GIL build's wholly above 1.05x

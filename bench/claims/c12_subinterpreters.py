@@ -24,10 +24,10 @@ from bench.claims.kit import (
     ratio,
     sample_ratio,
     samples,
-    speedups_by_interpreter,
     top_row,
     undecided,
 )
+from bench.claims.panels import speedups_by_interpreter
 
 KEY = "c12_subinterpreters"
 CHEAPER = 1.0  # "cheaper" / "less": the processes' cost over theirs wholly above 1

@@ -28,13 +28,12 @@ from bench.claims.kit import (
     Effect,
     Table,
     Verdict,
-    bars,
     claim_rows,
-    interval_errors,
     one,
     ratio,
     undecided,
 )
+from bench.claims.panels import bars, interval_errors
 from bench.claims.sizes import Sizes, spec
 from bench.scenario import ScenarioSpec
 from workloads.clients import ASYNC, CLIENTS, SYNC

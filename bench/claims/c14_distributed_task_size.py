@@ -26,12 +26,12 @@ from bench.claims.kit import (
     Verdict,
     claim_rows,
     colour,
-    interval_errors,
     ms,
     one,
     speedup,
     undecided,
 )
+from bench.claims.panels import interval_errors
 from bench.claims.sizes import Sizes, spec
 from bench.scenario import ScenarioSpec
 from bench.stats import median

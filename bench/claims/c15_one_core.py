@@ -31,11 +31,11 @@ from bench.claims.kit import (
     Claim,
     Table,
     Verdict,
-    bars,
     colour,
     is_parallel,
     sig3,
 )
+from bench.claims.panels import bars
 from bench.service import bracket, kept
 
 KEY = "c15_one_core"

@@ -13,14 +13,13 @@ from bench.claims.kit import (
     Table,
     Verdict,
     against,
-    bars,
     claim_rows,
     colour,
-    iqr_errors,
     ms,
     one,
     undecided,
 )
+from bench.claims.panels import bars, iqr_errors
 from bench.claims.sizes import Sizes, spec
 from bench.scenario import ScenarioSpec
 

@@ -21,13 +21,13 @@ from bench.claims.kit import (
     claim_rows,
     colour,
     one,
-    points,
     ratio,
     runner_order,
     sample_ratio,
     undecided,
     unfit,
 )
+from bench.claims.panels import points
 from bench.stats import median
 
 KEY = "c3_inflight_cost"

@@ -15,12 +15,12 @@ from bench.claims.kit import (
     decide,
     ms,
     one,
-    points,
     sample_median,
     samples,
     speedup,
     undecided,
 )
+from bench.claims.panels import points
 from bench.claims.sizes import Sizes, spec
 from bench.scenario import ScenarioSpec
 

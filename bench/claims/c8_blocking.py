@@ -15,10 +15,8 @@ from bench.claims.kit import (
     Table,
     Verdict,
     all_of,
-    bars,
     claim_rows,
     colour,
-    iqr_errors,
     missing,
     ms,
     one,
@@ -27,6 +25,7 @@ from bench.claims.kit import (
     samples,
     undecided,
 )
+from bench.claims.panels import bars, iqr_errors
 from bench.claims.sizes import Sizes, spec
 from bench.scenario import ScenarioSpec
 

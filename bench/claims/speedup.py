@@ -4,17 +4,8 @@ from __future__ import annotations
 
 import math
 
-from bench.claims.kit import (
-    Axes,
-    Effect,
-    Table,
-    bars,
-    colour,
-    interval_errors,
-    missing,
-    one,
-    speedup,
-)
+from bench.claims.kit import Axes, Effect, Table, colour, missing, one, speedup
+from bench.claims.panels import bars, interval_errors
 
 CORE_SCALING = 0.75  # "scales with cores": speedup >= 75 % of min(C, cores)
 

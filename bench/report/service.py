@@ -13,19 +13,19 @@ from __future__ import annotations
 import pandas as pd
 
 from bench.claims.c15_one_core import GROUP, MODEL, model_bracket
+from bench.report.formats import quoted
+from bench.report.keys import model_label
 from bench.service import KEPT
-from scripts.decision import model_label, sig3
 
 GENERATOR_LATE = 0.01  # more than this share of requests handed over late: the load
-# generator, not only the model, fell behind (the row is marked and decides nothing)
 
 
 def is_service(table: pd.DataFrame) -> bool:
     return "offered_rate" in table and bool(table["offered_rate"].notna().any())
 
 
-def _ms(seconds: float) -> str:
-    return "-" if pd.isna(seconds) else f"{sig3(seconds * 1000)} ms"
+def ms(seconds: float) -> str:
+    return "-" if pd.isna(seconds) else f"{quoted(seconds * 1000)} ms"
 
 
 def generator_late(row: pd.Series) -> bool:
@@ -38,7 +38,7 @@ def service_markdown(table: pd.DataFrame) -> list[str]:
     rows = table[table["offered_rate"].notna()]
     several = rows["interpreter"].nunique() > 1
     slo = rows["slo_s"].dropna()
-    slo_text = f" and a p99 within {_ms(float(slo.iloc[0]))}" if not slo.empty else ""
+    slo_text = f" and a p99 within {ms(float(slo.iloc[0]))}" if not slo.empty else ""
     lines = ["## Which model holds the load?", "",
              "Service mode: requests arrive on a schedule at each offered rate; each "
              "request's latency counts from its scheduled arrival, so time spent queued "
@@ -58,10 +58,10 @@ def service_markdown(table: pd.DataFrame) -> list[str]:
                 else first
             label = model_label(at_best, several)
             text = ("none of the rates measured" if best is None else
-                    f"at least {sig3(best)}" + (f", below {sig3(above)}" if above else ""))
+                    f"at least {quoted(best)}" + (f", below {quoted(above)}" if above else ""))
             lines.append(f"| {label} | {at_best['concurrency']} | {text} | "
-                         f"{_ms(float(at_best['cpu_per_request_s']))} | "
-                         f"{sig3(float(at_best['runner_pss_mb']))} |")
+                         f"{ms(float(at_best['cpu_per_request_s']))} | "
+                         f"{quoted(float(at_best['runner_pss_mb']))} |")
             if best is not None:
                 held.append((best, f"{label} at C={at_best['concurrency']}", at_best))
         lines += ["", _sentence(held), ""]
@@ -70,12 +70,12 @@ def service_markdown(table: pd.DataFrame) -> list[str]:
     for _, row in rows.sort_values(GROUP + MODEL + ["offered_rate"], kind="stable").iterrows():
         lines.append(
             f"| {row['workload']}: {model_label(row, several)} | {row['concurrency']} | "
-            f"{sig3(float(row['offered_rate']))} | {sig3(float(row['achieved_rate']))} | "
-            f"{_ms(row['arrival_latency_p50_s'])} | {_ms(row['arrival_latency_p90_s'])} | "
-            f"{_ms(row['arrival_latency_p99_s'])} | {_ms(row['arrival_latency_p999_s'])} | "
+            f"{quoted(float(row['offered_rate']))} | {quoted(float(row['achieved_rate']))} | "
+            f"{ms(row['arrival_latency_p50_s'])} | {ms(row['arrival_latency_p90_s'])} | "
+            f"{ms(row['arrival_latency_p99_s'])} | {ms(row['arrival_latency_p999_s'])} | "
             f"{int(row['late_requests'])}{' ⚠' if generator_late(row) else ''} | "
             f"{int(row['failed'])}/{int(row['tasks_run'])} | "
-            f"{_ms(row['cpu_per_request_s'])} |")
+            f"{ms(row['cpu_per_request_s'])} |")
     lines += ["", "Columns: percentiles are of the ok requests' latency from scheduled "
               "arrival to checked result (nearest rank: each is a real request's); late = "
               "requests the load generator handed over more than 5 ms after their time (its "
@@ -96,10 +96,10 @@ def _sentence(held: list[tuple[float, str, pd.Series]]) -> str:
     top = max(rate for rate, _, _ in held)
     best = [(label, row) for rate, label, row in held if rate == top]
     if len(best) > 1:
-        return (f"Tie: {', '.join(label for label, _ in best)} all kept {sig3(top)} req/s, "
+        return (f"Tie: {', '.join(label for label, _ in best)} all kept {quoted(top)} req/s, "
                 "the highest rate measured that any kept; offer higher rates to tell them "
                 "apart.")
     label, row = best[0]
-    return (f"{label} holds the most: {sig3(top)} req/s kept, at "
-            f"{_ms(float(row['cpu_per_request_s']))} of client CPU per request and "
-            f"{sig3(float(row['runner_pss_mb']))} MB for its runner.")
+    return (f"{label} holds the most: {quoted(top)} req/s kept, at "
+            f"{ms(float(row['cpu_per_request_s']))} of client CPU per request and "
+            f"{quoted(float(row['runner_pss_mb']))} MB for its runner.")

@@ -17,11 +17,11 @@ from pathlib import Path
 import pandas as pd
 
 from bench import drift
+from bench.report.keys import ROW_KEY
+from bench.report.load import ReportError, Run, atomic_path, load_run, write_text
+from bench.report.table import scenario_table
 from bench.stats import AGREE, DIFFER, UNDETERMINED, Interval, equivalence, ratio_interval
-from scripts.results import ReportError, Run, atomic_path, load_run, scenario_table, write_text
 
-SCENARIO_KEY = ["workload", "params", "tasks", "runner", "start_method", "client", "server",
-                "concurrency"]
 BAND = 0.05  # two runs agree when B/A's whole interval lies within 1 ± BAND
 
 
@@ -63,7 +63,7 @@ def compare_table(before: pd.DataFrame, after: pd.DataFrame, band: float = BAND
     """One row per scenario present in both runs: B/A, its interval and the verdict."""
     # One copy after the merge: the columns added below would otherwise each be inserted
     # into a frame of a few hundred columns.
-    merged = before.merge(after, on=SCENARIO_KEY, suffixes=("_a", "_b")).copy()
+    merged = before.merge(after, on=ROW_KEY, suffixes=("_a", "_b")).copy()
     if merged.empty:
         raise ReportError("the two runs have no scenario in common")
     changes = [_change(a, b, ta, tb) for a, b, ta, tb in zip(
@@ -83,7 +83,7 @@ def compare_table(before: pd.DataFrame, after: pd.DataFrame, band: float = BAND
         "speedup_verdict": [equivalence(found, band) if found.known else "-"
                             for found in speedups],
     }, index=merged.index)], axis=1)
-    return merged[[*SCENARIO_KEY, "median_s_a", "median_s_b", "ratio", "ratio_low",
+    return merged[[*ROW_KEY, "median_s_a", "median_s_b", "ratio", "ratio_low",
                    "ratio_high", "verdict", "speedup_a", "speedup_b", "speedup_ratio",
                    "speedup_ratio_low", "speedup_ratio_high", "speedup_verdict"]].copy()
 

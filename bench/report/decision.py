@@ -15,41 +15,15 @@ from collections.abc import Callable, Iterator
 
 import pandas as pd
 
-from bench.claims.kit import baseline_rows, is_baseline
-from scripts.results import sig3 as table_sig3
-
-
-def sig3(value: float) -> str:
-    return table_sig3(value, strict=True)
-
-
-GROUP = ["workload", "params", "tasks", "server"]
-MODEL = ["interpreter", "runner", "start_method", "client", "pinned"]
-
-
-def model_label(row: pd.Series, with_interpreter: bool) -> str:
-    method = f" ({row['start_method']})" if isinstance(row["start_method"], str) else ""
-    client = f" + {row['client']}" if row.get("client") else ""
-    python = f" on {row['interpreter']}" if with_interpreter else ""
-    pinned = row.get("pinned")
-    cores = f" on {int(pinned)} core{'s' if pinned != 1 else ''}" if pinned else ""
-    return f"{row['runner']}{method}{client}{python}{cores}"
-
-
-def marks(row: pd.Series) -> str:
-    """The marks that make a row unfit to decide on (the full table explains them)."""
-    found = []
-    if row["failed_scenario"]:
-        found.append("✗ FAILED")
-    elif not row["citable"]:
-        found.append("⚠")
-    if not row["precise"]:
-        found.append("⌛")
-    if row["disturbed"]:
-        found.append("⚡")
-    if row["meter_error"]:
-        found.append("✗ meter")
-    return " ".join(found)
+from bench.claims.kit import (
+    baseline_rows,
+    is_baseline,
+)
+from bench.report.formats import mb, quoted
+from bench.report.keys import GROUP, MODEL, model_label
+from bench.report.marks import marks
+from bench.report.service import ms
+from bench.runners import RUNNERS
 
 
 def best_of_each_model(rows: pd.DataFrame) -> pd.DataFrame:
@@ -62,31 +36,20 @@ def best_of_each_model(rows: pd.DataFrame) -> pd.DataFrame:
     return best.drop(columns=["_model"]).sort_values("median_s")
 
 
-def _ms(seconds: float) -> str:
-    return "-" if pd.isna(seconds) else f"{sig3(seconds * 1000)} ms"
-
-
-def _mb(value: float) -> str:
-    """Memory the runner added; under 0.1 MB is below what PSS can tell apart."""
-    if pd.isna(value):
-        return "-"
-    return "< 0.1" if value < 0.1 else sig3(value)
-
-
 def _interval_ms(row: pd.Series) -> str:
     if pd.isna(row["ci_low_s"]) or pd.isna(row["ci_high_s"]):
-        return f"{_ms(row['median_s'])} (no interval)"
-    return (f"{_ms(row['median_s'])} ({sig3(row['ci_low_s'] * 1000)}-"
-            f"{sig3(row['ci_high_s'] * 1000)})")
+        return f"{ms(row['median_s'])} (no interval)"
+    return (f"{ms(row['median_s'])} ({quoted(row['ci_low_s'] * 1000)}-"
+            f"{quoted(row['ci_high_s'] * 1000)})")
 
 
 def _speedup(row: pd.Series) -> str:
     if pd.isna(row["speedup"]):
         return "-"
     if pd.isna(row["speedup_low"]) or pd.isna(row["speedup_high"]):
-        return f"{sig3(row['speedup'])}x"
-    return (f"{sig3(row['speedup'])}x ({sig3(row['speedup_low'])}-"
-            f"{sig3(row['speedup_high'])})")
+        return f"{quoted(row['speedup'])}x"
+    return (f"{quoted(row['speedup'])}x ({quoted(row['speedup_low'])}-"
+            f"{quoted(row['speedup_high'])})")
 
 
 def _failed(row: pd.Series) -> str:
@@ -137,14 +100,14 @@ def sentence(models: pd.DataFrame, with_interpreter: bool) -> str:
                     f"interval overlaps that of {names}, so the data cannot order them")
         else:
             runner_up = results.iloc[1]
-            lead = sig3(runner_up["median_s"] / best["median_s"])
+            lead = quoted(runner_up["median_s"] / best["median_s"])
             text = (f"**{label(best)}** is fastest, {lead}x ahead of {label(runner_up)} "
                     "beyond both intervals") + _library_note(results, best, runner_up, label)
-    costs = [f"{sig3(best['client_cpu_load'])} cores of client CPU"]
+    costs = [f"{quoted(best['client_cpu_load'])} cores of client CPU"]
     if not pd.isna(best["runner_pss_mb"]):
-        costs.append(f"{_mb(best['runner_pss_mb'])} MB for its runner")
+        costs.append(f"{mb(best['runner_pss_mb'])} MB for its runner")
     if not pd.isna(best["setup_s"]) and not is_baseline(best["runner"]):
-        costs.append(f"{_ms(best['setup_s'])} to start at C={best['concurrency']}")
+        costs.append(f"{ms(best['setup_s'])} to start at C={best['concurrency']}")
     text += f"; {label(best)} at C={best['concurrency']} costs " + ", ".join(costs) + "."
     unfit = marks(best)
     if unfit:
@@ -173,7 +136,7 @@ def _library_note(results: pd.DataFrame, best: pd.Series, runner_up: pd.Series,
         first, second = same.iloc[0], same.iloc[1]
         if separated(first, second):
             note += (f"; with one client ({theirs}), {label(first)} is "
-                     f"{sig3(second['median_s'] / first['median_s'])}x ahead of "
+                     f"{quoted(second['median_s'] / first['median_s'])}x ahead of "
                      f"{label(second)} beyond both intervals")
         else:
             note += (f"; with one client ({theirs}), {label(first)} and {label(second)} "
@@ -212,8 +175,8 @@ def decision_markdown(table: pd.DataFrame) -> list[str]:
             lines.append(
                 f"| {model_label(row, several)}{' ' + mark if mark else ''} | "
                 f"{row['concurrency']} | {_interval_ms(row)} | {_speedup(row)} | "
-                f"{sig3(row['client_cpu_load'])} | "
-                f"{_mb(row['runner_pss_mb'])} | {_ms(row['wait_p99_s'])} | {_failed(row)} |")
+                f"{quoted(row['client_cpu_load'])} | "
+                f"{mb(row['runner_pss_mb'])} | {ms(row['wait_p99_s'])} | {_failed(row)} |")
         lines += ["", sentence(models, several), ""]
     return lines
 
@@ -227,33 +190,62 @@ def _cores(rows: pd.DataFrame) -> int:
     return int(known.iloc[0]) if len(known) else 1
 
 
+def worker_processes(row: pd.Series) -> int:
+    """The worker processes a row's runner ran besides the client's own: as the record says,
+    else as the pool recorded, else as the runner declares for its C (runs from before
+    either was recorded); 0 for a runner that runs in the client's process."""
+    for column in ("worker_processes", "pool_workers"):
+        value = row.get(column)
+        if value is not None and not pd.isna(value):
+            return int(value)
+    known = RUNNERS.get(str(row["runner"]))
+    return known.worker_processes(int(row["concurrency"])) if known is not None else 0
+
+
+def _one_process(cpu: float) -> str:
+    if cpu > ONE_CORE * 1.5:
+        return ("one process on several cores (threads without the GIL, or subinterpreters): "
+                "on K cores it can use up to min(C, K) of them")
+    if cpu >= ONE_CORE:
+        return ("one core, fully used, in one process: more cores will not make it faster; "
+                "only a faster core or less work per task would")
+    if cpu >= IDLE_CLIENT:
+        return (f"one process, busy but not yet CPU-bound: its one core fills first (at most "
+                f"about {quoted(1 / cpu)}x this rate of work at the same CPU per task), so "
+                "more cores will not raise that")
+    return ("the client mostly waits: more cores change little; the service it waits on "
+            "and C decide")
+
+
+def _several_processes(cpu: float, workers: int, cores: int) -> str:
+    where = f"{workers} worker process{'es' if workers != 1 else ''} and the client's own"
+    if cpu >= ONE_CORE * min(workers + 1, cores):
+        return (f"{where}, every core here busy: on K cores its CPU-bound part can use up to "
+                f"min({workers}, K) of them, less what start-up and the trips to workers cost "
+                f"(measured here on {cores} cores only)")
+    if cpu < IDLE_CLIENT:
+        return f"{where}, mostly waiting: more cores change little; the service and C decide"
+    return (f"{where}, with room left on the cores here: more cores help only once these are "
+            f"full, and then up to min({workers}, K) of them")
+
+
 def beyond_lines(models: pd.DataFrame, cores: int, with_interpreter: bool = False) -> list[str]:
     """What this run's own numbers say about more cores, model by model: no figure for a
-    machine that was not measured, only what these rows bound."""
+    machine that was not measured, only what these rows bound.  Every model with a CPU
+    reading gets a line; a runner with worker processes is read as several processes."""
     lines = []
     for _, row in models[~models["failed_scenario"] & ~baseline_rows(models["runner"])
                          ].iterrows():
-        name = model_label(row, with_interpreter)
         cpu = row["client_cpu_load"]
         if pd.isna(cpu):
             continue
-        workers_spread = cpu > ONE_CORE * 1.5
-        if cpu >= ONE_CORE and not workers_spread:
-            lines.append(f"- {name}: {sig3(cpu)} cores of client CPU at C={row['concurrency']}"
-                         " -- one core, fully used, in one process: more cores will not make "
-                         "it faster; only a faster core or less work per task would.")
-        elif workers_spread:
-            bound = row.get("speedup_bound")
-            reach = "" if pd.isna(row["speedup"]) or pd.isna(bound) else (
-                f", {sig3(row['speedup'])}x of an ideal {sig3(bound)}x here")
-            lines.append(f"- {name}: {sig3(cpu)} cores of client CPU at C={row['concurrency']}"
-                         f"{reach} -- it spreads over cores: on K cores its CPU-bound part can "
-                         f"use up to min(C, K) of them, less what start-up and the trips to "
-                         f"workers cost (measured here on {cores} cores only).")
-        elif cpu < IDLE_CLIENT:
-            lines.append(f"- {name}: {sig3(cpu)} cores of client CPU at C={row['concurrency']}"
-                         " -- the client mostly waits: more cores change little; the service "
-                         "it waits on and C decide.")
+        workers = worker_processes(row)
+        said = _one_process(cpu) if workers == 0 else _several_processes(cpu, workers, cores)
+        bound = row.get("speedup_bound")
+        reach = "" if workers == 0 or pd.isna(row["speedup"]) or pd.isna(bound) else (
+            f", {quoted(row['speedup'])}x of an ideal {quoted(bound)}x here")
+        lines.append(f"- {model_label(row, with_interpreter)}: {quoted(cpu)} cores of client "
+                     f"CPU at C={row['concurrency']}{reach} -- {said}.")
     return lines
 
 
@@ -264,11 +256,12 @@ def beyond_markdown(table: pd.DataFrame) -> list[str]:
         return []
     lines = ["## Beyond this machine", "",
              f"Measured on {_cores(matrix)} cores.  What each model's own numbers here say "
-             f"about a machine with K cores (client CPU at or above {ONE_CORE} cores in one "
-             f"process: bound to one core; spread over cores (processes, or threads without the "
-             f"GIL): up to min(C, K) of them; "
-             f"under {IDLE_CLIENT}: waiting).  Figures for other machines are not measured "
-             "here: run the suite there.", ""]
+             f"about a machine with K cores, read from its client CPU (its worker processes "
+             f"included) and how many processes it ran: in one process, at or above "
+             f"{ONE_CORE} cores it is bound to one core, under {IDLE_CLIENT} it mostly waits, "
+             f"between the two its one core fills first; with worker processes, up to "
+             f"min(workers, K) cores once those here are full.  Figures for other machines "
+             "are not measured here: run the suite there.", ""]
     for heading, rows in workloads(matrix, knobs=False):
         found = beyond_lines(best_of_each_model(rows), _cores(rows),
                              matrix["interpreter"].nunique() > 1)

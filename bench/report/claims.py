@@ -10,7 +10,11 @@ from __future__ import annotations
 import pandas as pd
 
 from bench.claims import CLAIMS, INCONCLUSIVE, Verdict, verdicts
-from bench.claims.kit import claim_rows, fmt, unfit
+from bench.claims.kit import (
+    claim_rows,
+    fmt,
+    unfit,
+)
 
 __all__ = ["claims_markdown", "number", "setup_costs_markdown", "verdicts"]
 

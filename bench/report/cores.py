@@ -11,9 +11,12 @@ from __future__ import annotations
 import pandas as pd
 
 from bench.claims.c15_one_core import model_bracket
-from bench.claims.kit import ratio_term
-from scripts.decision import model_label, sig3
-from scripts.results import speedup_interval
+from bench.claims.kit import (
+    ratio_term,
+)
+from bench.report.formats import quoted
+from bench.report.keys import model_label
+from bench.report.table import speedup_interval
 
 KEYS = ["workload", "params", "tasks", "server", "interpreter", "runner", "start_method",
         "client", "concurrency"]
@@ -52,10 +55,10 @@ def cores_markdown(table: pd.DataFrame) -> list[str]:
                 cells.append("-")
             elif service:
                 best, above = model_bracket(mine)
-                cells.append(("-" if best is None else sig3(best))
-                             + (f" to {sig3(above)}" if above is not None else "+"))
+                cells.append(("-" if best is None else quoted(best))
+                             + (f" to {quoted(above)}" if above is not None else "+"))
             else:
-                cells.append(f"{sig3(float(mine['median_s'].iloc[0]) * 1000)} ms")
+                cells.append(f"{quoted(float(mine['median_s'].iloc[0]) * 1000)} ms")
         if not service:
             few = model[model["pinned"] == levels[0]]
             many = model[model["pinned"] == levels[-1]]
@@ -67,8 +70,8 @@ def cores_markdown(table: pd.DataFrame) -> list[str]:
                                          many["rounds_by_pass"].iloc[0],
                                          ratio_term(few.iloc[0], many.iloc[0]))
                 interval = "" if not found.known else \
-                    f" ({sig3(found.low)}-{sig3(found.high)})"
-                cells.append(f"{sig3(ratio)}x{interval}")
+                    f" ({quoted(found.low)}-{quoted(found.high)})"
+                cells.append(f"{quoted(ratio)}x{interval}")
         lines.append(f"| {first['workload']} | {model_label(first.drop('pinned'), False)} | "
                      f"{first['concurrency']} | "
                      + " | ".join(cells) + " |")

@@ -23,10 +23,11 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
-from bench.claims import CLAIMS
-from bench.claims.kit import baseline_name, baseline_rows, is_baseline, wrapped
+from bench.claims.kit import baseline_name, baseline_rows, is_baseline
 from bench.claims.kit import colour as _colour
-from scripts.results import NOISE_LIMIT, atomic_path, runner_order
+from bench.report.keys import runner_order
+from bench.report.load import atomic_path
+from bench.report.marks import NOISE_LIMIT
 from workloads.clients import CLIENTS, DEFAULT_FOR
 
 matplotlib.rcParams["svg.hashsalt"] = "concurrency-bench"  # stable ids: same data, same SVG
@@ -39,7 +40,6 @@ LEGEND_HEADROOM = 1.3  # linear axes: extra top room for the legend, as a factor
 LEGEND_HEADROOM_LOG = 6.0  # log axes: the same, as a factor of the top value
 NOISY_HATCH = "///"  # bars (and hollow markers) of rows too noisy to cite
 LOG_NOTE = " — log scale"
-
 PanelDraw = Callable[[Axes, pd.DataFrame], None]
 CLIENT_ORDER = list(CLIENTS)
 CLIENT_COLOURS = {"aiohttp": "#4c72b0", "httpx": "#dd8452", "requests": "#55a868", "": "#999999"}
@@ -250,11 +250,12 @@ CHARTS: dict[str, tuple[str, list[PanelDraw]]] = {
     "latency": ("Per-task latency percentiles: the caller's wait, from hand-over to result",
                 [_draw_latency]),
 }
+
 NOISY_NOTE = (f"hatched bars / hollow markers: noise (IQR / median) above {NOISE_LIMIT:.0%}, "
               "not citable without a rerun")
 
 
-def _footnote(fig: Figure, *lines: str, size: int = 7) -> None:
+def add_footnote(fig: Figure, *lines: str, size: int = 7) -> None:
     """Where the figure came from, at its foot, wrapped to the figure's width so that a
     narrow (one-panel) figure does not cut it off."""
     width = int(fig.get_figwidth() * 120 / size)  # characters of this size per line
@@ -262,7 +263,7 @@ def _footnote(fig: Figure, *lines: str, size: int = 7) -> None:
     fig.text(0.01, 0.005, text, fontsize=size, color="#444444", ha="left", va="bottom")
 
 
-def _legend_above_data(ax: Axes) -> None:
+def legend_above_data(ax: Axes) -> None:
     """Make headroom at the top of the axes and put the legend there, clear of the data."""
     low, high = ax.get_ylim()
     ax.set_ylim(low, high * LEGEND_HEADROOM_LOG if ax.get_yscale() == "log"
@@ -286,11 +287,11 @@ def _figure(table: pd.DataFrame, title: str, draws: list[PanelDraw],
             ax.set_title(label, fontsize=10)
             ax.grid(axis="y", alpha=0.3)
             if ax.get_legend_handles_labels()[0]:
-                _legend_above_data(ax)
+                legend_above_data(ax)
     for ax in axes.flat[len(panels) * rows_per_panel:]:
         ax.set_visible(False)
     fig.suptitle(textwrap.fill(title, int(fig.get_figwidth() * 120 / 13)), fontsize=13)
-    _footnote(fig, footnote, "" if table["citable"].all() else NOISY_NOTE)
+    add_footnote(fig, footnote, "" if table["citable"].all() else NOISY_NOTE)
     fig.tight_layout(rect=(0, 0.04, 1, 0.97))
     return fig
 
@@ -310,9 +311,9 @@ def write_charts(table: pd.DataFrame, out: Path, footnote: str) -> list[Path]:
     latest = table[~table["failed_scenario"]]
     for name, (title, draws) in CHARTS.items():
         fig = _figure(default_clients(latest), title, draws, footnote)
-        written += _save(fig, out, name)
+        written += save_figure(fig, out, name)
     if (latest.groupby([*PANEL_KEYS, "runner"])["client"].nunique() > 1).any():
-        written += _save(_clients_figure(latest, footnote), out, "http_clients")
+        written += save_figure(_clients_figure(latest, footnote), out, "http_clients")
     return written
 
 
@@ -353,12 +354,12 @@ def _clients_figure(table: pd.DataFrame, footnote: str) -> Figure:
         ax.set_visible(False)
     sequential = f" ({baseline_name()}: C=1)" if baseline_rows(table["runner"]).any() else ""
     fig.suptitle(f"Each model with each HTTP client{sequential}", fontsize=13)
-    _footnote(fig, footnote, "" if table["citable"].all() else NOISY_NOTE)
+    add_footnote(fig, footnote, "" if table["citable"].all() else NOISY_NOTE)
     fig.tight_layout(rect=(0, 0.04, 1, 0.97))
     return fig
 
 
-def _save(fig: Figure, out: Path, name: str) -> list[Path]:
+def save_figure(fig: Figure, out: Path, name: str) -> list[Path]:
     """Write `fig` as PNG and SVG (each atomically) and close it."""
     paths = []
     try:
@@ -372,130 +373,3 @@ def _save(fig: Figure, out: Path, name: str) -> list[Path]:
     finally:
         plt.close(fig)
     return paths
-
-
-# --- the interpreters figure: CPU speedup of each runner on each Python ----------------
-
-def write_interpreters_chart(table: pd.DataFrame, out: Path, footnote: str) -> list[Path]:
-    """The cpu workload on each interpreter, one group of bars per interpreter and one bar
-    per runner (at its highest concurrency): the speedup over that interpreter's own
-    sequential (left) and the round time itself (right, so that a model on one Python can
-    be seen to beat another model on another); whiskers are 95 % intervals.  Nothing if
-    the run has no cpu rows."""
-    cpu = table[(table["workload"] == "cpu") & (table["claim"] == "")
-                & table["speedup"].notna()]
-    if cpu.empty:
-        return []
-    top = cpu[cpu["concurrency"] == cpu.groupby(["interpreter", "runner"])["concurrency"]
-              .transform("max")]
-    interpreters = list(dict.fromkeys(table["interpreter"]))
-    runners = sorted(top["runner"].unique(), key=runner_order)
-    fig, (left, right) = plt.subplots(1, 2, figsize=(3.0 + 3.6 * len(interpreters), 5.4))
-    panels = ((left, "speedup", "speedup_low", "speedup_high", 1.0, "{:.2f}x",
-               "speedup over its own sequential (x)"),
-              (right, "median_s", "ci_low_s", "ci_high_s", 1000.0, "{:.0f}",
-               "median round (ms; lower is faster)"))
-    for ax, column, low, high, scale, text, ylabel in panels:
-        shown = [r for r in runners if column != "speedup" or not is_baseline(r)]
-        width = 0.8 / max(len(shown), 1)
-        for index, runner in enumerate(shown):
-            mine = top[top["runner"] == runner].set_index("interpreter").reindex(interpreters)
-            x = np.arange(len(interpreters)) + (index - (len(shown) - 1) / 2) * width
-            values = mine[column].astype(float) * scale
-            errors = np.nan_to_num(np.vstack([values - mine[low].astype(float) * scale,
-                                              mine[high].astype(float) * scale - values])
-                                   .clip(min=0))
-            bars = ax.bar(x, values, width, yerr=errors, capsize=2, label=runner,
-                          color=_colour(runner))
-            for bar, value, citable in zip(bars, values, mine["citable"], strict=True):
-                if not pd.isna(value):
-                    ax.annotate(text.format(value), (bar.get_x() + bar.get_width() / 2, value),
-                                ha="center", va="bottom", fontsize=8)
-                    if citable is False:
-                        bar.set_hatch(NOISY_HATCH)
-        ax.set_xticks(np.arange(len(interpreters)), [f"Python {wrapped(i)}" for i in interpreters],
-                      fontsize=9)
-        ax.set_ylabel(f"cpu workload: {ylabel}")
-        ax.set_ylim(bottom=0)
-        ax.grid(axis="y", alpha=0.3)
-    left.axhline(1.0, color=_colour(baseline_name()), linestyle="--", linewidth=1.2,
-                 label="sequential = 1")
-    _legend_above_data(left)
-    _legend_above_data(right)
-    levels = ", ".join(f"C={c}" for c in sorted(top.loc[~baseline_rows(top["runner"]),
-                                                        "concurrency"].unique()))
-    fig.suptitle(f"Pure-Python CPU work on each interpreter ({levels}; whiskers: 95 % "
-                 "intervals)", fontsize=12)
-    _footnote(fig, footnote, size=7)
-    fig.tight_layout(rect=(0, 0.04, 1, 1))
-    return _save(fig, out, "interpreters")
-
-
-# --- the claims figure: one panel per registered claim --------------------------------
-
-def write_claims_chart(table: pd.DataFrame, titles: dict[str, str], out: Path,
-                       footnote: str) -> list[Path]:
-    """One figure, a panel per claim in `titles` (in registry order), titled with the claim
-    and its verdict; the grid is sized from them."""
-    shown = [claim for claim in CLAIMS if claim.key in titles]
-    columns = min(PANELS_PER_ROW, len(shown))
-    grid_rows = math.ceil(len(shown) / columns)
-    fig, axes = plt.subplots(grid_rows, columns, figsize=(5.7 * columns, 4.8 * grid_rows + 0.1),
-                             squeeze=False)
-    for ax, claim in zip(axes.flat, shown, strict=False):
-        rows = table if claim.matrix or claim.service else table[table["claim"] == claim.key]
-        ax.set_title(titles.get(claim.key, claim.key), fontsize=9)
-        if rows.empty:
-            ax.text(0.5, 0.5, "not measured", ha="center", transform=ax.transAxes)
-            continue
-        claim.panel(ax, rows)
-        ax.grid(axis="y", alpha=0.3)
-        if ax.get_legend_handles_labels()[0]:
-            _legend_above_data(ax)
-    for ax in axes.flat[len(shown):]:
-        ax.set_visible(False)
-    if any(len(ax.get_xticks()) > 8 for ax in axes.flat[:len(shown)]):  # upright labels
-        width, height = fig.get_size_inches()
-        fig.set_size_inches(width, height + 2.4 * grid_rows)
-    fig.suptitle("The claims, measured", fontsize=14)
-    _footnote(fig, footnote)
-    fig.tight_layout(rect=(0, 0.02, 1, 0.97))
-    return _save(fig, out, "claims")
-
-
-def write_service_chart(table: pd.DataFrame, out: Path, footnote: str) -> list[Path]:
-    """Service mode: latency from scheduled arrival against offered rate, one line per
-    model (p99 solid, p50 dotted), a panel per workload; the SLO as a line where given.
-    The hockey stick: flat while the model keeps up, then the queue grows."""
-    rows = table[table["offered_rate"].notna() & ~table["failed_scenario"]]
-    if rows.empty:
-        return []
-    groups = list(rows.groupby(["workload", "params", "server"], sort=False, dropna=False))
-    fig, axes = plt.subplots(1, len(groups), figsize=(6.5 * len(groups), 4.8), squeeze=False)
-    several = rows["interpreter"].nunique() > 1
-    for ax, ((workload, params, _), group) in zip(axes.flat, groups, strict=True):
-        for _, model in group.groupby(["interpreter", "runner", "start_method", "client",
-                                       "concurrency"], sort=False, dropna=False):
-            model = model.sort_values("offered_rate")
-            first = model.iloc[0]
-            label = (f"{first['runner']}" + (f" + {first['client']}" if first["client"] else "")
-                     + f" C={first['concurrency']}"
-                     + (f" on {first['interpreter']}" if several else ""))
-            ax.plot(model["offered_rate"], model["arrival_latency_p99_s"] * 1000, marker="o",
-                    color=_colour(str(first["runner"])), label=f"{label} p99")
-            ax.plot(model["offered_rate"], model["arrival_latency_p50_s"] * 1000, marker=".",
-                    linestyle=":", color=_colour(str(first["runner"])))
-        slo = group["slo_s"].dropna()
-        if not slo.empty:
-            ax.axhline(float(slo.iloc[0]) * 1000, color="red", linestyle="--", linewidth=1,
-                       label=f"SLO {float(slo.iloc[0]) * 1000:g} ms")
-        ax.set_yscale("log")
-        ax.set_xlabel("offered rate (requests per second)")
-        ax.set_ylabel("latency from scheduled arrival (ms, log)")
-        ax.set_title(f"{workload} ({params}): p99 solid, p50 dotted", fontsize=9)
-        ax.grid(alpha=0.3)
-        ax.legend(fontsize=7)
-    fig.suptitle("Latency against offered load", fontsize=12)
-    _footnote(fig, footnote)
-    fig.tight_layout(rect=(0, 0.03, 1, 0.95))
-    return _save(fig, out, "service")

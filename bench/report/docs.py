@@ -1,0 +1,186 @@
+"""The figures of README.md and docs/: generated from the committed reference runs.
+
+    python scripts/docs.py            # rewrite every generated block in place
+    python scripts/docs.py --check    # exit 1 naming each block that differs from its data
+
+A generated block stands between `<!-- generated: NAME -->` and `<!-- end: NAME -->`; its
+text is what BLOCKS[NAME] makes from results/reference (and bench/run_to_run.json), so a
+figure typed by hand into one is undone by the next run and caught by `--check` (and by
+`pytest tests -k docs`).  Outside the blocks the pages carry no measured figure; the
+test that checks so also checks every design constant they name against the code.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Callable
+from pathlib import Path
+
+import pandas as pd
+
+from bench import run_to_run
+from bench.claims import verdicts
+from bench.options import option_table
+from bench.report.claims import number
+from bench.report.decision import decision_markdown
+from bench.report.interpreters import interpreters_markdown
+from bench.report.load import Run, load_run
+from bench.report.markdown import markdown_table
+from bench.report.rerun import check_markdown
+from bench.report.table import scenario_table
+
+REPO = Path(__file__).resolve().parents[2]
+REFERENCE = REPO / "results" / "reference"
+PAGES = (REPO / "README.md", *sorted((REPO / "docs").glob("*.md")))
+BLOCK = re.compile(r"(<!-- generated: (?P<name>[\w-]+) -->\n)(?P<body>.*?)"
+                   r"(<!-- end: (?P=name) -->)", re.DOTALL)
+
+
+@functools.cache
+def _runs(folder: str) -> tuple[Run, ...]:
+    """The reference runs of one folder: its benchmark.json, or every interpreter's file."""
+    path = REFERENCE / folder
+    files = [path / "benchmark.json"] if (path / "benchmark.json").exists() else sorted(
+        file for file in path.glob("*.json"))
+    return tuple(load_run(file) for file in files)
+
+
+@functools.cache
+def _table(folder: str) -> pd.DataFrame:
+    return scenario_table(list(_runs(folder)))
+
+
+def _link(folder: str, name: str = "REPORT.md") -> str:
+    return f"[results/reference/{folder}{'/' if folder else ''}{name}]" \
+           f"(../results/reference/{folder}{'/' if folder else ''}{name})"
+
+
+def _commit(folder: str) -> str:
+    ids = sorted({str(run.commit.get("id", ""))[:7] for run in _runs(folder)} - {""})
+    return ", ".join(ids) or "unrecorded"
+
+
+DECISION_NOTE = ("Per workload, each model at the concurrency where its median round was "
+                 "lowest: median and speedup over sequential with their 95 % intervals "
+                 "(which carry what a rerun moves), client CPU in cores, the memory its "
+                 "runner added, the caller's p99 wait.  Marks: ⚠ noisy, ⌛ short of its "
+                 "precision, ⚡ disturbed, ✗ failed or meter error.")
+
+
+def _decision(folder: str) -> str:
+    """The report's decision block, less its heading and its report-page preamble."""
+    lines = decision_markdown(_table(folder))
+    return "\n".join([DECISION_NOTE, *lines[3:]]).strip() + "\n"
+
+
+def decision_block() -> str:
+    """README's decision: the default reference's "Which model?" block."""
+    return (f"From `make bench` at commit {_commit('')} on the machine in "
+            f"[results/reference/REPORT.md](results/reference/REPORT.md):\n\n"
+            + _decision(""))
+
+
+def options_block() -> str:
+    """Every option the suite takes, with its help and default, as `--help` lists them."""
+    lines = ["| option | what it sets |", "|---|---|"]
+    for option in option_table():
+        flag = option.flag if option.action == "store_true" else f"{option.flag} {option.metavar}"
+        # argparse's %% shown as %; a | would end the cell
+        cells = [f"`{flag}`", option.help.replace("%%", "%")]
+        lines.append("| " + " | ".join(cell.replace("|", "\\|") for cell in cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def reference_table_block() -> str:
+    return (f"`make bench` at commit {_commit('')}; every row of {_link('')}:\n\n"
+            + markdown_table(_table("")) + "\n")
+
+
+def _claims(folder: str, matrix: bool = False) -> list[str]:
+    found = verdicts(_table(folder), matrix=matrix)
+    return [f"| {number(v)} | {v.claim.statement} | **{v.verdict}** | {v.evidence} | "
+            f"{_link(folder, 'claims.md')} at {_commit(folder)} |"
+            for v in found if v.verdict != "not measured"]
+
+
+def claims_block() -> str:
+    """Every claim's verdict, from the claims run and the interpreters run."""
+    lines = ["| # | claim | verdict | evidence | from |", "|---|---|---|---|---|",
+             *_claims("claims"), *_claims("interpreters", matrix=True)]
+    return "\n".join(lines) + "\n"
+
+
+def interpreters_block() -> str:
+    text = interpreters_markdown(list(_runs("interpreters")), _table("interpreters"))
+    text = text.replace("## Interpreters\n\n![interpreters](interpreters.png)\n\n", "")
+    return f"From {_link('interpreters')} at commit {_commit('interpreters')}:\n\n{text}"
+
+
+def libraries_block() -> str:
+    return (f"From {_link('libraries')} at commit {_commit('libraries')}:\n\n"
+            + _decision("libraries"))
+
+
+def dask_block() -> str:
+    return f"From {_link('dask')} at commit {_commit('dask')}:\n\n" + _decision("dask")
+
+
+def spread_block() -> str:
+    """The run-to-run terms the report adds, from bench/run_to_run.json."""
+    spread = run_to_run.load()
+    lines = [f"Measured from {spread.runs} back-to-back `make bench` runs (commits "
+             f"{', '.join(spread.commits)}) on {spread.machine}:", "",
+             "| workload | a median's rerun SD | a speedup's rerun SD |", "|---|---|---|"]
+    for workload in spread.median:
+        lines.append(f"| {workload} | {spread.median[workload]:.1%} | "
+                     f"{spread.speedup.get(workload, float('nan')):.1%} |")
+    return "\n".join(lines) + "\n"
+
+
+def calibration_block() -> str:
+    """How often the published intervals held on another run: on the runs the term was
+    measured from (each run's term from the others only), and on later runs it never saw."""
+    folder = REFERENCE / "run-to-run"
+    parts = []
+    for name, leave_one_out, what in (
+            ("runs", True, "The runs the term was measured from, each judged with a term "
+                           "measured from the others only:"),
+            ("check", False, "Later runs the term never saw, with the committed term:")):
+        paths = sorted((folder / name).glob("*.json"))
+        if len(paths) >= 3:
+            body = check_markdown(paths, leave_one_out).split("\n", 2)[2]
+            parts.append(f"{what}\n\n{body.strip()}\n")
+    return "\n".join(parts) or "No back-to-back runs are committed.\n"
+
+
+BLOCKS: dict[str, Callable[[], str]] = {
+    "decision": decision_block,
+    "options": options_block,
+    "reference-table": reference_table_block,
+    "claims": claims_block,
+    "interpreters": interpreters_block,
+    "libraries": libraries_block,
+    "dask": dask_block,
+    "spread": spread_block,
+    "calibration": calibration_block,
+}
+
+
+def render(text: str) -> str:
+    """`text` with every generated block made anew."""
+    def fill(match: re.Match[str]) -> str:
+        name = match["name"]
+        if name not in BLOCKS:
+            raise KeyError(f"unknown generated block {name!r}")
+        return f"{match.group(1)}{BLOCKS[name]()}{match.group(4)}"
+
+    return BLOCK.sub(fill, text)
+
+
+def stale(path: Path) -> list[str]:
+    """The blocks of `path` whose text is not what their data makes."""
+    text = path.read_text()
+    fresh = render(text)
+    return [] if fresh == text else [m["name"] for m in BLOCK.finditer(text)
+                                      if m.group(0) not in fresh]
