@@ -66,7 +66,7 @@ def service_markdown(table: pd.DataFrame) -> list[str]:
                 held.append((best, f"{label} at C={at_best['concurrency']}", at_best))
         lines += ["", _sentence(held), ""]
     lines += ["| model | C | offered (req/s) | achieved (req/s) | p50 | p90 | p99 | p99.9 | "
-              "late | failed | CPU per request |", "|---" * 11 + "|"]
+              "late | failed | CPU per request | cores busy |", "|---" * 12 + "|"]
     for _, row in rows.sort_values(GROUP + MODEL + ["offered_rate"], kind="stable").iterrows():
         lines.append(
             f"| {row['workload']}: {model_label(row, several)} | {row['concurrency']} | "
@@ -75,7 +75,7 @@ def service_markdown(table: pd.DataFrame) -> list[str]:
             f"{ms(row['arrival_latency_p99_s'])} | {ms(row['arrival_latency_p999_s'])} | "
             f"{int(row['late_requests'])}{' ⚠' if generator_late(row) else ''} | "
             f"{int(row['failed'])}/{int(row['tasks_run'])} | "
-            f"{ms(row['cpu_per_request_s'])} |")
+            f"{ms(row['cpu_per_request_s'])} | {_busy_text(row)} |")
     lines += ["", "Columns: percentiles are of the ok requests' latency from scheduled "
               "arrival to checked result (nearest rank: each is a real request's); late = "
               "requests the load generator handed over more than 5 ms after their time (its "
@@ -84,8 +84,35 @@ def service_markdown(table: pd.DataFrame) -> list[str]:
               "rate offered was not quite the rate asked; the latencies still count from "
               "the schedule; the generator's own CPU, where it has a thread of its own, is "
               "generator_cpu_s in table.csv); CPU per request = the client's CPU "
-              "over the run, workers included, per request offered.", ""]
+              "over the run, workers included, per request offered; cores busy = the "
+              "client's and the test server's CPU per request times the rate achieved (▲ = "
+              f"at least {CORES_FULL:.0%} of the machine's cores: the machine, not only the "
+              "model, is saturated; past that the queue, and with it the p99, grows for as "
+              "long as the run lasts, so a longer --duration-s gives a larger p99: compare "
+              "saturation points, not such p99s).", ""]
     return lines
+
+
+CORES_FULL = 0.9  # cores busy at or above this share of the machine's: ▲
+
+
+def cores_busy(row: pd.Series) -> float:
+    """Cores the client (workers included) and the test server kept busy while serving:
+    their CPU per request offered times the rate achieved."""
+    offered = float(row.get("tasks_run") or 0) or float(row.get("tasks") or 0)
+    if not offered or pd.isna(row.get("achieved_rate")):
+        return float("nan")
+    cpu = sum(float(value) for value in (row.get("cpu_s"), row.get("server_cpu_s"))
+              if value is not None and not pd.isna(value))
+    return cpu / offered * float(row["achieved_rate"])
+
+
+def _busy_text(row: pd.Series) -> str:
+    busy = cores_busy(row)
+    if pd.isna(busy):
+        return "-"
+    full = not pd.isna(row.get("cores")) and busy >= CORES_FULL * float(row["cores"])
+    return f"{quoted(busy)}{' ▲' if full else ''}"
 
 
 def _sentence(held: list[tuple[float, str, pd.Series]]) -> str:

@@ -32,7 +32,7 @@ import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from bench.stats import percentile  # noqa: E402
+from bench.stats import percentile
 
 WAIT_S = 0.030  # the call to the upstream
 CPU_N = 60_000  # then about 2 ms of pure Python on this machine
