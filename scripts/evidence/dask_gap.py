@@ -21,6 +21,7 @@ from typing import Any
 import pandas as pd
 
 from bench.stats import ratio_interval
+from scripts.evidence import emit
 
 RUNNERS = ("sequential", "processes", "dask")
 
@@ -68,10 +69,7 @@ def main(argv: list[str] | None = None) -> int:
             parser.error(f"{path}: no such file")
     table = pd.DataFrame([row for path in args.runs for row in rows_of(path)])
     text = table.to_markdown(index=False, floatfmt=".3g") + "\n"
-    if args.out:
-        args.out.write_text(text)
-    print(text, end="")
-    return 0
+    return emit(text, args.out)
 
 
 if __name__ == "__main__":

@@ -27,6 +27,7 @@ REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
 
 from bench.report.service import cores_busy  # noqa: E402
+from scripts.evidence import emit  # noqa: E402
 
 RATE = 300
 JOBS = {
@@ -81,10 +82,7 @@ def main(argv: list[str] | None = None) -> int:
             "scripts/evidence/pool_degradation.py`; "
             f"{RATE} requests per second, fork pools, from a folder outside the repository."
             "\n\n" + pd.DataFrame(found).to_markdown(index=False) + "\n")
-    if args.out:
-        args.out.write_text(text)
-    print(text, end="")
-    return 0
+    return emit(text, args.out)
 
 
 if __name__ == "__main__":

@@ -33,6 +33,7 @@ import psutil
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from bench.stats import percentile
+from scripts.evidence import emit
 
 WAIT_S = 0.030  # the call to the upstream
 CPU_N = 60_000  # then about 2 ms of pure Python on this machine
@@ -132,10 +133,7 @@ def main(argv: list[str] | None = None) -> int:
               f"{r['p50_ms']:.1f} | {r['p99_ms']:.1f} | {r['workers_pss_mb']:.0f} | "
               f"{r['cpu_ms_per_request']:.2f} |" for r in rows]
     text = "\n".join(lines) + "\n"
-    if args.out:
-        args.out.write_text(text)
-    print(text, end="")
-    return 0
+    return emit(text, args.out)
 
 
 if __name__ == "__main__":
