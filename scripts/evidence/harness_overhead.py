@@ -43,6 +43,7 @@ from concurrent.futures import ThreadPoolExecutor, wait
 from pathlib import Path
 
 from bench.stats import ratio_interval
+from scripts.evidence import emit
 
 REPO = Path(__file__).resolve().parents[2]
 RUNNERS = ("asyncio", "threads")
@@ -184,11 +185,7 @@ def main(argv: list[str] | None = None) -> int:
                   "script at this concurrency, and the plain pool above starts all of them "
                   "first.", ""]
     text = "\n".join(lines)
-    if args.out:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(text)
-    print(text)
-    return 0
+    return emit(text.rstrip("\n") + "\n", args.out)
 
 
 if __name__ == "__main__":

@@ -34,6 +34,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, wait
 from pathlib import Path
 
+from scripts.evidence import emit
 from workloads.cpu import sum_of_squares
 
 REPO = Path(__file__).resolve().parents[2]
@@ -199,11 +200,7 @@ def main(argv: list[str] | None = None) -> int:
             for job in JOBS:
                 found[job] += one_run(job, args.rounds)
     text = report(found, args.runs, args.rounds, args.same_process)
-    if args.out:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(text)
-    print(text)
-    return 0
+    return emit(text.rstrip("\n") + "\n", args.out)
 
 
 if __name__ == "__main__":
