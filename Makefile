@@ -28,7 +28,7 @@ all: test
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(BASE_PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[report,dev,subinterpreters,uvloop,servers,dask]'
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[report,dev,subinterpreters,uvloop,servers,dask,db]'
 	@touch $@
 
 # $(call run_suite,FOLDER-SUFFIX,PYTEST-TARGET): each run gets a new folder named by its

@@ -22,6 +22,7 @@ import pytest
 import requests
 
 from bench import drift
+from bench.databases import SessionDatabase, check_url
 from bench.environment import library_versions, python_build, suite_commit, usable_cores
 from bench.limits import LimitError, check_scenario
 from bench.measure import in_flight
@@ -35,6 +36,8 @@ from bench.service import Saturation
 from workloads import WORKLOADS
 from workloads.clients import describe_clients, serves
 from workloads.clients import unavailable as client_unavailable
+from workloads.database import SETTINGS as DATABASE_SETTINGS
+from workloads.database import DatabaseError
 from workloads.server import DEFAULT_SERVER, ServerProcess, identify_server, is_our_server
 
 SETTINGS = pytest.StashKey[Settings]()
@@ -45,6 +48,7 @@ TRACKER = pytest.StashKey[Tracker]()
 SATURATION = pytest.StashKey[Saturation]()
 SERVER_IDENTITY = pytest.StashKey[dict[str, dict[str, object]]]()
 DRIFT_PROBES = pytest.StashKey[list[dict[str, Any]]]()
+DATABASE_INFO = pytest.StashKey[dict[str, Any]]()
 TARGET_CHECK_TIMEOUT_S = 5.0
 QUICK_ROUNDS = 2  # --quick
 # pytest-benchmark options that `benchmark.pedantic` ignores: the suite runs exactly
@@ -117,6 +121,13 @@ def pytest_configure(config: pytest.Config) -> None:
             raise pytest.UsageError(problem)
     if settings.target_url and any(WORKLOADS[name].needs_server for name in settings.workloads):
         _check_target(settings.target_url)
+    for name in settings.workloads:
+        db_url = settings.knobs.get(name, {}).get("db_url")
+        if getattr(WORKLOADS[name], "needs_database", False) and db_url:
+            try:
+                check_url(db_url)
+            except DatabaseError as exc:
+                raise pytest.UsageError(f"--db-url: {exc}") from None
     config.stash[SETTINGS] = settings
     config.stash[TRACKER] = Tracker(settings.plan)
     config.stash[SATURATION] = Saturation()
@@ -124,6 +135,9 @@ def pytest_configure(config: pytest.Config) -> None:
 
 def not_applicable(runner: str, workload: str) -> str | None:
     """Why `runner` cannot run `workload` at all, or None."""
+    missing = WORKLOADS[workload].unavailable()
+    if missing:
+        return f"the {workload} workload cannot run on this Python: {missing}"
     if RUNNERS[runner].uses_async_twin and not WORKLOADS[workload].has_async_twin():
         return f"{workload} has no async twin (acall), which {runner} runs"
     return None
@@ -278,6 +292,30 @@ def bench_servers(pytestconfig: pytest.Config) -> Iterator[LocalServers]:
         servers.stop()
 
 
+@pytest.fixture(scope="session")
+def bench_database(pytestconfig: pytest.Config) -> Iterator[SessionDatabase]:
+    """The session's database (embedded PostgreSQL or --db-url), started on demand; its
+    schema dropped and the embedded server removed at the end, however the session ends."""
+    database = SessionDatabase()
+    try:
+        yield database
+    finally:
+        database.stop()
+
+
+def _database_scenario(request: pytest.FixtureRequest, spec: ScenarioSpec,
+                       overrides: dict[str, Any]) -> Scenario:
+    settings = request.config.stash[SETTINGS]
+    database: SessionDatabase = request.getfixturevalue("bench_database")
+    try:
+        overrides["url"] = database.url_for(settings.knobs[spec.workload].get("db_url", ""))
+        workload = settings.make_workload(spec.workload, None, **overrides)
+        request.config.stash[DATABASE_INFO] = database.prepare(workload)
+    except DatabaseError as exc:
+        pytest.exit(f"{spec.workload}: {exc}", returncode=4)
+    return Scenario(spec, workload, database.process)
+
+
 @pytest.fixture
 def round_tracker(pytestconfig: pytest.Config) -> Tracker:
     """The rounds every scenario has had so far in this session (bench.precision)."""
@@ -310,6 +348,8 @@ def scenario(request: pytest.FixtureRequest) -> Scenario:
     overrides = dict(spec.overrides)
     if spec.client:
         overrides["client"] = spec.client
+    if getattr(WORKLOADS[spec.workload], "needs_database", False):
+        return _database_scenario(request, spec, overrides)
     workload = settings.make_workload(spec.workload, url, **overrides)
     return Scenario(spec, workload, server)
 
@@ -421,6 +461,9 @@ def pytest_benchmark_update_machine_info(config: pytest.Config,
                                    (cls.__doc__ or "").strip().split("\n")[0], cls.parallel)
                  for name, cls in RUNNERS.items()})
     machine_info.update(info.as_dict())
+    if DATABASE_INFO in config.stash:
+        machine_info["database"] = config.stash[DATABASE_INFO] | {
+            "settings": dict(DATABASE_SETTINGS)}
     identities = config.stash.get(SERVER_IDENTITY, None) or {}
     if identities:  # which Python served: the same for every interpreter of a run
         identity = next(iter(identities.values()))

@@ -111,7 +111,6 @@ class ResourceMeter:
     def __init__(self, server_pid: int | None = None) -> None:
         self._me = psutil.Process()
         self._server = psutil.Process(server_pid) if server_pid else None
-        self._excluded = self._server_tree()
         self._start_cpu: dict[int, float] = {}
         self._start_switches: dict[int, int] = {}
         self._start_reaped = 0.0
@@ -133,9 +132,26 @@ class ResourceMeter:
             return set()
         return {self._server.pid} | {child.pid for child in self._server.children(recursive=True)}
 
+    def _server_cpu(self) -> float:
+        """The server's CPU: every process of its tree, and the children it has reaped (a
+        database backend that ended with its connection)."""
+        if self._server is None:
+            return 0.0
+        total = 0.0
+        for pid in self._server_tree():
+            with contextlib.suppress(psutil.NoSuchProcess, psutil.AccessDenied):
+                total += _cpu_seconds(psutil.Process(pid))
+        with contextlib.suppress(psutil.NoSuchProcess, psutil.AccessDenied):
+            times = self._server.cpu_times()
+            total += times.children_user + times.children_system
+        return total
+
     def _client_processes(self) -> list[psutil.Process]:
+        # The server's tree is read anew each time: a database forks a backend for every
+        # connection the client opens, and those are the server's, not the client's.
+        excluded = self._server_tree()
         children = [child for child in self._me.children(recursive=True)
-                    if child.pid not in self._excluded]
+                    if child.pid not in excluded]
         return [self._me, *children, *(p for p in self._also if p.is_running())]
 
     def _cpu_by_pid(self) -> dict[int, float]:
@@ -186,7 +202,7 @@ class ResourceMeter:
         self._start_cpu = self._cpu_by_pid()
         self._start_switches = self._switches_by_pid()
         self._start_reaped = self._reaped_children_cpu()
-        self._start_server = _cpu_seconds(self._server) if self._server else 0.0
+        self._start_server = self._server_cpu()
         self._start_machine = _machine_busy_and_steal()
         self._not_counted = 0.0
         self._started_at = time.perf_counter()
@@ -199,7 +215,7 @@ class ResourceMeter:
                        for pid, end in self._switches_by_pid().items())
         busy, steal = _machine_busy_and_steal()
         window = time.perf_counter() - self._started_at
-        server_cpu = _cpu_seconds(self._server) - self._start_server if self._server else None
+        server_cpu = self._server_cpu() - self._start_server if self._server else None
         cpu = sum(end - self._start_cpu.get(pid, 0.0) for pid, end in end_cpu.items())
         cpu += self._reaped_children_cpu() - self._start_reaped
         harness, cpu = self._not_counted, cpu - self._not_counted

