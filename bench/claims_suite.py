@@ -33,7 +33,7 @@ from bench.plugin import SETTINGS, LocalServers
 from bench.precision import RoundPlan, Tracker
 from bench.record import ScenarioRecord
 from bench.scenario import ScenarioSpec
-from bench.stats import median
+from bench.stats import FEWEST_FOR_95, median
 from bench.test_benchmarks import test_scenario
 from workloads.http import HttpWorkload
 from workloads.oneoff import MODELS
@@ -43,7 +43,7 @@ __all__ = ["scenario_specs", "test_scenario"]
 
 ONE_OFF = Path(__file__).resolve().parent.parent / "workloads" / "oneoff.py"
 SCRIPT_TIMEOUT_S = 120.0
-MEMORY_SAMPLES = 5  # claim 3: fresh interpreters sampled for memory per parked task
+MEMORY_SAMPLES = FEWEST_FOR_95  # claim 3: fresh interpreters sampled for memory per task
 
 
 def _sizes(config: pytest.Config) -> Sizes:

@@ -308,7 +308,7 @@ def _database_scenario(request: pytest.FixtureRequest, spec: ScenarioSpec,
     settings = request.config.stash[SETTINGS]
     database: SessionDatabase = request.getfixturevalue("bench_database")
     try:
-        overrides["url"] = database.url_for(settings.knobs[spec.workload].get("db_url", ""))
+        overrides["url"] = database.url_for(settings.knobs.get(spec.workload, {}).get("db_url", ""))
         workload = settings.make_workload(spec.workload, None, **overrides)
         request.config.stash[DATABASE_INFO] = database.prepare(workload)
     except DatabaseError as exc:

@@ -201,7 +201,12 @@ def connect(url: str) -> Any:
         where = url.split("@")[-1].split("?")[0]
         lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
         raise DatabaseError(f"cannot connect to the database at {where}: "
-                            f"{lines[-1] if lines else type(exc).__name__}") from None
+                            f"{_first(lines) or type(exc).__name__}") from None
+
+
+def _first(lines: list[str]) -> str:
+    """The line of a libpq error that says what went wrong (the rest are hints)."""
+    return lines[0].removeprefix("connection failed: ") if lines else ""
 
 
 class Schema:

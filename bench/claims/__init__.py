@@ -22,6 +22,7 @@ from bench.claims import (
     c13_model_or_library,
     c14_distributed_task_size,
     c15_one_core,
+    c16_database,
 )
 from bench.claims.kit import FAILS, HOLDS, INCONCLUSIVE, LIMITS, MISSING, Claim, Verdict
 
@@ -41,6 +42,7 @@ CLAIMS: tuple[Claim, ...] = (
     c13_model_or_library.CLAIM,
     c14_distributed_task_size.CLAIM,
     c15_one_core.CLAIM,
+    c16_database.CLAIM,
 )
 
 

@@ -114,6 +114,9 @@ def imprecise(row: Row) -> str | None:
         "" if missing(half) else f" (±{float(half):.1%})")
 
 
+FULL_LEVEL = "95 %"  # the level an interval must reach to decide
+
+
 @dataclass(frozen=True)
 class Effect:
     """One deciding comparison: an effect (a ratio of medians, or a median against a fixed
@@ -128,7 +131,7 @@ class Effect:
     unfit: tuple[str, ...] = ()  # why its rows cannot decide (⚠, ⚡, ✗, failed)
     method: str = ""  # how the interval was had, when not the usual bootstrap
     imprecise: tuple[str, ...] = ()  # ⌛ rows: said when the interval straddles the line
-    level: str = "95 %"  # the confidence the interval reaches ("range of 3, 75 %")
+    level: str = FULL_LEVEL  # the confidence the interval reaches ("range of 3, 75 %")
 
     @property
     def above(self) -> Outcome:
@@ -136,13 +139,19 @@ class Effect:
         None: it straddles the line, there is no interval, or a row cannot decide.  A ⌛ row
         does not veto: its interval is wider for it, and decides only if it still clears
         the line."""
-        if self.unfit or missing(self.low) or missing(self.high):
+        if self.unfit or missing(self.low) or missing(self.high) or not self.full_level:
             return None
         if self.low > self.line:
             return True
         if self.high < self.line:
             return False
         return None
+
+    @property
+    def full_level(self) -> bool:
+        """Whether the interval reaches 95 %: a range of too few values ("range of 3,
+        56 %") is shown, but decides nothing."""
+        return self.level == FULL_LEVEL
 
     @property
     def below(self) -> Outcome:
@@ -155,6 +164,9 @@ class Effect:
             return list(self.unfit)
         if missing(self.low) or missing(self.high):
             return [f"{self.what}: too few values for an interval"]
+        if not self.full_level:
+            return [f"{self.what}: its interval is a {self.level} one, too few values for "
+                    "95 %"]
         return [f"{self.what}: its interval straddles the {fmt(self.line, self.unit)} line",
                 *self.imprecise]
 

@@ -47,6 +47,11 @@ class Sizes:
     isolation_delay_ms: int = 300
     inflight: tuple[tuple[str, int], ...] = (("asyncio", 2000), ("threads", 2000),
                                              ("processes", 32))
+    db_levels: tuple[int, ...] = (10, 100, 1000)  # claim 16: connections in flight
+    db_raw_levels: tuple[int, ...] = (100,)  # and where the raw drivers are paired too
+    db_tasks: int = 1000
+    db_rows: int = 100_000
+    db_pool: int = 10
 
 
 FULL = Sizes()
@@ -59,7 +64,8 @@ QUICK = Sizes(wait_s=0.05, sweep_levels=(1, 10, 100),
               library_level=4, library_delay_ms=5, size_ns=(1_000, 200_000), size_tasks=4,
               isolation_tasks=4,
               isolation_delay_ms=50, inflight=(("asyncio", 50), ("threads", 50),
-                                               ("processes", 2)))
+                                               ("processes", 2)),
+              db_levels=(2, 8), db_raw_levels=(8,), db_tasks=24, db_rows=1000)
 
 
 def spec(claim: str, workload: str, runner: str, tasks: int, concurrency: int,
