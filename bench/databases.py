@@ -13,13 +13,21 @@ from __future__ import annotations
 from typing import Any
 
 from workloads.base import Workload
-from workloads.database import DatabaseError, DatabaseProcess, Schema, connect
+from workloads.database import (
+    DatabaseError,
+    DatabaseProcess,
+    Schema,
+    connect,
+    refuse_foreign_schema,
+)
 
 
 def check_url(url: str) -> None:
-    """Raise DatabaseError (one line) unless `url` answers: a bad --db-url stops the run
-    before anything runs, within the driver's connect timeout."""
-    connect(url).close()
+    """Raise DatabaseError (one line) unless `url` answers and its schema of our name, if
+    any, is ours: a bad --db-url stops the run before anything runs, within the driver's
+    connect timeout."""
+    with connect(url) as conn:
+        refuse_foreign_schema(conn)
 
 
 class SessionDatabase:

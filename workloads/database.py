@@ -209,6 +209,15 @@ def _first(lines: list[str]) -> str:
     return lines[0].removeprefix("connection failed: ") if lines else ""
 
 
+def refuse_foreign_schema(conn: Any) -> None:
+    """Raise DatabaseError if the database has a schema of our name that we did not make."""
+    owner = conn.execute("SELECT obj_description(oid, 'pg_namespace') FROM pg_namespace "
+                         "WHERE nspname = %s", (SCHEMA,)).fetchone()
+    if owner is not None and owner[0] != MARK:
+        raise DatabaseError(f"the database already has a schema named {SCHEMA} that this "
+                            "suite did not make; it is left alone: drop or rename it first")
+
+
 class Schema:
     """The suite's own schema in a database: created, seeded, reset, dropped."""
 
@@ -229,11 +238,7 @@ class Schema:
             conn.execute(f"TRUNCATE {SCHEMA}.orders RESTART IDENTITY")
 
     def _create(self, conn: Any, rows: int) -> None:
-        owner = conn.execute("SELECT obj_description(oid, 'pg_namespace') FROM pg_namespace "
-                             "WHERE nspname = %s", (SCHEMA,)).fetchone()
-        if owner is not None and owner[0] != MARK:
-            raise DatabaseError(f"the database already has a schema named {SCHEMA} that this "
-                                "suite did not make; it is left alone: drop or rename it first")
+        refuse_foreign_schema(conn)
         conn.execute(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE")
         self.created = True
         conn.execute(f"CREATE SCHEMA {SCHEMA}")

@@ -1,0 +1,157 @@
+"""The db workload against a real PostgreSQL: every task checked, the server's CPU apart,
+bad input in one line, the user's database left as it was, nothing left behind."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import psutil
+import pytest
+
+from tests.conftest import REPO
+from workloads import DbWorkload, WrongResult
+from workloads.database import SCHEMA, DatabaseError, DatabaseProcess, connect
+
+pytestmark = pytest.mark.skipif(DbWorkload.unavailable() is not None,
+                                reason=f"db workload: {DbWorkload.unavailable()}")
+SMALL_DB = ["--workload", "db", "--db-rows", "500", "--tasks", "12", "--concurrency", "4"]
+
+
+def suite(*args: str, timeout: float = 240) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "pytest", "bench", *SMALL_DB, *args],
+                          cwd=REPO, capture_output=True, text=True, timeout=timeout)
+
+
+def ours() -> tuple[list[int], list[str]]:
+    """Embedded servers of this suite still running, and their data folders still there."""
+    running = [p.pid for p in psutil.process_iter(["cmdline"])
+               if any("concurrency-bench-pg-" in part for part in p.info["cmdline"] or [])]
+    folders = sorted(str(p) for p in Path(tempfile.gettempdir()).glob("concurrency-bench-pg-*"))
+    return running, folders
+
+
+@pytest.fixture(scope="module")
+def hand_started() -> Iterator[DatabaseProcess]:
+    """A PostgreSQL the user runs: it stays up after the suite is done with it."""
+    with DatabaseProcess() as server:
+        yield server
+
+
+def test_every_model_runs_every_task_against_a_real_server_and_leaves_nothing(
+        tmp_path: Path) -> None:
+    before = ours()
+    out = tmp_path / "db.json"
+    run = suite("--runner", "sequential,threads,asyncio,processes", "--benchmark-only",
+                "--quick", f"--benchmark-json={out}", "-q")
+    assert run.returncode == 0, run.stdout + run.stderr
+    data = json.loads(out.read_text())
+    records = [b["extra_info"] for b in data["benchmarks"]]
+    assert sorted(r["runner"] for r in records) == ["asyncio", "processes", "sequential",
+                                                    "threads"]
+    for record in records:
+        assert record["failed"] == 0 and record["ok"] == record["tasks_run"] > 0
+        assert record["server_cpu_s"] > 0  # PostgreSQL worked, in processes of its own
+    assert data["machine_info"]["database"]["embedded"] is True
+    assert data["machine_info"]["database"]["server_version"].startswith("18")
+    assert ours() == before  # no server and no data folder left
+
+
+def test_db_url_touches_only_the_suites_schema(hand_started: DatabaseProcess) -> None:
+    with connect(hand_started.url) as conn:
+        conn.execute("CREATE SCHEMA IF NOT EXISTS theirs")
+        conn.execute("CREATE TABLE IF NOT EXISTS theirs.kept (v int)")
+        conn.execute("INSERT INTO theirs.kept VALUES (42)")
+    run = suite("--runner", "threads,asyncio", "--db-url", hand_started.url, "--benchmark-only",
+                "--quick", "-q")
+    assert run.returncode == 0, run.stdout + run.stderr
+    with connect(hand_started.url) as conn:
+        schemas = {row[0] for row in conn.execute("SELECT nspname FROM pg_namespace")}
+        assert "theirs" in schemas and SCHEMA not in schemas
+        assert conn.execute("SELECT array_agg(v) FROM theirs.kept").fetchone()[0] == [42]
+    assert hand_started.exit_code() is None  # the user's server is still up
+
+
+def test_a_schema_of_our_name_that_we_did_not_make_is_refused_and_kept(
+        hand_started: DatabaseProcess) -> None:
+    with connect(hand_started.url) as conn:
+        conn.execute(f"CREATE SCHEMA {SCHEMA}")
+        conn.execute(f"CREATE TABLE {SCHEMA}.mine (v int)")
+    try:
+        run = suite("--runner", "threads", "--db-url", hand_started.url, "--benchmark-only",
+                    "--quick", "-q")
+        lines = [line for line in (run.stdout + run.stderr).splitlines() if line.strip()]
+        assert run.returncode != 0 and len(lines) == 1, lines
+        assert "suite did not make; it is left alone" in lines[0]
+        with connect(hand_started.url) as conn:
+            assert conn.execute(f"SELECT count(*) FROM {SCHEMA}.mine").fetchone()[0] == 0
+    finally:
+        with connect(hand_started.url) as conn:
+            conn.execute(f"DROP SCHEMA {SCHEMA} CASCADE")
+
+
+@pytest.mark.parametrize("args, says", [
+    (["--db-url", "postgresql://bench@127.0.0.1:9/postgres"],
+     "ERROR: --db-url: cannot connect to the database at 127.0.0.1:9/postgres"),
+    (["--db-pool", "0"], "ERROR: --db-pool: must be between 1 and 10000, got 0"),
+    (["--db-url", "mysql://x@127.0.0.1/db"], "ERROR: --db-url"),
+    (["--db-reads", "0", "--db-joins", "0", "--db-updates", "0", "--db-inserts", "0"],
+     "a task would do nothing"),
+])
+def test_bad_input_is_one_line_and_a_non_zero_exit_within_seconds(args: list[str],
+                                                                   says: str) -> None:
+    start = time.monotonic()
+    run = suite("--runner", "threads", "--benchmark-only", *args, timeout=30)
+    lines = [line for line in (run.stdout + run.stderr).splitlines() if line.strip()]
+    assert run.returncode != 0 and len(lines) == 1 and says in lines[0], lines
+    assert time.monotonic() - start < 10
+
+
+def test_wrong_credentials_are_one_line(hand_started: DatabaseProcess) -> None:
+    url = hand_started.url.replace("bench@", "nobody_here@")
+    run = suite("--runner", "threads", "--benchmark-only", "--db-url", url, timeout=30)
+    lines = [line for line in (run.stdout + run.stderr).splitlines() if line.strip()]
+    assert run.returncode != 0 and len(lines) == 1 and "nobody_here" in lines[0], lines
+
+
+def test_a_server_that_cannot_start_says_its_last_log_line(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from workloads import database
+
+    monkeypatch.setattr(database, "SETTINGS", {"no_such_setting": "1"})
+    before = ours()
+    with pytest.raises(DatabaseError, match=r"PostgreSQL did not start: .*no_such_setting"):
+        DatabaseProcess().__enter__()
+    assert ours() == before
+
+
+def test_a_wrong_read_is_a_failed_task_not_a_fast_one() -> None:
+    task = DbWorkload(url="postgresql://unused", rows=500).for_task(3)
+    total, joined, updates, inserts = task.plan().expected()
+    task.check((total, joined, updates, inserts))
+    with pytest.raises(WrongResult):
+        task.check((total + 1, joined, updates, inserts))
+    with pytest.raises(WrongResult):
+        task.check((total, joined, updates, inserts - 1))  # an insert not seen
+
+
+def test_ctrl_c_mid_run_leaves_no_server_and_no_data(tmp_path: Path) -> None:
+    before = ours()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "pytest", "bench", "--workload", "db", "--db-rows", "500",
+         "--tasks", "2000", "--concurrency", "4", "--runner", "threads", "--benchmark-only",
+         "--rounds", "50", "-q"], cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 60
+    while ours()[0] == before[0] and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert ours()[0] != before[0], "the embedded server never started"
+    time.sleep(1.0)
+    process.send_signal(signal.SIGINT)
+    process.wait(60)
+    assert ours() == before
