@@ -72,8 +72,9 @@ service: $(STAMP)
 charts: $(STAMP)
 	$(BIN)/python scripts/report.py $(RUN)
 
+# The tests spread over two processes (pytest-xdist), a test file to each at a time.
 test: $(STAMP)
-	$(BIN)/python -m pytest tests
+	$(BIN)/python -m pytest tests -n 2 --dist loadfile
 
 lint: $(STAMP)
 	$(BIN)/ruff check bench workloads scripts tests

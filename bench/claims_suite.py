@@ -29,10 +29,10 @@ import pytest
 from bench.claims import CLAIMS
 from bench.claims.sizes import FULL, QUICK, Sizes
 from bench.experiments import ISOLATION_MODES, FailureIsolation, measure_inflight
-from bench.plugin import SETTINGS, LocalServers
 from bench.precision import RoundPlan, Tracker
 from bench.record import ScenarioRecord
 from bench.scenario import ScenarioSpec
+from bench.sessions import SETTINGS, LocalServers
 from bench.stats import FEWEST_FOR_95, median
 from bench.test_benchmarks import test_scenario
 from workloads.http import HttpWorkload

@@ -22,40 +22,47 @@ import pytest
 import requests
 
 from bench import drift
-from bench.databases import SessionDatabase, check_url
+from bench.databases import check_url
 from bench.environment import library_versions, python_build, suite_commit, usable_cores
 from bench.limits import LimitError, check_scenario
 from bench.measure import in_flight
-from bench.options import OptionError, Settings, option_table, parse_settings
+from bench.options import OptionError, option_table, parse_settings
 from bench.precision import Tracker
 from bench.progress import Progress
 from bench.runinfo import SCHEMA_VERSION, Fairness, PythonBuild, RunInfo, RunnerStyle
 from bench.runners import RUNNERS
 from bench.scenario import Scenario, ScenarioSpec, scenarios_for, side_of
 from bench.service import Saturation
+from bench.sessions import (
+    DATABASE_INFO,
+    SERVER_IDENTITY,
+    SETTINGS,
+    TARGET_CHECK_TIMEOUT_S,
+    LocalServers,
+    bench_database,
+    bench_servers,
+    database_scenario,
+)
 from workloads import WORKLOADS
 from workloads.clients import describe_clients, serves
 from workloads.clients import unavailable as client_unavailable
 from workloads.database import SETTINGS as DATABASE_SETTINGS
 from workloads.database import DatabaseError
-from workloads.server import DEFAULT_SERVER, ServerProcess, identify_server, is_our_server
+from workloads.server import DEFAULT_SERVER, is_our_server
 
-SETTINGS = pytest.StashKey[Settings]()
 EXIT_STATUS = pytest.StashKey[int]()
 FAILED_SCENARIOS = pytest.StashKey[int]()
-LOCAL_SERVERS = pytest.StashKey[dict[str, ServerProcess]]()
 TRACKER = pytest.StashKey[Tracker]()
 SATURATION = pytest.StashKey[Saturation]()
-SERVER_IDENTITY = pytest.StashKey[dict[str, dict[str, object]]]()
 DRIFT_PROBES = pytest.StashKey[list[dict[str, Any]]]()
-DATABASE_INFO = pytest.StashKey[dict[str, Any]]()
-TARGET_CHECK_TIMEOUT_S = 5.0
 QUICK_ROUNDS = 2  # --quick
 # pytest-benchmark options that `benchmark.pedantic` ignores: the suite runs exactly
 # --rounds counted rounds after --warmup-rounds, so these would be silently without effect.
 NOT_HONOURED = ("--benchmark-min-rounds", "--benchmark-max-time", "--benchmark-min-time",
                 "--benchmark-warmup", "--benchmark-warmup-iterations",
                 "--benchmark-calibration-precision")
+# The session fixtures live in bench.sessions; named here so that pytest finds them.
+__all__ = ["LocalServers", "bench_database", "bench_servers"]
 RUN_STATUS: dict[int, str] = {pytest.ExitCode.OK: "complete",
                               pytest.ExitCode.TESTS_FAILED: "failed",
                               pytest.ExitCode.INTERRUPTED: "interrupted"}
@@ -253,69 +260,6 @@ def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> None:
                     pytrace=False)
 
 
-class LocalServers:
-    """The local test servers of a session, each started the first time a scenario needs
-    it and stopped when the session ends."""
-
-    def __init__(self, config: pytest.Config) -> None:
-        self._config = config
-        self.running: dict[str, ServerProcess] = {}
-        config.stash[LOCAL_SERVERS] = self.running
-        config.stash[SERVER_IDENTITY] = {}
-
-    def get(self, kind: str) -> ServerProcess:
-        server = self.running.get(kind)
-        if server is None:
-            server = ServerProcess(server=kind).__enter__()
-            self.running[kind] = server
-            self._config.stash[SERVER_IDENTITY][kind] = identify_server(
-                server.url, TARGET_CHECK_TIMEOUT_S) or {}
-        return server
-
-    def stop(self) -> None:
-        while self.running:
-            _, server = self.running.popitem()
-            server.stop()
-
-
-@pytest.fixture(scope="session")
-def bench_servers(pytestconfig: pytest.Config) -> Iterator[LocalServers]:
-    """The session's local test servers, started on demand (none with --target-url)."""
-    servers = LocalServers(pytestconfig)
-    target = pytestconfig.stash[SETTINGS].target_url
-    if target:
-        pytestconfig.stash[SERVER_IDENTITY]["target"] = identify_server(
-            target, TARGET_CHECK_TIMEOUT_S) or {}
-    try:
-        yield servers
-    finally:
-        servers.stop()
-
-
-@pytest.fixture(scope="session")
-def bench_database(pytestconfig: pytest.Config) -> Iterator[SessionDatabase]:
-    """The session's database (embedded PostgreSQL or --db-url), started on demand; its
-    schema dropped and the embedded server removed at the end, however the session ends."""
-    database = SessionDatabase()
-    try:
-        yield database
-    finally:
-        database.stop()
-
-
-def _database_scenario(request: pytest.FixtureRequest, spec: ScenarioSpec,
-                       overrides: dict[str, Any]) -> Scenario:
-    settings = request.config.stash[SETTINGS]
-    database: SessionDatabase = request.getfixturevalue("bench_database")
-    try:
-        overrides["url"] = database.url_for(settings.knobs.get(spec.workload, {}).get("db_url", ""))
-        workload = settings.make_workload(spec.workload, None, **overrides)
-        request.config.stash[DATABASE_INFO] = database.prepare(workload)
-    except DatabaseError as exc:
-        pytest.exit(f"{spec.workload}: {exc}", returncode=4)
-    return Scenario(spec, workload, database.process)
-
-
 @pytest.fixture
 def round_tracker(pytestconfig: pytest.Config) -> Tracker:
     """The rounds every scenario has had so far in this session (bench.precision)."""
@@ -349,7 +293,7 @@ def scenario(request: pytest.FixtureRequest) -> Scenario:
     if spec.client:
         overrides["client"] = spec.client
     if getattr(WORKLOADS[spec.workload], "needs_database", False):
-        return _database_scenario(request, spec, overrides)
+        return database_scenario(request, spec, overrides)
     workload = settings.make_workload(spec.workload, url, **overrides)
     return Scenario(spec, workload, server)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import threading
@@ -16,6 +17,12 @@ from bench.runners import RUNNERS
 from workloads.server import ServerProcess
 
 pytest_plugins = ["pytester"]
+
+# `make test` spreads the tests over the cores (pytest-xdist).  Its worker marks leave
+# this process for none of the suites the tests start: a benchmark session that saw them
+# would switch pytest-benchmark off, as it does under xdist.
+for _mark in ("PYTEST_XDIST_WORKER", "PYTEST_XDIST_WORKER_COUNT", "PYTEST_XDIST_TESTRUNUID"):
+    os.environ.pop(_mark, None)
 
 REPO = Path(__file__).resolve().parent.parent
 # A matrix small enough to run in seconds: every workload and runner, one concurrency level.
