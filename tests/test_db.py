@@ -155,3 +155,13 @@ def test_ctrl_c_mid_run_leaves_no_server_and_no_data(tmp_path: Path) -> None:
     process.send_signal(signal.SIGINT)
     process.wait(60)
     assert ours() == before
+
+
+def test_tasks_in_flight_never_update_the_same_row() -> None:
+    workload = DbWorkload(url="postgresql://unused", rows=500, updates=2)
+    plans = [workload.for_task(index).plan() for index in range(250)]
+    updated = [key for plan in plans for key in plan.updates]
+    assert len(updated) == len(set(updated)) == 500
+    for plan in plans:  # and a task's reads and joins are rows it does not update
+        assert not set(plan.reads + plan.joins) & set(plan.updates)
+        assert len(plan.reads) == 8 and len(plan.joins) == 1

@@ -3,7 +3,7 @@
 Each task is one unit of work a CRUD service does per request: reads by primary key, a
 small join, updates and inserts committed together, then a read that checks the writes
 are visible.  The keys of task i come from a generator seeded with (`seed`, i), so every
-runner does the same reads and writes.  Every result is checked: each read's price and
+runner does the same reads and writes; the rows it updates are its own (see `plan`).  Every result is checked: each read's price and
 each join's category against the seeded data, each update and insert seen after commit.
 
 Sync twin: a SQLAlchemy ORM `Session` over psycopg 3, one engine per process whose pool
@@ -110,13 +110,20 @@ class DbWorkload(Workload):
         return dataclasses.replace(self, task=index)
 
     def plan(self) -> Plan:
-        """This task's keys: the same for every runner and every round."""
+        """This task's keys: the same for every runner and every round.  The rows a task
+        updates are its own (task i updates rows i*U+1 to i*U+U, wrapping past the table's
+        end), so two tasks in flight never wait on each other's row lock, nor overwrite
+        the note the other reads back."""
+        updates = tuple(1 + (self.task * self.updates + j) % self.rows
+                        for j in range(self.updates))
         picker = random.Random(f"{self.seed}:{self.task}")
-        keys = picker.sample(range(1, self.rows + 1), self.reads + self.joins + self.updates)
-        reads, rest = keys[:self.reads], keys[self.reads:]
-        joins, updates = rest[:self.joins], rest[self.joins:]
+        taken = set(updates)
+        keys = [key for key in picker.sample(range(1, self.rows + 1),
+                                             self.reads + self.joins + len(updates))
+                if key not in taken][:self.reads + self.joins]
         inserts = tuple(picker.randint(1, self.rows) for _ in range(self.inserts))
-        return Plan(tuple(reads), tuple(joins), tuple(updates), inserts, uuid.uuid4().hex)
+        return Plan(tuple(keys[:self.reads]), tuple(keys[self.reads:]), updates, inserts,
+                    uuid.uuid4().hex)
 
     def call(self) -> object:
         from workloads import db_tasks

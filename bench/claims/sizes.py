@@ -49,7 +49,7 @@ class Sizes:
                                              ("processes", 32))
     db_levels: tuple[int, ...] = (10, 100, 1000)  # claim 16: connections in flight
     db_raw_levels: tuple[int, ...] = (100,)  # and where the raw drivers are paired too
-    db_tasks: int = 1000
+    db_tasks: int = 300  # at C above it, C tasks: every one in flight at once
     db_rows: int = 100_000
     db_pool: int = 10
 

@@ -69,7 +69,7 @@ def threads(tasks: list[DbWorkload], concurrency: int) -> Callable[[], None]:
 def asyncio_round(tasks: list[DbWorkload], concurrency: int) -> Callable[[], None]:
     async def go() -> None:
         async with async_pool(tasks[0]) as pool:
-            await asyncio.gather(*(one(pool, tasks[0]) for _ in range(concurrency)))  # warm
+            await asyncio.gather(*(one(pool, task) for task in tasks[:concurrency]))  # warm
             gate = asyncio.Semaphore(concurrency)
             started = time.perf_counter()
             await asyncio.gather(*(gated(gate, pool, task) for task in tasks))
