@@ -3,8 +3,9 @@
 Each task is one unit of work a CRUD service does per request: reads by primary key, a
 small join, updates and inserts committed together, then a read that checks the writes
 are visible.  The keys of task i come from a generator seeded with (`seed`, i), so every
-runner does the same reads and writes; the rows it updates are its own (see `plan`).  Every result is checked: each read's price and
-each join's category against the seeded data, each update and insert seen after commit.
+runner does the same reads and writes; the rows it updates are its own (see `plan`).
+Every result is checked: each read's price and each join's category against the seeded
+data, each update and insert seen after commit.
 
 Sync twin: a SQLAlchemy ORM `Session` over psycopg 3, one engine per process whose pool
 holds at most `pool` connections (`--db-pool`; no overflow).  Async twin: an
