@@ -328,9 +328,12 @@ def _service_fields(schedule: Schedule, outcome: ServiceOutcome, usage: Resource
     summary = outcome.summary(schedule, slo_s)
     keys = ("achieved_rate", "arrival_latency_p50_s", "arrival_latency_p90_s",
             "arrival_latency_p99_s", "arrival_latency_p999_s", "late_requests",
-            "generator_lateness_p99_s", "generator_cpu_s")
+            "generator_lateness_p99_s", "generator_cpu_s", "service_p50_s")
     return {**{key: summary[key] for key in keys},
+            "backlog_growth": summary.get("backlog_growth"),
+            "sustained": summary.get("sustained"),
             "offered_rate": schedule.rate, "arrivals": schedule.arrivals,
+            "arrival_seed": schedule.seed if schedule.arrivals == "poisson" else None,
             "duration_s": schedule.duration_s, "slo_s": slo_s,
             "within_slo": summary.get("within_slo"),
             "cpu_per_request_s": usage.cpu_s / outcome.offered if outcome.offered else None}
@@ -344,7 +347,8 @@ def measure_service(benchmark: Any, spec: ScenarioSpec, workload: Workload,
     assert spec.rate is not None
     check_scenario(spec.workload, spec.runner, spec.concurrency, dict(spec.runner_options))
     calibrate(workload)
-    schedule = Schedule(spec.rate, spec.duration_s, spec.arrivals or "constant")
+    schedule = Schedule(spec.rate, spec.duration_s, spec.arrivals or "constant",
+                        spec.arrival_seed)
     offsets = schedule.offsets()
     runner = make_runner(spec.runner, workload, spec.concurrency, dict(spec.runner_options))
     meter = ResourceMeter(server_pid)

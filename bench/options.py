@@ -14,6 +14,7 @@ import dataclasses
 import importlib.util
 import math
 import re
+import secrets
 import typing
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -117,6 +118,9 @@ def option_table() -> list[Option]:
                f"warm-up (default: {DEFAULT_DURATION_S:g})", "S"),
         Option("--arrivals", "service mode: constant or poisson (seeded) arrivals "
                "(default: constant)", "KIND"),
+        Option("--arrival-seed", "service mode, poisson arrivals: the seed of the arrivals, "
+               "the same for every model of the run (default: a new one each run, recorded)",
+               "N"),
         Option("--slo-ms", "service mode: the latency target; the record counts the "
                "requests within it", "MS"),
         Option("--cores", "comma list of core counts K: each scenario runs with the client "
@@ -154,6 +158,7 @@ class ServiceSettings:
     slo_s: float | None = None
     warmup_s: float = 0.5  # the same rate, uncounted, on the open runner before each one
     auto: bool = False  # --rate auto: a rising sweep, each model stopping at saturation
+    seed: int = 0  # Poisson arrivals: drawn anew per run unless --arrival-seed fixes it
 
 
 @dataclass(frozen=True)
@@ -320,7 +325,8 @@ DEFAULT_DURATION_S = 5.0
 def _service(raw: Mapping[str, Any]) -> ServiceSettings | None:
     """Service mode's settings, each checked as its Schedule will be; None without --rate."""
     rates = raw.get("rate")
-    others = [flag for flag in ("duration_s", "arrivals", "slo_ms") if raw.get(flag) is not None]
+    others = [flag for flag in ("duration_s", "arrivals", "slo_ms", "arrival_seed")
+              if raw.get(flag) is not None]
     if rates is None:
         if others:
             raise OptionError(f"--{others[0].replace('_', '-')}: only with --rate (service "
@@ -333,9 +339,13 @@ def _service(raw: Mapping[str, Any]) -> ServiceSettings | None:
                        float, 0.1, 3600.0)
     arrivals = _choice("--arrivals", str(raw.get("arrivals") or "constant"), ARRIVALS)
     slo = raw.get("slo_ms")
+    given = raw.get("arrival_seed")
+    seed = secrets.randbelow(2**32) if given is None else int(
+        _number("--arrival-seed", str(given), int, 0, 2**32 - 1))
     return ServiceSettings(tuple(float(rate) for rate in parsed), duration, arrivals,
                            None if slo is None else _number("--slo-ms", str(slo), float,
-                                                            0.001, 3_600_000.0) / 1000, auto=auto)
+                                                            0.001, 3_600_000.0) / 1000,
+                           auto=auto, seed=seed)
 
 
 def parse_settings(raw: Mapping[str, Any]) -> Settings:

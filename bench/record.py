@@ -167,12 +167,20 @@ class ScenarioRecord:
     offered_rate: float | None = metric(numeric=True)  # requests per second
     achieved_rate: float | None = metric(numeric=True)  # ok requests per second served
     arrivals: str = ""
+    arrival_seed: int | None = metric()  # Poisson arrivals' seed (None: constant)
     duration_s: float | None = metric(numeric=True)
     arrival_latency_p50_s: float | None = metric(numeric=True)
     arrival_latency_p90_s: float | None = metric(numeric=True)
     arrival_latency_p99_s: float | None = metric(numeric=True)
     arrival_latency_p999_s: float | None = metric(numeric=True)
+    # How long a request held its slot (first instruction to result): with C slots, the
+    # most a model can serve is C over this (Little's law; bench.report.service).
+    service_p50_s: float | None = metric(numeric=True)
     late_requests: int | None = metric(numeric=True)  # handed over > 5 ms after their time
+    # Requests waiting or in service: their growth over the schedule, and whether it was
+    # within what a model that keeps up shows (bench.service.Backlog).
+    backlog_growth: float | None = metric(numeric=True)
+    sustained: bool | None = metric()
     generator_lateness_p99_s: float | None = metric(numeric=True)  # the generator's own
     generator_cpu_s: float | None = metric(numeric=True)  # its thread's CPU (pools only)
     cpu_per_request_s: float | None = metric(numeric=True)  # client CPU / requests

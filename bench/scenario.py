@@ -42,6 +42,7 @@ class ScenarioSpec:
     rate: float | None = None  # service mode: requests per second offered (bench.service)
     duration_s: float = 0.0  # service mode: seconds of arrivals counted
     arrivals: str = ""  # service mode: constant or poisson
+    arrival_seed: int = 0  # service mode: the Poisson arrivals' seed (the run's, recorded)
     slo_s: float | None = None  # service mode: the latency target, if given
     service_warmup_s: float = 0.0  # service mode: seconds served uncounted first
     sweep: bool = False  # service mode, --rate auto: skipped above the model's saturation
@@ -174,6 +175,7 @@ def _service_specs(workload: str, settings: Settings) -> list[ScenarioSpec]:
     return [ScenarioSpec(workload, m.runner, max(1, round(rate * service.duration_s)),
                          m.concurrency, 1, 0, m.options, client=m.client, server=m.server,
                          rate=rate, duration_s=service.duration_s, arrivals=service.arrivals,
+                         arrival_seed=service.seed,
                          slo_s=service.slo_s, service_warmup_s=service.warmup_s,
                          sweep=service.auto, cores=m.cores)
             for rate in service.rates for m in models_for(workload, settings)]

@@ -17,6 +17,7 @@ load generator wait (coordinated omission; wrk2 and HdrHistogram measure the sam
 
 from __future__ import annotations
 
+import bisect
 import math
 import random
 import time
@@ -49,10 +50,16 @@ AUTO_RATES = tuple(round(25 * 2 ** (step / 2)) for step in range(17))  # 25 ... 
 
 
 def kept(offered: float, achieved: float | None, p99_s: float | None,
-         slo_s: float | None) -> bool:
-    """Whether a model kept an offered rate: served at least KEPT of it, and its p99 from
-    arrival within the SLO where one was set."""
-    if achieved is None or achieved < KEPT * offered:
+         slo_s: float | None, sustained: bool | None = None,
+         ok_share: float | None = None) -> bool:
+    """Whether a model kept an offered rate: its backlog did not grow (`sustained`, see
+    `Backlog`), at least KEPT of the requests were served ok, and its p99 from arrival was
+    within the SLO where one was set.  A record made before backlogs were recorded is
+    judged by its achieved rate: at least KEPT of the offered."""
+    if sustained is not None:
+        if not sustained or ok_share is None or ok_share < KEPT:
+            return False
+    elif achieved is None or achieved < KEPT * offered:
         return False
     return slo_s is None or (p99_s is not None and p99_s <= slo_s)
 
@@ -64,6 +71,41 @@ def bracket(points: list[tuple[float, bool]]) -> tuple[float | None, float | Non
     best = max(held) if held else None
     above = [rate for rate, was_kept in points if not was_kept and (best is None or rate > best)]
     return best, (min(above) if above else None)
+
+
+BOUNDED = 0.9  # a saturation at or above this share of C's ceiling is the harness's limit
+
+
+def _number(value: Any) -> float | None:
+    return None if value is None or value != value else float(value)
+
+
+def ceiling(rows: list[Any]) -> float:
+    """The most requests per second one model's C slots can serve (Little's law): C over
+    the time a request holds its slot, the least median service time among its rates; a
+    run that did not record service time gives the least median latency from arrival
+    instead (at a rate it kept, queueing adds little); nan where neither is known."""
+    held = [value for row in rows if (value := _number(row.get("service_p50_s")))]
+    if not held:
+        held = [value for row in rows
+                if (value := _number(row.get("arrival_latency_p50_s")))]
+    return math.nan if not held else float(rows[0]["concurrency"]) / min(held)
+
+
+def bounded_by_c(rows: list[Any], best: float | None, above: float | None) -> bool:
+    """Whether one model's saturation (its rows, one per offered rate) is its concurrency
+    limit's rather than its own: the highest rate it kept, or what it achieved at the
+    first rate it did not keep, reached BOUNDED of the ceiling that C allows."""
+    limit = ceiling(rows)
+    if math.isnan(limit):
+        return False
+    for row in rows:
+        rate = float(row["offered_rate"])
+        reached = best if rate == best else _number(row.get("achieved_rate")) \
+            if rate == above else None
+        if reached is not None and reached >= BOUNDED * limit:
+            return True
+    return False
 
 
 class Saturation:
@@ -81,6 +123,52 @@ class Saturation:
     def add(self, model: str, rate: float, was_kept: bool) -> None:
         if not was_kept:
             self.not_kept[model] = min(rate, self.not_kept.get(model, rate))
+
+
+SAMPLES = 40  # instants across the schedule at which the backlog is read
+GROWTH_SHARE = 0.01  # the backlog may grow by this share of the requests (KEPT's 1 %)
+GROWTH_NOISE = 2.0  # plus this many SDs of its own wobble about its trend, plus one request
+
+
+@dataclass(frozen=True)
+class Backlog:
+    """Requests arrived and not yet returned, across the schedule: its growth along a
+    least-squares line, and whether that growth is within what a model keeping up shows."""
+
+    growth: float  # requests: the line's rise from the schedule's start to its end
+    wobble: float  # SD of the backlog about the line (a queue's own ups and downs)
+    requests: int
+
+    @property
+    def tolerance(self) -> float:
+        return GROWTH_SHARE * self.requests + GROWTH_NOISE * self.wobble + 1
+
+    @property
+    def sustained(self) -> bool:
+        return self.growth <= self.tolerance
+
+
+def backlog_growth(arrived: list[float], returned: list[float], duration_s: float) -> Backlog:
+    """The backlog (arrived by t less returned by t) at SAMPLES instants of the schedule
+    from the first result on, and the growth of its least-squares line over them.  A model
+    that keeps up holds a backlog that wobbles about a level (its requests in service, and
+    a queue that comes and goes); one past its capacity holds one that grows with every
+    request.  With constant arrivals the rule tells 0.9 from 1.1 of a server's capacity at
+    any size; with Poisson arrivals it needs about a thousand requests (tests/test_service
+    checks both on a simulated server)."""
+    arrivals, returns = sorted(arrived), sorted(returned)
+    # From the first result on: until then the backlog only fills the model's slots, which
+    # any model does, kept or not.
+    begin = min(returns[0], duration_s / 2)
+    times = [begin + (duration_s - begin) * (k + 0.5) / SAMPLES for k in range(SAMPLES)]
+    counts = [bisect.bisect_right(arrivals, t) - bisect.bisect_right(returns, t)
+              for t in times]
+    mean_t, mean_n = sum(times) / SAMPLES, sum(counts) / SAMPLES
+    spread = sum((t - mean_t) ** 2 for t in times)
+    slope = sum((t - mean_t) * (n - mean_n) for t, n in zip(times, counts, strict=True)) / spread
+    residuals = [n - mean_n - slope * (t - mean_t) for t, n in zip(times, counts, strict=True)]
+    wobble = math.sqrt(sum(r * r for r in residuals) / SAMPLES)
+    return Backlog(slope * (duration_s - begin), wobble, len(arrived))
 
 
 class ServiceError(ValueError):
@@ -133,6 +221,10 @@ class ServiceOutcome:
     latencies: list[float] = field(default_factory=list)  # scheduled arrival to result
     service_times: list[float] = field(default_factory=list)  # first instruction to result
     lateness: list[float] = field(default_factory=list)  # handed over less scheduled
+    # Every request's scheduled arrival and the time its result came back (inf: never),
+    # in seconds from the start: the backlog over the run, for `sustained`.
+    arrived: list[float] = field(default_factory=list)
+    returned: list[float] = field(default_factory=list)
     span_s: float = 0.0  # first scheduled arrival to the last result back
     # The generator's own CPU: its thread's, where it has one of its own (pools); None
     # where it shares a thread with the model (an event loop's own schedule).
@@ -142,7 +234,10 @@ class ServiceOutcome:
     def failed(self) -> int:
         return sum(self.failures.values())
 
-    def add(self, result: TaskResult, latency: float) -> None:
+    def add(self, result: TaskResult, latency: float, arrived: float | None = None) -> None:
+        if arrived is not None:
+            self.arrived.append(arrived)
+            self.returned.append(arrived + latency)
         if result.failure is None:
             self.ok += 1
             self.latencies.append(latency)
@@ -155,14 +250,26 @@ class ServiceOutcome:
         if detail and kind not in self.examples:
             self.examples[kind] = detail
 
+    def backlog(self, duration_s: float) -> Backlog | None:
+        """How the requests waiting or in service grew across the schedule (None where the
+        run did not record arrivals and returns)."""
+        if not self.arrived:
+            return None
+        return backlog_growth(self.arrived, self.returned, duration_s)
+
     def achieved_rate(self, schedule: Schedule) -> float | None:
-        """Ok requests per second of the window they were served in: from the first
-        arrival to the last result, less the fastest request's latency (what even an
-        idle model adds after the last arrival) and plus one gap between arrivals.  A
-        model that keeps up gets the offered rate whatever its latency; one that falls
-        behind finishes late, and gets what it served per second."""
+        """Ok requests per second served in steady state: the offered rate times the share
+        of requests served ok, less the share left waiting by the backlog's growth over
+        the schedule.  A model that keeps up gets the offered rate whatever its latency
+        and whatever the realised number of Poisson arrivals; one that falls behind by a
+        growing queue gets what it served per second.  A run that recorded no backlog
+        (older records) divides the ok requests by the span they were served in."""
         if not self.latencies:
             return None
+        grown = self.backlog(schedule.duration_s)
+        if grown is not None:
+            share = self.ok / self.offered if self.offered else 0.0
+            return schedule.rate * share * (1 - max(0.0, grown.growth) / max(1, self.offered))
         window = self.span_s - min(self.latencies) + 1 / schedule.rate
         return self.ok / window if window > 0 else None
 
@@ -177,6 +284,10 @@ class ServiceOutcome:
             "generator_lateness_p99_s": percentile(self.lateness, 99),
             "generator_cpu_s": self.generator_cpu_s,
         }
+        grown = self.backlog(schedule.duration_s)
+        if grown is not None:
+            found["backlog_growth"] = grown.growth
+            found["sustained"] = grown.sustained
         for name, q in (("p50", 50), ("p90", 90), ("p99", 99), ("p999", 99.9)):
             found[f"arrival_latency_{name}_s"] = percentile(latencies, q)
         found["service_p50_s"] = (median(self.service_times) if self.service_times else None)
@@ -222,19 +333,25 @@ def serve_with(executor: Executor, workload: Workload, offsets: list[float],
     last = start
     for future, due in sent:
         if not future.done():
+            outcome.arrived.append(due - start)
+            outcome.returned.append(math.inf)
             outcome.fail("timeout", f"no result {DRAIN_TIMEOUT_S:g} s after the last arrival")
             future.cancel()
             continue
         try:
             result = future.result()
         except BrokenProcessPool as exc:
+            outcome.arrived.append(due - start)
+            outcome.returned.append(back.get(future, time.perf_counter()) - start)
             outcome.fail(WORKER_DIED, describe(exc))
             continue
         except Exception as exc:
+            outcome.arrived.append(due - start)
+            outcome.returned.append(back.get(future, time.perf_counter()) - start)
             outcome.fail(OTHER, describe(exc))
             continue
         finished = back.get(future, time.perf_counter())
         last = max(last, finished)
-        outcome.add(result, finished - due)
+        outcome.add(result, finished - due, due - start)
     outcome.span_s = last - start
     return outcome

@@ -63,8 +63,9 @@ def test_scenario(benchmark: Any, scenario: Scenario, round_tracker: Tracker,
     if not benchmark.disabled:
         round_tracker.add(spec.key, list(benchmark.stats.stats.data))
     if spec.rate is not None:  # the sweep goes on past the SLO, up to what it can serve
+        share = record.ok / record.tasks_run if record.tasks_run else 0.0
         saturation.add(spec.model_key, spec.rate, kept(spec.rate, record.achieved_rate,
-                                                       None, None))
+                                                       None, None, record.sustained, share))
     if record.failed and not record.faults_injected:
         kinds = failure_text(record.failure_kinds, record.failure_examples)
         _not_a_result(benchmark, scenario, f"{record.failed} of {record.tasks_run} tasks failed "

@@ -32,11 +32,12 @@ from bench.claims.kit import (
     Table,
     Verdict,
     colour,
+    is_baseline,
     is_parallel,
     sig3,
 )
 from bench.claims.panels import bars
-from bench.service import bracket, kept
+from bench.service import bounded_by_c, bracket, kept
 
 KEY = "c15_one_core"
 ONE_CORE = 1.10  # a single GIL process "saturates near" one core: below 1.10x of 1/C
@@ -55,9 +56,13 @@ def row_kept(row: pd.Series, with_slo: bool = True) -> bool:
     if one was set and `with_slo`; a failed scenario kept nothing."""
     if bool(row.get("failed_scenario", False)):
         return False
+    sustained = row.get("sustained")
+    known = None if sustained is None or pd.isna(sustained) else bool(sustained)
+    runs = _known(row.get("tasks_run"))
+    share = float(row["ok"]) / runs if runs else None
     return kept(float(row["offered_rate"]), _known(row["achieved_rate"]),
                 _known(row["arrival_latency_p99_s"]),
-                _known(row.get("slo_s")) if with_slo else None)
+                _known(row.get("slo_s")) if with_slo else None, known, share)
 
 
 def model_bracket(rows: Table, with_slo: bool = True,
@@ -93,6 +98,9 @@ def _models(table: Table) -> list[tuple[str, bool, float, float | None, float | 
             single = not is_parallel(first["runner"]) and bool(first.get("gil_enabled", True))
             core = 1 / float(rows["gil_cpu_s"].min())
             best, above = model_bracket(rows, with_slo=False, fit_only=True)
+            if not is_baseline(first["runner"]) and bounded_by_c(
+                    [row for _, row in rows.iterrows()], best, above):
+                above = None  # the rate it did not keep was C's limit, not the model's
             label = f"{workload}: {first['runner']} C={first['concurrency']}"
             found.append((label, not single, core, best, above))
     return found

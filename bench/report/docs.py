@@ -20,7 +20,7 @@ from pathlib import Path
 import pandas as pd
 
 from bench import run_to_run
-from bench.claims import verdicts
+from bench.claims import c16_database, verdicts
 from bench.options import option_table
 from bench.report.claims import number
 from bench.report.decision import decision_markdown
@@ -105,10 +105,26 @@ def _claims(folder: str, matrix: bool = False) -> list[str]:
 
 
 def claims_block() -> str:
-    """Every claim's verdict, from the claims run and the interpreters run."""
+    """Every claim's verdict, from the claims run, the database claim's run and the
+    interpreters run."""
     lines = ["| # | claim | verdict | evidence | from |", "|---|---|---|---|---|",
-             *_claims("claims"), *_claims("interpreters", matrix=True)]
+             *_claims("claims"), *_claims("claims-db"), *_claims("interpreters", matrix=True)]
     return "\n".join(lines) + "\n"
+
+
+def database_block() -> str:
+    """The db workload's decision, from its reference run."""
+    return f"From {_link('db')} at commit {_commit('db')}:\n\n" + _decision("db")
+
+
+def database_claim_block() -> str:
+    """Claim 16's verdict with its evidence and what else its check found."""
+    found = [v for v in verdicts(_table("claims-db")) if v.claim.key == c16_database.KEY]
+    if not found or found[0].verdict == "not measured":
+        return "No run of claim 16 is committed.\n"
+    verdict = found[0]
+    return (f"From {_link('claims-db', 'claims.md')} at commit {_commit('claims-db')}: "
+            f"**{verdict.verdict}**.\n\n- {verdict.evidence}\n- {verdict.details}\n")
 
 
 def interpreters_block() -> str:
@@ -162,6 +178,8 @@ BLOCKS: dict[str, Callable[[], str]] = {
     "interpreters": interpreters_block,
     "libraries": libraries_block,
     "dask": dask_block,
+    "database": database_block,
+    "database-claim": database_claim_block,
     "spread": spread_block,
     "calibration": calibration_block,
 }

@@ -13,11 +13,14 @@ from __future__ import annotations
 import pandas as pd
 
 from bench.claims.c15_one_core import GROUP, MODEL, model_bracket
+from bench.claims.kit import is_baseline
 from bench.report.formats import quoted
 from bench.report.keys import model_label
-from bench.service import KEPT
+from bench.service import BOUNDED, KEPT, bounded_by_c, ceiling
 
 GENERATOR_LATE = 0.01  # more than this share of requests handed over late: the load
+P99_FROM = 1000  # ok requests before a p99 is printed (else the max, with what it says)
+P999_FROM = 10_000  # and before a p99.9 is
 
 
 def is_service(table: pd.DataFrame) -> bool:
@@ -31,6 +34,19 @@ def ms(seconds: float) -> str:
 def generator_late(row: pd.Series) -> bool:
     """Whether the load generator itself fell behind in this row (its own lateness)."""
     return bool(float(row["late_requests"]) > GENERATOR_LATE * float(row["tasks_run"]))
+
+
+def tail(row: pd.Series, name: str) -> str:
+    """A p99 (or p99.9) only from enough requests; below that, the largest latency, with
+    how likely it is to lie above the true p99 (1 - 0.99^n: the order statistic's level)."""
+    count = int(row["ok"]) if not pd.isna(row.get("ok")) else 0
+    value = row[f"arrival_latency_{name}_s"]
+    if name == "p99" and count < P99_FROM:
+        largest = row["arrival_latency_p999_s"]  # nearest rank: the max below 1,000
+        return f"max {ms(largest)} of {count} (≥ p99 at {1 - 0.99 ** count:.0%})"
+    if name == "p999" and count < P999_FROM:
+        return "-"
+    return ms(value)
 
 
 def service_markdown(table: pd.DataFrame) -> list[str]:
@@ -48,8 +64,8 @@ def service_markdown(table: pd.DataFrame) -> list[str]:
     for (workload, params, server), group in rows.groupby(GROUP, sort=False, dropna=False):
         where = f", {server} server" if isinstance(server, str) and server else ""
         lines += [f"**{workload}** ({params}{where})", "",
-                  "| model | C | saturation (req/s) | CPU per request | memory (MB) |",
-                  "|---|---|---|---|---|"]
+                  "| model | C | saturation (req/s) | C's ceiling (req/s) | CPU per request | "
+                  "memory (MB) |", "|---|---|---|---|---|---|"]
         held: list[tuple[float, str, pd.Series]] = []
         for _, model in group.groupby(MODEL, sort=False, dropna=False):
             best, above = model_bracket(model)
@@ -59,10 +75,18 @@ def service_markdown(table: pd.DataFrame) -> list[str]:
             label = model_label(at_best, several)
             text = ("none of the rates measured" if best is None else
                     f"at least {quoted(best)}" + (f", below {quoted(above)}" if above else ""))
+            # One at a time is the sequential model itself, not a limit the harness set.
+            capped = not is_baseline(at_best["runner"]) and bounded_by_c(
+                [row for _, row in model.iterrows()], best, above)
+            if capped:
+                text = (f"bounded by C={at_best['concurrency']} (raise --concurrency); "
+                        + text)
+            limit = ceiling([row for _, row in model.iterrows()])
             lines.append(f"| {label} | {at_best['concurrency']} | {text} | "
+                         f"{'-' if pd.isna(limit) else quoted(limit)} | "
                          f"{ms(float(at_best['cpu_per_request_s']))} | "
                          f"{quoted(float(at_best['runner_pss_mb']))} |")
-            if best is not None:
+            if best is not None and not capped:
                 held.append((best, f"{label} at C={at_best['concurrency']}", at_best))
         lines += ["", _sentence(held), ""]
     lines += ["| model | C | offered (req/s) | achieved (req/s) | p50 | p90 | p99 | p99.9 | "
@@ -72,12 +96,19 @@ def service_markdown(table: pd.DataFrame) -> list[str]:
             f"| {row['workload']}: {model_label(row, several)} | {row['concurrency']} | "
             f"{quoted(float(row['offered_rate']))} | {quoted(float(row['achieved_rate']))} | "
             f"{ms(row['arrival_latency_p50_s'])} | {ms(row['arrival_latency_p90_s'])} | "
-            f"{ms(row['arrival_latency_p99_s'])} | {ms(row['arrival_latency_p999_s'])} | "
+            f"{tail(row, 'p99')} | {tail(row, 'p999')} | "
             f"{int(row['late_requests'])}{' ⚠' if generator_late(row) else ''} | "
             f"{int(row['failed'])}/{int(row['tasks_run'])} | "
             f"{ms(row['cpu_per_request_s'])} | {_busy_text(row)} |")
     lines += ["", "Columns: percentiles are of the ok requests' latency from scheduled "
-              "arrival to checked result (nearest rank: each is a real request's); late = "
+              "arrival to checked result (nearest rank: each is a real request's); a p99 "
+              f"needs {P99_FROM:,} requests and a p99.9 {P999_FROM:,}: with fewer, the "
+              "p99 column shows the largest latency and how likely it is to lie at or above "
+              "the true p99; C's ceiling = C over the median time a request held its slot "
+              "(or, in runs that did not record it, the least median latency from arrival; "
+              "Little's law: no model serves more through C slots), and a saturation within "
+              f"{1 - BOUNDED:.0%} of it is the harness's limit, not the model's, and decides "
+              "nothing; late = "
               "requests the load generator handed over more than 5 ms after their time (its "
               "own lateness; ⚠ = more than 1 % of them: the generator shares the client's "
               "process, and a model that holds the GIL or the cores delays it too, so the "
@@ -119,7 +150,8 @@ def _sentence(held: list[tuple[float, str, pd.Series]]) -> str:
     """The model with the highest rate kept; a tie where several kept the same highest
     rate (the measured rates cannot order them)."""
     if not held:
-        return "No model kept any of the rates measured: offer lower rates."
+        return ("No model's saturation was measured: each kept none of the rates offered "
+                "(offer lower rates) or was bounded by its C (raise --concurrency).")
     top = max(rate for rate, _, _ in held)
     best = [(label, row) for rate, label, row in held if rate == top]
     if len(best) > 1:

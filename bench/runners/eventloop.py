@@ -107,11 +107,11 @@ class AsyncioRunner(Runner):
         slots = asyncio.Semaphore(self.concurrency)
         outcome = ServiceOutcome(offered=len(offsets))
 
-        async def one(index: int, due: float) -> tuple[TaskResult, float, float]:
+        async def one(index: int, due: float) -> tuple[TaskResult, float, float, float]:
             async with slots:
                 result = await self._one_task(self.workload.for_task(index))
             finished = time.perf_counter()
-            return result, finished - due, finished
+            return result, finished - due, finished, due
 
         start = time.perf_counter() + LEAD_S
         started = []
@@ -123,8 +123,8 @@ class AsyncioRunner(Runner):
             outcome.lateness.append(time.perf_counter() - due)
             started.append(asyncio.create_task(one(index, due)))
         last = start
-        for result, latency, finished in await asyncio.gather(*started):
-            outcome.add(result, latency)
+        for result, latency, finished, due in await asyncio.gather(*started):
+            outcome.add(result, latency, due - start)
             last = max(last, finished)
         outcome.span_s = last - start
         return outcome
