@@ -209,6 +209,12 @@ def _first(lines: list[str]) -> str:
     return lines[0].removeprefix("connection failed: ") if lines else ""
 
 
+def psycopg_errors() -> Any:
+    import psycopg
+
+    return psycopg.errors
+
+
 def refuse_foreign_schema(conn: Any) -> None:
     """Raise DatabaseError if the database has a schema of our name that we did not make."""
     owner = conn.execute("SELECT obj_description(oid, 'pg_namespace') FROM pg_namespace "
@@ -230,12 +236,18 @@ class Schema:
             self.max_connections = int(conn.execute("SHOW max_connections").fetchone()[0])
 
     def prepare(self, rows: int) -> None:
-        """Make the schema hold `rows` items (seeding it anew when the size changes) and
-        empty the orders table, so every scenario starts from the same state."""
+        """Make the schema hold `rows` items (seeding it anew when the size changes), empty
+        the orders table, vacuum what earlier scenarios updated and flush it to disk, so
+        every scenario starts from the same state and no vacuum or checkpoint of another
+        scenario's making lands in its rounds."""
         with connect(self.url) as conn:
             if rows != self.rows:
                 self._create(conn, rows)
             conn.execute(f"TRUNCATE {SCHEMA}.orders RESTART IDENTITY")
+            conn.execute(f"VACUUM (FREEZE, ANALYZE) {SCHEMA}.items, {SCHEMA}.categories, "
+                         f"{SCHEMA}.orders")
+            with contextlib.suppress(psycopg_errors().InsufficientPrivilege):
+                conn.execute("CHECKPOINT")  # a superuser's only (the embedded one is)
 
     def _create(self, conn: Any, rows: int) -> None:
         refuse_foreign_schema(conn)
@@ -255,7 +267,8 @@ class Schema:
                      f"FROM generate_series(0, {CATEGORIES - 1}) g")
         conn.execute(f"INSERT INTO {SCHEMA}.items SELECT g, 'item-' || g, (g * 37) %% 1000, "
                      f"g %% {CATEGORIES}, '' FROM generate_series(1, %s) g", (rows,))
-        conn.execute(f"ANALYZE {SCHEMA}.categories, {SCHEMA}.items")
+        for table in ("categories", "items", "orders"):  # vacuumed by `prepare` instead
+            conn.execute(f"ALTER TABLE {SCHEMA}.{table} SET (autovacuum_enabled = false)")
         self.rows = rows
 
     def drop(self) -> None:
