@@ -109,7 +109,8 @@ def claims_block() -> str:
     """Every claim's verdict, from the claims run, the database claim's run and the
     interpreters run."""
     lines = ["| # | claim | verdict | evidence | from |", "|---|---|---|---|---|",
-             *_claims("claims"), *_claims("claims-db", only=c16_database.KEY), *_claims("interpreters", matrix=True)]
+             *_claims("claims"), *_claims("claims-db", only=c16_database.KEY),
+             *_claims("interpreters", matrix=True)]
     return "\n".join(lines) + "\n"
 
 
