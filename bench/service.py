@@ -126,7 +126,7 @@ class Saturation:
 
 
 SAMPLES = 40  # instants across the schedule at which the backlog is read
-GROWTH_SHARE = 0.01  # the backlog may grow by this share of the requests (KEPT's 1 %)
+GROWTH_SHARE = round(1 - KEPT, 6)  # the backlog may grow by this share of the requests
 GROWTH_NOISE = 2.0  # plus this many SDs of its own wobble about its trend, plus one request
 
 

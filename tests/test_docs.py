@@ -42,6 +42,7 @@ CONSTANTS: dict[str, float] = {
     "5 ms": service.LATE_S * 1000,  # a request handed over late
     "1 %": service_report.GENERATOR_LATE * 100,  # ⚠ generator late
     "99 %": service.KEPT * 100,  # a rate kept
+    "90 %": service.BOUNDED * 100,  # a saturation at C's ceiling
     "±5 %": compare.BAND * 100,  # --compare's equivalence band
     "100 ms": rerun.LONG_S * 1000,  # rows the calibration judges
     "50 ms": 50.0,  # `make service`'s SLO, checked against the Makefile below

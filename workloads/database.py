@@ -26,9 +26,10 @@ import socket
 import subprocess
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, Protocol
 
 SCHEMA = "concurrency_bench"
 MARK = "made by concurrency-bench; dropped when its run ends"
@@ -46,6 +47,37 @@ MAX_CONNECTIONS = 1100
 # measures the disk, not the client's model; every other setting is PostgreSQL's default.
 SETTINGS = {"max_connections": str(MAX_CONNECTIONS), "synchronous_commit": "off"}
 UNPRIVILEGED = "nobody"
+
+
+@dataclass(frozen=True)
+class Plan:
+    """The keys one task reads, joins, updates and inserts for, and its write token."""
+
+    reads: tuple[int, ...]
+    joins: tuple[int, ...]
+    updates: tuple[int, ...]
+    inserts: tuple[int, ...]
+    token: str
+
+    def expected(self) -> tuple[int, tuple[str, ...], int, int]:
+        return (sum(price_of(key) for key in self.reads),
+                tuple(category_of(key) for key in self.joins), len(self.updates),
+                len(self.inserts))
+
+
+class Pooled(Protocol):
+    """What the twins (workloads.db_tasks) read of a db workload to open their pools."""
+
+    @property
+    def url(self) -> str: ...
+    @property
+    def pool(self) -> int: ...
+    @property
+    def api(self) -> str: ...
+    @property
+    def driver(self) -> str: ...
+    @property
+    def timeout_s(self) -> float: ...
 
 
 class DatabaseError(RuntimeError):

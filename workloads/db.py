@@ -30,30 +30,14 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from workloads.base import TaskFailed, Workload, WrongResult, knob, register_workload
-from workloads.database import category_of, price_of
+from workloads.base import Workload, WrongResult, knob, register_workload
+from workloads.database import Plan
 
 APIS = ("orm", "raw")
 ASYNC_DRIVERS = ("asyncpg", "psycopg")
 # What each part needs installed; a missing one skips the db workload with this reason.
 PACKAGES = {"sqlalchemy": "sqlalchemy", "psycopg": "psycopg[binary]", "asyncpg": "asyncpg",
             "psycopg_pool": "psycopg-pool", "greenlet": "greenlet"}
-
-
-@dataclass(frozen=True)
-class Plan:
-    """The keys one task reads, joins, updates and inserts for, and its write token."""
-
-    reads: tuple[int, ...]
-    joins: tuple[int, ...]
-    updates: tuple[int, ...]
-    inserts: tuple[int, ...]
-    token: str
-
-    def expected(self) -> tuple[int, tuple[str, ...], int, int]:
-        return (sum(price_of(key) for key in self.reads),
-                tuple(category_of(key) for key in self.joins), len(self.updates),
-                len(self.inserts))
 
 
 @register_workload
@@ -159,12 +143,3 @@ class DbWorkload(Workload):
         return {"database": where, "rows": self.rows, "pool": self.pool, "api": self.api,
                 "async_driver": self.driver, "reads": self.reads, "joins": self.joins,
                 "updates": self.updates, "inserts": self.inserts}
-
-
-def failure(exc: BaseException) -> TaskFailed:
-    """A driver's or the pool's error as the failure kinds every workload uses."""
-    name = type(exc).__name__
-    if "Timeout" in name or isinstance(exc, TimeoutError):
-        return TaskFailed("timeout", f"{name}: {exc}".splitlines()[0])
-    return TaskFailed("connection" if "Operational" in name or "Connection" in name
-                      else "database", f"{name}: {exc}".splitlines()[0])

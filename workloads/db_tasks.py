@@ -15,7 +15,7 @@ import os
 import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import (
     BigInteger,
@@ -30,10 +30,8 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, sessionmaker
 
-from workloads.database import SCHEMA
-
-if TYPE_CHECKING:
-    from workloads.db import DbWorkload, Plan
+from workloads.base import TaskFailed
+from workloads.database import SCHEMA, Plan, Pooled
 
 Result = tuple[int, tuple[str, ...], int, int]
 
@@ -86,6 +84,16 @@ def _libpq(url: str, dialect: str) -> str:
     return "postgresql+" + dialect + "://" + url.split("://", 1)[1]
 
 
+
+def failure(exc: BaseException) -> TaskFailed:
+    """A driver's or the pool's error as the failure kinds every workload uses."""
+    name = type(exc).__name__
+    if "Timeout" in name or isinstance(exc, TimeoutError):
+        return TaskFailed("timeout", f"{name}: {exc}".splitlines()[0])
+    return TaskFailed("connection" if "Operational" in name or "Connection" in name
+                      else "database", f"{name}: {exc}".splitlines()[0])
+
+
 # ---- the sync twin ------------------------------------------------------------------
 
 _pools: dict[tuple[int, str, str, int], Any] = {}
@@ -104,7 +112,7 @@ def _forget_inherited() -> None:
 os.register_at_fork(after_in_child=_forget_inherited)
 
 
-def _sync_pool(workload: DbWorkload) -> Any:
+def _sync_pool(workload: Pooled) -> Any:
     key = (os.getpid(), workload.api, workload.url, workload.pool)
     pool = _pools.get(key)
     if pool is None:
@@ -116,7 +124,7 @@ def _sync_pool(workload: DbWorkload) -> Any:
     return pool
 
 
-def _open_sync_pool(workload: DbWorkload) -> Any:
+def _open_sync_pool(workload: Pooled) -> Any:
     if workload.api == "orm":
         engine = create_engine(_libpq(workload.url, "psycopg"), pool_size=workload.pool,
                                max_overflow=0, pool_timeout=workload.timeout_s)
@@ -139,9 +147,7 @@ def close_sync_pools() -> None:
                 pool.close()
 
 
-def run_sync(workload: DbWorkload, plan: Plan) -> Result:
-    from workloads.db import failure
-
+def run_sync(workload: Pooled, plan: Plan) -> Result:
     pool = _sync_pool(workload)
     try:
         return _orm_sync(pool, plan) if workload.api == "orm" else _raw_sync(pool, plan)
@@ -186,7 +192,7 @@ def _raw_sync(pool: Any, plan: Plan) -> Result:
 # ---- the async twin -----------------------------------------------------------------
 
 @asynccontextmanager
-async def async_pool(workload: DbWorkload) -> AsyncIterator[Any]:
+async def async_pool(workload: Pooled) -> AsyncIterator[Any]:
     """The async twin's pool on the running loop, closed when the runner is done."""
     if workload.api == "orm":
         engine = create_async_engine(_libpq(workload.url, workload.driver),
@@ -212,9 +218,7 @@ async def async_pool(workload: DbWorkload) -> AsyncIterator[Any]:
             yield pool
 
 
-async def run_async(workload: DbWorkload, pool: Any, plan: Plan) -> Result:
-    from workloads.db import failure
-
+async def run_async(workload: Pooled, pool: Any, plan: Plan) -> Result:
     try:
         if workload.api == "orm":
             return await _orm_async(pool, plan)
