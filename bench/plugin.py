@@ -238,7 +238,12 @@ PROGRESS = pytest.StashKey[Progress]()
 def pytest_collection_finish(session: pytest.Session) -> None:
     scenarios = [item for item in session.items if "benchmark" in getattr(item, "fixturenames", ())]
     if scenarios:
-        session.config.stash[PROGRESS] = Progress(session.config, len(scenarios))
+        plan = []
+        for item in scenarios:
+            spec = getattr(getattr(item, "callspec", None), "params", {}).get("scenario")
+            plan.append((spec.workload, spec.key, spec.pass_index)
+                        if isinstance(spec, ScenarioSpec) else ("", item.nodeid, 1))
+        session.config.stash[PROGRESS] = Progress(session.config, len(scenarios), plan)
 
 
 @pytest.hookimpl(hookwrapper=True)

@@ -9,6 +9,7 @@ from types import SimpleNamespace
 from typing import Any
 
 import pandas as pd
+import pytest
 
 from bench.plugin import Progress
 from bench.report.decision import beyond_markdown, decision_markdown
@@ -142,3 +143,28 @@ def test_a_long_run_prints_where_it_is_and_an_estimate_left() -> None:
             assert reporter.lines[-1].endswith("an estimate once more have run")
     assert reporter.lines[-1].startswith("[concurrency-bench] scenario 5 of 20, ")
     assert reporter.lines[-1].endswith("about 1:30 left")  # 15 more at 6 s each
+
+
+def test_the_estimate_learns_that_later_passes_are_mostly_skipped() -> None:
+    reporter = Reporter()
+    config = SimpleNamespace(pluginmanager=SimpleNamespace(get_plugin=lambda name: reporter))
+    # Ten scenarios of one workload, each a first pass and two later passes.
+    plan = [("cpu", f"s{k}", index) for index in (1, 2, 3) for k in range(10)]
+    progress = Progress(config, total=30, plan=plan)  # type: ignore[arg-type]
+    for _ in range(10):
+        progress.finished(6.0)  # every first pass: 6 s
+    assert progress.left() == 20 * 6.0  # no later pass seen yet: each as long as its first
+    for seconds in (0.01, 0.01, 0.01, 3.0):  # three skipped, one run
+        progress.finished(seconds)
+    # 16 later passes left, each expected to take the mean of those so far.
+    assert progress.left() == pytest.approx(16 * (3.03 / 4))
+
+
+def test_the_estimate_uses_each_workloads_own_first_passes() -> None:
+    config = SimpleNamespace(pluginmanager=SimpleNamespace(get_plugin=lambda name: None))
+    plan = [("sleep", "a", 1), ("sleep", "b", 1), ("cpu", "c", 1), ("cpu", "d", 1)]
+    progress = Progress(config, total=4, plan=plan)  # type: ignore[arg-type]
+    progress.finished(1.0)
+    progress.finished(1.0)
+    progress.finished(10.0)
+    assert progress.left() == 10.0  # the cpu one left, like the cpu one that ran
