@@ -115,7 +115,12 @@ def check(table: Table) -> Verdict:
     evidence = "; ".join(effect.text() for _, effect, _ in found)
     ahead = [level for level, effect, why in found if effect.above is True and not why]
     details = [f"asyncio ahead (beyond {EDGE:.2f}x) from C={ahead[0]}" if ahead else
-               f"asyncio ahead (beyond {EDGE:.2f}x) at no level measured"]
+               f"asyncio ahead (beyond {EDGE:.2f}x) at no level that can decide"]
+    above_but_unfit = [level for level, effect, _ in found
+                       if effect.unfit and effect.full_level and effect.low > EDGE]
+    if above_but_unfit:
+        details.append("the interval lies wholly above the line at C=" + ", ".join(
+            map(str, above_but_unfit)) + ", but from rows the report does not call citable")
     decided_by_db = [f"C={level}: {'; '.join(why)}" for level, _, why in found if why]
     if decided_by_db:
         details.append("the database, not the model, decided " + "; ".join(decided_by_db))
