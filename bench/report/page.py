@@ -99,8 +99,10 @@ def _claims(table: pd.DataFrame, out: Path, note: str, *, matrix: bool = False,
         return "", []
     text = claims_markdown(found, None if service else table, service=service)
     write_text(out / "claims.md", text)
+    # The chart draws the claims measured (all of them where none was, to show the gaps).
+    drawn = [v for v in found if v.verdict != MISSING] or found
     titles = {v.claim.key: "\n".join(textwrap.wrap(
-        f"{number(v)}. {v.claim.statement} [{v.verdict}]", 60)) for v in found}
+        f"{number(v)}. {v.claim.statement} [{v.verdict}]", 60)) for v in drawn}
     return text, write_claims_chart(table, titles, out, note)
 
 
