@@ -58,9 +58,12 @@ def service_markdown(table: pd.DataFrame) -> list[str]:
     lines = ["## Which model holds the load?", "",
              "Service mode: requests arrive on a schedule at each offered rate; each "
              "request's latency counts from its scheduled arrival, so time spent queued "
-             "behind a model that fell behind is counted.  A model keeps a rate when it "
-             f"serves at least {KEPT:.0%} of it{slo_text}; its saturation is the highest "
-             "rate measured that it kept (nothing is known between two measured rates).", ""]
+             "behind a model that fell behind is counted.  A model keeps a rate when its "
+             "backlog does not grow across the schedule and it serves at least "
+             f"{KEPT:.0%} of the requests ok{slo_text} (a record made before backlogs "
+             "were recorded: when it achieves that share of the rate); its saturation is "
+             "the highest rate measured that it kept (nothing is known between two "
+             "measured rates).", ""]
     for (workload, params, server), group in rows.groupby(GROUP, sort=False, dropna=False):
         where = f", {server} server" if isinstance(server, str) and server else ""
         lines += [f"**{workload}** ({params}{where})", "",
