@@ -69,29 +69,9 @@ def service_markdown(table: pd.DataFrame) -> list[str]:
         lines += [f"**{workload}** ({params}{where})", "",
                   "| model | C | saturation (req/s) | C's ceiling (req/s) | CPU per request | "
                   "memory (MB) |", "|---|---|---|---|---|---|"]
-        held: list[tuple[float, str, pd.Series]] = []
-        for _, model in group.groupby(MODEL, sort=False, dropna=False):
-            best, above = model_bracket(model)
-            first = model.sort_values("offered_rate").iloc[-1 if best is None else 0]
-            at_best = model[model["offered_rate"] == best].iloc[0] if best is not None \
-                else first
-            label = model_label(at_best, several)
-            text = ("none of the rates measured" if best is None else
-                    f"at least {quoted(best)}" + (f", below {quoted(above)}" if above else ""))
-            # One at a time is the sequential model itself, not a limit the harness set.
-            capped = not is_baseline(at_best["runner"]) and bounded_by_c(
-                [row for _, row in model.iterrows()], best, above)
-            if capped:
-                text = (f"bounded by C={at_best['concurrency']} (raise --concurrency); "
-                        + text)
-            limit = ceiling([row for _, row in model.iterrows()])
-            lines.append(f"| {label} | {at_best['concurrency']} | {text} | "
-                         f"{'-' if pd.isna(limit) else quoted(limit)} | "
-                         f"{ms(float(at_best['cpu_per_request_s']))} | "
-                         f"{quoted(float(at_best['runner_pss_mb']))} |")
-            if best is not None and not capped:
-                held.append((best, f"{label} at C={at_best['concurrency']}", at_best))
-        lines += ["", _sentence(held), ""]
+        rows_text, held, capped = _models(group, several)
+        lines += rows_text
+        lines += ["", _sentence(held, capped), ""]
     lines += ["| model | C | offered (req/s) | achieved (req/s) | p50 | p90 | p99 | p99.9 | "
               "late | failed | CPU per request | cores busy |", "|---" * 12 + "|"]
     for _, row in rows.sort_values(GROUP + MODEL + ["offered_rate"], kind="stable").iterrows():
@@ -149,7 +129,56 @@ def _busy_text(row: pd.Series) -> str:
     return f"{quoted(busy)}{' ▲' if full else ''}"
 
 
-def _sentence(held: list[tuple[float, str, pd.Series]]) -> str:
+def _models(group: pd.DataFrame, several: bool
+            ) -> tuple[list[str], list[tuple[float, str, pd.Series]], list[tuple[float, str]]]:
+    """Each model's saturation row; the saturations that decide (held), and those that
+    reached the ceiling their C allows (capped: the model's own is at least that)."""
+    lines: list[str] = []
+    held: list[tuple[float, str, pd.Series]] = []
+    capped_held: list[tuple[float, str]] = []
+    for _, model in group.groupby(MODEL, sort=False, dropna=False):
+        best, above = model_bracket(model)
+        first = model.sort_values("offered_rate").iloc[-1 if best is None else 0]
+        at_best = model[model["offered_rate"] == best].iloc[0] if best is not None else first
+        label = model_label(at_best, several)
+        text = ("none of the rates measured" if best is None else
+                f"at least {quoted(best)}" + (f", below {quoted(above)}" if above else ""))
+        # One at a time is the sequential model itself, not a limit the harness set.
+        capped = not is_baseline(at_best["runner"]) and bounded_by_c(
+            [row for _, row in model.iterrows()], best, above)
+        if capped:
+            text = f"bounded by C={at_best['concurrency']} (raise --concurrency); " + text
+        limit = ceiling([row for _, row in model.iterrows()])
+        lines.append(f"| {label} | {at_best['concurrency']} | {text} | "
+                     f"{'-' if pd.isna(limit) else quoted(limit)} | "
+                     f"{ms(float(at_best['cpu_per_request_s']))} | "
+                     f"{quoted(float(at_best['runner_pss_mb']))} |")
+        if best is not None:
+            where = f"{label} at C={at_best['concurrency']}"
+            if capped:
+                capped_held.append((best, where))
+            else:
+                held.append((best, where, at_best))
+    return lines, held, capped_held
+
+
+def _sentence(held: list[tuple[float, str, pd.Series]],
+              capped: list[tuple[float, str]] | None = None) -> str:
+    """The model with the highest rate kept; a tie where several kept the same highest
+    rate (the measured rates cannot order them); no order where a model bounded by its C
+    kept as much (its own saturation is higher than its C let it show)."""
+    capped = capped or []
+    top = max((rate for rate, _, _ in held), default=0.0)
+    as_much = [label for rate, label in capped if rate >= top]
+    if as_much:
+        how = "as much as any other" if held else "the most"
+        return (f"No order: {', '.join(as_much)} kept {how} but each reached the ceiling its C "
+                "allows, so its own saturation is not known; raise --concurrency to measure "
+                "it.")
+    return _sentence_of(held)
+
+
+def _sentence_of(held: list[tuple[float, str, pd.Series]]) -> str:
     """The model with the highest rate kept; a tie where several kept the same highest
     rate (the measured rates cannot order them)."""
     if not held:
