@@ -329,7 +329,11 @@ def _service_fields(schedule: Schedule, outcome: ServiceOutcome, usage: Resource
     keys = ("achieved_rate", "arrival_latency_p50_s", "arrival_latency_p90_s",
             "arrival_latency_p99_s", "arrival_latency_p999_s", "late_requests",
             "generator_lateness_p99_s", "generator_cpu_s", "service_p50_s")
+    sent = sorted(outcome.sent_latencies)
     return {**{key: summary[key] for key in keys},
+            "sent_latency_p50_s": percentile(sent, 50) if sent else None,
+            "sent_latency_p99_s": percentile(sent, 99) if sent else None,
+            "deployment_cpu_s": outcome.deployment_cpu_s,
             "backlog_growth": summary.get("backlog_growth"),
             "sustained": summary.get("sustained"),
             "offered_rate": schedule.rate, "arrivals": schedule.arrivals,
@@ -337,6 +341,15 @@ def _service_fields(schedule: Schedule, outcome: ServiceOutcome, usage: Resource
             "duration_s": schedule.duration_s, "slo_s": slo_s,
             "within_slo": summary.get("within_slo"),
             "cpu_per_request_s": usage.cpu_s / outcome.offered if outcome.offered else None}
+
+
+def slots(concurrency: int, details: dict[str, Any]) -> dict[str, Any]:
+    """The most requests served at once and what sets it: C, or a deployment's own
+    workers and threads where they are fewer."""
+    own = details.get("slots")
+    if own is not None and own < concurrency:
+        return {"slots": own, "slots_by": details.get("slots_text")}
+    return {"slots": concurrency, "slots_by": f"C={concurrency}"}
 
 
 def measure_service(benchmark: Any, spec: ScenarioSpec, workload: Workload,
@@ -386,6 +399,7 @@ def measure_service(benchmark: Any, spec: ScenarioSpec, workload: Workload,
         python=platform.python_version(), gil_enabled=gil_enabled(),
         gil_cpu_s=workload.gil_cpu_seconds(), task_s=workload.task_seconds(),
         pinned_cores=spec.cores, **_service_fields(schedule, outcome, usage, spec.slo_s),
+        **slots(spec.concurrency, details),
     )
     record = dataclasses.replace(record, **percentiles(outcome.service_times))
     benchmark.extra_info.update(record.as_dict())

@@ -182,7 +182,16 @@ class ScenarioRecord:
     backlog_growth: float | None = metric(numeric=True)
     sustained: bool | None = metric()
     generator_lateness_p99_s: float | None = metric(numeric=True)  # the generator's own
-    generator_cpu_s: float | None = metric(numeric=True)  # its thread's CPU (pools only)
+    generator_cpu_s: float | None = metric(numeric=True)  # its own CPU, where it has some
+    # Real deployments (bench.runners.apps): latency from each request's actual send (its
+    # headers on the wire), the deployment's CPU (every process of it), and the requests
+    # it serves at once at the most, with what sets that: C (the generator's connections)
+    # or its workers and threads, whichever is fewer (Little's law's C).
+    sent_latency_p50_s: float | None = metric(numeric=True)
+    sent_latency_p99_s: float | None = metric(numeric=True)
+    deployment_cpu_s: float | None = metric(numeric=True)
+    slots: int | None = metric(numeric=True)
+    slots_by: str | None = metric()
     cpu_per_request_s: float | None = metric(numeric=True)  # client CPU / requests
     gil_cpu_s: float | None = metric(numeric=True)  # pure-Python CPU per task (workload)
     slo_s: float | None = metric(numeric=True)

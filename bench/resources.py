@@ -105,6 +105,24 @@ def _pss_bytes(process: psutil.Process) -> int:
     return int(getattr(info, "pss", info.uss))  # PSS is Linux-only; USS elsewhere
 
 
+def tree_cpu_seconds(pid: int) -> float:
+    """CPU of a process and every process of its tree, and of the children it has reaped
+    (a database backend that ended with its connection, a server's worker that exited)."""
+    try:
+        root = psutil.Process(pid)
+        tree = [root, *root.children(recursive=True)]
+    except psutil.NoSuchProcess:
+        return 0.0
+    total = 0.0
+    for process in tree:
+        with contextlib.suppress(psutil.NoSuchProcess, psutil.AccessDenied):
+            total += _cpu_seconds(process)
+    with contextlib.suppress(psutil.NoSuchProcess, psutil.AccessDenied):
+        times = root.cpu_times()
+        total += times.children_user + times.children_system
+    return total
+
+
 class ResourceMeter:
     """Snapshot at `start()`, difference at `stop()`."""
 
@@ -133,18 +151,7 @@ class ResourceMeter:
         return {self._server.pid} | {child.pid for child in self._server.children(recursive=True)}
 
     def _server_cpu(self) -> float:
-        """The server's CPU: every process of its tree, and the children it has reaped (a
-        database backend that ended with its connection)."""
-        if self._server is None:
-            return 0.0
-        total = 0.0
-        for pid in self._server_tree():
-            with contextlib.suppress(psutil.NoSuchProcess, psutil.AccessDenied):
-                total += _cpu_seconds(psutil.Process(pid))
-        with contextlib.suppress(psutil.NoSuchProcess, psutil.AccessDenied):
-            times = self._server.cpu_times()
-            total += times.children_user + times.children_system
-        return total
+        return 0.0 if self._server is None else tree_cpu_seconds(self._server.pid)
 
     def _client_processes(self) -> list[psutil.Process]:
         # The server's tree is read anew each time: a database forks a backend for every

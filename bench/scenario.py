@@ -14,6 +14,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Protocol
 
 from bench.runners import RUNNERS, runner_options
+from bench.service import REFINE_STEPS
 from workloads import WORKLOADS, Workload
 from workloads.clients import ASYNC, DEFAULT_FOR, SYNC, serves
 from workloads.server import DEFAULT_SERVER, ServerProcess
@@ -47,11 +48,12 @@ class ScenarioSpec:
     service_warmup_s: float = 0.0  # service mode: seconds served uncounted first
     sweep: bool = False  # service mode, --rate auto: skipped above the model's saturation
     cores: int | None = None  # --cores: the client and its workers pinned to this many
+    refine: int = 0  # --rate auto: the k-th bisection of the bracket (its rate set at run time)
 
     @property
     def model_key(self) -> str:
         """The scenario without its load: one model at one C (a rate sweep's unit)."""
-        return replace(self, rate=None, tasks=0).key
+        return replace(self, rate=None, tasks=0, refine=0).key
 
     @property
     def id(self) -> str:
@@ -64,7 +66,8 @@ class ScenarioSpec:
         server = f"-{self.server}" if self.server and self.server != DEFAULT_SERVER else ""
         knobs = "".join(f"-{key}={value}" for key, value in self.overrides)
         cold = "-cold" if self.timed_setup else ""
-        load = f"-n{self.tasks}" if self.rate is None else f"-r{self.rate:g}"
+        load = f"-n{self.tasks}" if self.rate is None else \
+            f"-refine{self.refine}" if self.refine else f"-r{self.rate:g}"
         cores = "" if self.cores is None else f"-k{self.cores}"
         return (f"{self.runner}{options}{client}{server}-c{self.concurrency}{load}"
                 f"{knobs}{cold}{cores}")
@@ -172,10 +175,14 @@ def _service_specs(workload: str, settings: Settings) -> list[ScenarioSpec]:
     are the samples)."""
     service = settings.service
     assert service is not None
+    # --rate auto: after the sweep, each model's bracket bisected REFINE_STEPS times (the
+    # rate of each is known only when it runs: bench.test_benchmarks).
+    steps = [(rate, 0) for rate in service.rates] + \
+        [(service.rates[-1], step) for step in range(1, REFINE_STEPS + 1) if service.auto]
     return [ScenarioSpec(workload, m.runner, max(1, round(rate * service.duration_s)),
                          m.concurrency, 1, 0, m.options, client=m.client, server=m.server,
                          rate=rate, duration_s=service.duration_s, arrivals=service.arrivals,
                          arrival_seed=service.seed,
                          slo_s=service.slo_s, service_warmup_s=service.warmup_s,
-                         sweep=service.auto, cores=m.cores)
-            for rate in service.rates for m in models_for(workload, settings)]
+                         sweep=service.auto, cores=m.cores, refine=step)
+            for rate, step in steps for m in models_for(workload, settings)]

@@ -65,12 +65,21 @@ def kept(offered: float, achieved: float | None, p99_s: float | None,
 
 
 def bracket(points: list[tuple[float, bool]]) -> tuple[float | None, float | None]:
-    """(the highest rate kept, the lowest rate above it not kept) from (rate, kept) pairs:
-    the saturation lies between them (None where the sweep did not reach either)."""
-    held = [rate for rate, was_kept in points if was_kept]
-    best = max(held) if held else None
-    above = [rate for rate, was_kept in points if not was_kept and (best is None or rate > best)]
-    return best, (min(above) if above else None)
+    """(the highest rate kept below the saturation, the saturation) from (rate, kept)
+    pairs: the saturation is the lowest rate not kept, wherever a higher rate was kept
+    (None where the sweep did not reach either)."""
+    lost = [rate for rate, was_kept in points if not was_kept]
+    above = min(lost) if lost else None
+    held = [rate for rate, was_kept in points if was_kept and (above is None or rate < above)]
+    return (max(held) if held else None), above
+
+
+def kept_above(points: list[tuple[float, bool]]) -> list[float]:
+    """Rates kept above the saturation (a model that failed a lower rate than it kept: a
+    bad moment or a bistable server; the lower failure decides, and both are shown)."""
+    _, above = bracket(points)
+    return sorted(rate for rate, was_kept in points if was_kept and above is not None
+                  and rate > above)
 
 
 BOUNDED = 0.9  # a saturation at or above this share of C's ceiling is the harness's limit
@@ -81,7 +90,8 @@ def _number(value: Any) -> float | None:
 
 
 def ceiling(rows: list[Any]) -> float:
-    """The most requests per second one model's C slots can serve (Little's law): C over
+    """The most requests per second one model's slots can serve (Little's law): its slots
+    (C, or a deployment's workers and threads where fewer) over
     the time a request holds its slot, the least median service time among its rates; a
     run that did not record service time gives the least median latency from arrival
     instead (at a rate it kept, queueing adds little); nan where neither is known."""
@@ -89,7 +99,8 @@ def ceiling(rows: list[Any]) -> float:
     if not held:
         held = [value for row in rows
                 if (value := _number(row.get("arrival_latency_p50_s")))]
-    return math.nan if not held else float(rows[0]["concurrency"]) / min(held)
+    slots = _number(rows[0].get("slots")) or float(rows[0]["concurrency"])
+    return math.nan if not held else slots / min(held)
 
 
 def bounded_by_c(rows: list[Any], best: float | None, above: float | None) -> bool:
@@ -108,12 +119,18 @@ def bounded_by_c(rows: list[Any], best: float | None, above: float | None) -> bo
     return False
 
 
+REFINE_STEPS = 2  # --rate auto: bisections of each model's bracket after the sweep
+REFINED = 1.10  # a bracket this narrow (not kept / kept) is not bisected further
+
+
 class Saturation:
-    """Per model (a scenario without its rate), the lowest rate it did not keep so far: a
-    rate sweep skips the rates above it."""
+    """Per model (a scenario without its rate), the rates it kept and the lowest it did
+    not keep so far: a rate sweep skips the rates above that one, and then bisects the
+    bracket between them (`refine`)."""
 
     def __init__(self) -> None:
         self.not_kept: dict[str, float] = {}
+        self.held: dict[str, list[float]] = {}
 
     def above(self, model: str, rate: float) -> float | None:
         """The lower rate this model did not keep, if `rate` is above one."""
@@ -123,6 +140,22 @@ class Saturation:
     def add(self, model: str, rate: float, was_kept: bool) -> None:
         if not was_kept:
             self.not_kept[model] = min(rate, self.not_kept.get(model, rate))
+        else:
+            self.held.setdefault(model, []).append(rate)
+
+    def refine(self, model: str) -> tuple[float | None, str]:
+        """The next rate to measure inside this model's bracket (the geometric middle of
+        the highest rate kept below its saturation and the saturation), or None and why
+        not."""
+        above = self.not_kept.get(model)
+        below = max((rate for rate in self.held.get(model, ()) if above is None or
+                     rate < above), default=None)
+        if above is None or below is None:
+            return None, ("no bracket to refine: the sweep found no rate it kept and none "
+                          "above it that it did not")
+        if above / below <= REFINED:
+            return None, f"bracket {below:g}-{above:g} is within {REFINED - 1:.0%} already"
+        return float(round(math.sqrt(above * below))), ""
 
 
 SAMPLES = 40  # instants across the schedule at which the backlog is read
@@ -229,6 +262,11 @@ class ServiceOutcome:
     # The generator's own CPU: its thread's, where it has one of its own (pools); None
     # where it shares a thread with the model (an event loop's own schedule).
     generator_cpu_s: float | None = None
+    # Real deployments (bench.runners.apps): each ok request's latency from the moment its
+    # headers went on the wire (beside the one from its scheduled send), and the
+    # deployment's own CPU over the run.
+    sent_latencies: list[float] = field(default_factory=list)
+    deployment_cpu_s: float | None = None
 
     @property
     def failed(self) -> int:

@@ -11,6 +11,7 @@ JSON.  If the local test server stops, the whole run stops.
 
 from __future__ import annotations
 
+import dataclasses
 import statistics
 from typing import Any
 
@@ -19,6 +20,7 @@ import pytest
 from bench.limits import LimitError
 from bench.measure import measure
 from bench.precision import Tracker
+from bench.runners import RUNNERS
 from bench.scenario import Scenario
 from bench.service import Saturation, kept
 
@@ -44,6 +46,19 @@ def test_scenario(benchmark: Any, scenario: Scenario, round_tracker: Tracker,
                   saturation: Saturation) -> None:
     spec = scenario.spec
     benchmark.group = spec.claim or spec.workload
+    if spec.refine:  # --rate auto: a bisection of the bracket the sweep found
+        rate, why_not = saturation.refine(spec.model_key)
+        if rate is None:
+            pytest.skip(why_not)
+        spec = dataclasses.replace(spec, rate=rate, tasks=max(1, round(rate * spec.duration_s)),
+                                   refine=0)
+    most = RUNNERS[spec.runner].max_rate()
+    if spec.rate is not None and most is not None and spec.rate > most:
+        if spec.sweep:
+            pytest.skip(f"above {most:g} requests per second, the most its load generators "
+                        "send on time here")
+        _not_a_result(benchmark, scenario, f"--rate {spec.rate:g}: its load generators send "
+                      f"at most {most:g} requests per second on time here; lower --rate")
     if spec.sweep and spec.rate is not None:  # --rate auto: nothing to learn above saturation
         lower = saturation.above(spec.model_key, spec.rate)
         if lower is not None:

@@ -16,7 +16,7 @@ import pytest
 
 from bench.report.page import write_report
 from bench.runners import make_runner
-from bench.service import AUTO_RATES, LATE_S, Schedule, ServiceError, kept
+from bench.service import AUTO_RATES, LATE_S, Schedule, ServiceError, bracket, kept
 from bench.stats import percentile
 from tests.conftest import run_suite
 from workloads import Workload, WrongResult
@@ -141,7 +141,7 @@ def test_service_mode_runs_as_pytest_benchmark_and_reports_saturation(tmp_path: 
     write_report([out], tmp_path)
     report = (tmp_path / "REPORT.md").read_text()
     assert report.startswith("# concurrency-bench report: service mode")
-    assert "| sequential | 1 | at least 10.0, below 100 | " in report
+    assert "| sequential | C=1 | at least 10.0, below 100 | " in report
     assert (tmp_path / "service.png").read_bytes().startswith(b"\x89PNG")
     # Waits have no pure-Python CPU: claim 15 is not measured, so no claims section or files.
     assert "## Claims" not in report
@@ -163,12 +163,21 @@ def test_rate_auto_stops_each_model_at_the_first_rate_it_does_not_keep(tmp_path:
                        f"--benchmark-json={out}", "-rs")
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     infos = [b["extra_info"] for b in json.loads(out.read_text())["benchmarks"]]
-    rates = sorted(info["offered_rate"] for info in infos)
-    assert rates == [rate for rate in AUTO_RATES if rate <= rates[-1]]  # none left out below
-    last = infos[[info["offered_rate"] for info in infos].index(rates[-1])]
+    ladder = sorted(info["offered_rate"] for info in infos if info["offered_rate"] in AUTO_RATES)
+    assert ladder == [rate for rate in AUTO_RATES if rate <= ladder[-1]]  # none left out below
+    last = infos[[info["offered_rate"] for info in infos].index(ladder[-1])]
     assert not kept(last["offered_rate"], last["achieved_rate"], None, None)  # stopped at it
-    assert rates[-1] <= 71
+    assert ladder[-1] <= 71
     assert "above saturation" in result.stdout
+    # Then the bracket is bisected: each refined rate inside the sweep's last step, and the
+    # bracket left at most 10 % wide.
+    refined = [info["offered_rate"] for info in infos if info["offered_rate"] not in AUTO_RATES]
+    assert refined and all(ladder[-2] < rate < ladder[-1] for rate in refined)
+    points = [(info["offered_rate"], kept(info["offered_rate"], info["achieved_rate"], None,
+                                          None, info["sustained"], info["ok"] / info["tasks"]))
+              for info in infos]
+    best, above = bracket(points)
+    assert best is not None and above is not None and above / best <= 1.10 + 0.01
 
 
 def _service_rows(runner: str, capacity: float, gil_cpu_s: float = 0.003) -> list[dict[str, Any]]:

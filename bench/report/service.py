@@ -10,13 +10,16 @@ measured rates nothing is known: the report says "at least" and "below".
 
 from __future__ import annotations
 
+from typing import Any
+
 import pandas as pd
 
-from bench.claims.c15_one_core import GROUP, MODEL, model_bracket
+from bench.claims.c15_one_core import GROUP, MODEL, model_bracket, row_kept
 from bench.claims.kit import is_baseline
+from bench.loadgen import MAX_PROCESSES, MAX_RATE_PER_PROCESS
 from bench.report.formats import quoted
 from bench.report.keys import model_label
-from bench.service import BOUNDED, KEPT, bounded_by_c, ceiling
+from bench.service import BOUNDED, KEPT, bounded_by_c, ceiling, kept_above
 
 GENERATOR_LATE = 0.01  # more than this share of requests handed over late: the load
 P99_FROM = 1000  # ok requests before a p99 is printed (else the max, with what it says)
@@ -49,6 +52,55 @@ def tail(row: pd.Series, name: str) -> str:
     return ms(value)
 
 
+def is_deployment(row: pd.Series) -> bool:
+    """A real deployment's row (bench.runners.apps): its CPU is split by process."""
+    value = row.get("deployment_cpu_s")
+    return value is not None and not pd.isna(value)
+
+
+def _known(value: Any) -> float:
+    return 0.0 if value is None or pd.isna(value) else float(value)
+
+
+def cpu_text(row: pd.Series) -> str:
+    """CPU per request offered: the client's (workers included); for a real deployment,
+    the deployment's, the generator's and the upstream test server's apart."""
+    requests = float(row.get("tasks_run") or 0) or float(row.get("tasks") or 0)
+    if not is_deployment(row) or not requests:
+        return ms(float(row["cpu_per_request_s"]))
+    parts = [("app", row.get("deployment_cpu_s")), ("gen", row.get("generator_cpu_s")),
+             ("upstream", row.get("server_cpu_s"))]
+    return " / ".join(f"{name} {ms(_known(value) / requests)}" for name, value in parts
+                      if name != "upstream" or not pd.isna(value))
+
+
+def slots_text(row: pd.Series) -> str:
+    """What bounds the requests in flight: C, or a deployment's workers and threads."""
+    found = row.get("slots_by")
+    return found if isinstance(found, str) and found else f"C={row['concurrency']}"
+
+
+def raise_hint(row: pd.Series) -> str:
+    text = slots_text(row)
+    if text.startswith("C="):
+        return "raise --concurrency"
+    return "raise --app-workers" + (" or --app-threads" if "threads" in text else "")
+
+
+def _generator_lines(rows: pd.DataFrame) -> list[str]:
+    if not any(is_deployment(row) for _, row in rows.iterrows()):
+        return []
+    return ["Real deployments (app-*) run in process groups of their own and are loaded by "
+            "an open-loop generator in processes of its own, neither sharing a process with "
+            "the deployment nor with the upstream test server.  One generator process sends "
+            f"at most {MAX_RATE_PER_PROCESS:,.0f} requests per second on time here (measured "
+            "against the fastest trivial server: scripts/evidence/loadgen_ceiling.md); "
+            f"higher rates are spread over up to {MAX_PROCESSES}, so "
+            f"{MAX_RATE_PER_PROCESS * MAX_PROCESSES:,.0f} req/s is the most offered: a "
+            "deployment that kept that rate is at least that, and its own saturation is not "
+            "known.", ""]
+
+
 def service_markdown(table: pd.DataFrame) -> list[str]:
     """Per workload: which model holds the highest rate, then every model at every rate."""
     rows = table[table["offered_rate"].notna()]
@@ -62,48 +114,54 @@ def service_markdown(table: pd.DataFrame) -> list[str]:
              "backlog does not grow across the schedule and it serves at least "
              f"{KEPT:.0%} of the requests ok{slo_text} (a record made before backlogs "
              "were recorded: when it achieves that share of the rate); its saturation is "
-             "the highest rate measured that it kept (nothing is known between two "
-             "measured rates).", ""]
+             "the lowest rate measured that it did not keep, bracketed by the highest it "
+             "kept below that (nothing is known between two measured rates; --rate auto "
+             "bisects each bracket after the sweep).", "", *_generator_lines(rows)]
     for (workload, params, server), group in rows.groupby(GROUP, sort=False, dropna=False):
         where = f", {server} server" if isinstance(server, str) and server else ""
         lines += [f"**{workload}** ({params}{where})", "",
-                  "| model | C | saturation (req/s) | C's ceiling (req/s) | CPU per request | "
-                  "memory (MB) |", "|---|---|---|---|---|---|"]
+                  "| model | in flight at most | saturation (req/s) | ceiling (req/s) | "
+                  "CPU per request | memory (MB) |", "|---|---|---|---|---|---|"]
         rows_text, held, capped = _models(group, several)
         lines += rows_text
         lines += ["", _sentence(held, capped), ""]
-    lines += ["| model | C | offered (req/s) | achieved (req/s) | p50 | p90 | p99 | p99.9 | "
-              "late | failed | CPU per request | cores busy |", "|---" * 12 + "|"]
+    lines += ["| model | in flight at most | offered (req/s) | achieved (req/s) | p50 | p90 | "
+              "p99 | p99.9 | late | failed | CPU per request | cores busy |", "|---" * 12 + "|"]
     for _, row in rows.sort_values(GROUP + MODEL + ["offered_rate"], kind="stable").iterrows():
         lines.append(
-            f"| {row['workload']}: {model_label(row, several)} | {row['concurrency']} | "
+            f"| {row['workload']}: {model_label(row, several)} | {slots_text(row)} | "
             f"{quoted(float(row['offered_rate']))} | {quoted(float(row['achieved_rate']))} | "
             f"{ms(row['arrival_latency_p50_s'])} | {ms(row['arrival_latency_p90_s'])} | "
             f"{tail(row, 'p99')} | {tail(row, 'p999')} | "
             f"{int(row['late_requests'])}{' ⚠' if generator_late(row) else ''} | "
             f"{int(row['failed'])}/{int(row['tasks_run'])} | "
-            f"{ms(row['cpu_per_request_s'])} | {_busy_text(row)} |")
+            f"{cpu_text(row)} | {_busy_text(row)} |")
     lines += ["", "Columns: percentiles are of the ok requests' latency from scheduled "
               "arrival to checked result (nearest rank: each is a real request's); a p99 "
               f"needs {P99_FROM:,} requests and a p99.9 {P999_FROM:,}: with fewer, the "
               "p99 column shows the largest latency and how likely it is to lie at or above "
-              "the true p99; C's ceiling = C over the median time a request held its slot "
-              "(or, in runs that did not record it, the least median latency from arrival; "
-              "Little's law: no model serves more through C slots), and a saturation within "
-              f"{1 - BOUNDED:.0%} of it is the harness's limit, not the model's, and decides "
-              "nothing; late = "
-              "requests the load generator handed over more than 5 ms after their time (its "
-              "own lateness; ⚠ = more than 1 % of them: the generator shares the client's "
-              "process, and a model that holds the GIL or the cores delays it too, so the "
-              "rate offered was not quite the rate asked; the latencies still count from "
-              "the schedule; the generator's own CPU, where it has a thread of its own, is "
-              "generator_cpu_s in table.csv); CPU per request = the client's CPU "
-              "over the run, workers included, per request offered; cores busy = the "
-              "client's and the test server's CPU per request times the rate achieved (▲ = "
-              f"at least {CORES_FULL:.0%} of the machine's cores: the machine, not only the "
-              "model, is saturated; past that the queue, and with it the p99, grows for as "
-              "long as the run lasts, so a longer --duration-s gives a larger p99: compare "
-              "saturation points, not such p99s).", ""]
+              "the true p99; in flight at most = C (the requests the harness lets in "
+              "flight: an in-process model's slots, a generator's connections) or a "
+              "deployment's workers (x threads) where fewer; ceiling = that over the median "
+              "time a request held its slot (or, in runs that did not record it, the least "
+              "median latency from arrival; Little's law: no model serves more through "
+              f"so many slots), and a saturation within {1 - BOUNDED:.0%} of it is that "
+              "limit's, not the model's, and decides nothing; late = requests the load "
+              "generator sent more than 5 ms after their time (its own lateness; ⚠ = more "
+              "than 1 % of them: the rate offered was not quite the rate asked, and the row "
+              "decides no claim; the in-process generator shares the client's process, so a "
+              "model that holds the GIL or the cores delays it too; the latencies still "
+              "count from the schedule); CPU per request = the client's CPU over the run, "
+              "workers included, per request offered (real deployments: the deployment's "
+              "processes, the generator's and the upstream test server's apart); cores busy "
+              "= all of it (the suite's process, generator, deployment, test server) per "
+              "request times the rate achieved (▲ = at least "
+              f"{CORES_FULL:.0%} of the machine's cores: the machine, not only the "
+              "model, is saturated, and ▼ = also the generator and the upstream took at "
+              "least as much CPU as the deployment: it was starved of cores; past that the "
+              "queue, and with it the p99, grows for as long as the run lasts, so a longer "
+              "--duration-s gives a larger p99: compare saturation points, not such p99s).",
+              ""]
     return lines
 
 
@@ -121,21 +179,33 @@ def cores_busy(row: pd.Series) -> float:
     return cpu / offered * float(row["achieved_rate"])
 
 
+def starved(row: pd.Series) -> bool:
+    """A deployment on a full machine whose generator and upstream took at least as much
+    CPU as it did: what it served is what the cores left it."""
+    if not is_deployment(row):
+        return False
+    load = _known(row.get("generator_cpu_s")) + _known(row.get("server_cpu_s"))
+    return load >= _known(row.get("deployment_cpu_s"))
+
+
 def _busy_text(row: pd.Series) -> str:
     busy = cores_busy(row)
     if pd.isna(busy):
         return "-"
     full = not pd.isna(row.get("cores")) and busy >= CORES_FULL * float(row["cores"])
-    return f"{quoted(busy)}{' ▲' if full else ''}"
+    mark = (" ▲ ▼" if starved(row) else " ▲") if full else ""
+    return f"{quoted(busy)}{mark}"
 
 
-def _models(group: pd.DataFrame, several: bool
-            ) -> tuple[list[str], list[tuple[float, str, pd.Series]], list[tuple[float, str]]]:
+Held = tuple[float, float | None, str, pd.Series]  # best kept, saturation, label, its row
+
+
+def _models(group: pd.DataFrame, several: bool) -> tuple[list[str], list[Held], list[Held]]:
     """Each model's saturation row; the saturations that decide (held), and those that
-    reached the ceiling their C allows (capped: the model's own is at least that)."""
+    reached the ceiling their slots allow (capped: the model's own is at least that)."""
     lines: list[str] = []
-    held: list[tuple[float, str, pd.Series]] = []
-    capped_held: list[tuple[float, str]] = []
+    held: list[Held] = []
+    capped_held: list[Held] = []
     for _, model in group.groupby(MODEL, sort=False, dropna=False):
         best, above = model_bracket(model)
         first = model.sort_values("offered_rate").iloc[-1 if best is None else 0]
@@ -143,54 +213,55 @@ def _models(group: pd.DataFrame, several: bool
         label = model_label(at_best, several)
         text = ("none of the rates measured" if best is None else
                 f"at least {quoted(best)}" + (f", below {quoted(above)}" if above else ""))
+        again = kept_above([(float(row["offered_rate"]), row_kept(row))
+                            for _, row in model.iterrows()])
+        if again:
+            text += f" (yet kept {', '.join(quoted(rate) for rate in again)})"
         # One at a time is the sequential model itself, not a limit the harness set.
         capped = not is_baseline(at_best["runner"]) and bounded_by_c(
             [row for _, row in model.iterrows()], best, above)
         if capped:
-            text = f"bounded by C={at_best['concurrency']} (raise --concurrency); " + text
+            text = f"bounded by {slots_text(at_best)} ({raise_hint(at_best)}); " + text
         limit = ceiling([row for _, row in model.iterrows()])
-        lines.append(f"| {label} | {at_best['concurrency']} | {text} | "
+        lines.append(f"| {label} | {slots_text(at_best)} | {text} | "
                      f"{'-' if pd.isna(limit) else quoted(limit)} | "
-                     f"{ms(float(at_best['cpu_per_request_s']))} | "
+                     f"{cpu_text(at_best)} | "
                      f"{quoted(float(at_best['runner_pss_mb']))} |")
         if best is not None:
-            where = f"{label} at C={at_best['concurrency']}"
-            if capped:
-                capped_held.append((best, where))
-            else:
-                held.append((best, where, at_best))
+            where = f"{label} ({slots_text(at_best)})"
+            (capped_held if capped else held).append((best, above, where, at_best))
     return lines, held, capped_held
 
 
-def _sentence(held: list[tuple[float, str, pd.Series]],
-              capped: list[tuple[float, str]] | None = None) -> str:
-    """The model with the highest rate kept; a tie where several kept the same highest
-    rate (the measured rates cannot order them); no order where a model bounded by its C
-    kept as much (its own saturation is higher than its C let it show)."""
+def _sentence(held: list[Held], capped: list[Held] | None = None) -> str:
+    """The model with the highest rate kept, where its bracket is clear of every other's;
+    no order where a model bounded by its slots kept as much (its own saturation is
+    higher than they let it show)."""
     capped = capped or []
-    top = max((rate for rate, _, _ in held), default=0.0)
-    as_much = [label for rate, label in capped if rate >= top]
+    top = max((rate for rate, _, _, _ in held), default=0.0)
+    as_much = [label for rate, _, label, _ in capped if rate >= top]
     if as_much:
         how = "as much as any other" if held else "the most"
-        return (f"No order: {', '.join(as_much)} kept {how} but each reached the ceiling its C "
-                "allows, so its own saturation is not known; raise --concurrency to measure "
-                "it.")
-    return _sentence_of(held)
+        return (f"No order: {', '.join(as_much)} kept {how} but each reached the ceiling its "
+                "slots allow, so its own saturation is not known; raise them to measure it.")
+    return _sentence_of(held, capped)
 
 
-def _sentence_of(held: list[tuple[float, str, pd.Series]]) -> str:
-    """The model with the highest rate kept; a tie where several kept the same highest
-    rate (the measured rates cannot order them)."""
+def _sentence_of(held: list[Held], capped: list[Held] | None = None) -> str:
+    """A winner only where brackets separate: the highest rate one model kept is at or
+    above every other's saturation; else the models whose brackets overlap tie."""
     if not held:
         return ("No model's saturation was measured: each kept none of the rates offered "
-                "(offer lower rates) or was bounded by its C (raise --concurrency).")
-    top = max(rate for rate, _, _ in held)
-    best = [(label, row) for rate, label, row in held if rate == top]
-    if len(best) > 1:
-        return (f"Tie: {', '.join(label for label, _ in best)} all kept {quoted(top)} req/s, "
-                "the highest rate measured that any kept; offer higher rates to tell them "
-                "apart.")
-    label, row = best[0]
-    return (f"{label} holds the most: {quoted(top)} req/s kept, at "
-            f"{ms(float(row['cpu_per_request_s']))} of client CPU per request and "
+                "(offer lower rates) or was bounded by its slots (raise them).")
+    best_rate, _, label, row = max(held, key=lambda item: item[0])
+    others = [item for item in [*held, *(capped or [])] if item[2] != label]
+    overlapping = [item for item in others if item[1] is None or item[1] > best_rate]
+    if overlapping:
+        names = ", ".join([label, *(item[2] for item in overlapping)])
+        return (f"No winner: the saturation brackets of {names} overlap (the highest rate "
+                f"one kept, {quoted(best_rate)} req/s, is not above what the others did not "
+                "keep); narrower brackets (--rate auto bisects them) or longer runs could "
+                "tell them apart.")
+    return (f"{label} holds the most: {quoted(best_rate)} req/s kept, where every other "
+            f"model's saturation was lower, at {cpu_text(row)} of CPU per request and "
             f"{quoted(float(row['runner_pss_mb']))} MB for its runner.")

@@ -5,6 +5,13 @@ with one class decorated with `register_runner`, and one import line here.
 """
 
 from bench.outcome import WORKER_DIED
+from bench.runners.apps import (
+    AppRunner,
+    GunicornSyncRunner,
+    GunicornThreadsRunner,
+    UvicornRunner,
+    UvicornWorkersRunner,
+)
 from bench.runners.base import (
     RUNNERS,
     START_METHOD,
@@ -32,9 +39,10 @@ from bench.runners.workers import ProcessLoopsRunner, ProcessThreadsRunner
 
 __all__ = [
     "HEARTBEAT_S", "RUNNERS", "START_METHOD", "START_METHODS", "WARM_TIMEOUT_S", "WORKER_DIED",
-    "AsyncioRunner", "DaskRunner", "HybridRunner", "InterpreterRunner", "PoolRunner",
+    "AppRunner", "AsyncioRunner", "DaskRunner", "GunicornSyncRunner",
+    "GunicornThreadsRunner", "HybridRunner", "InterpreterRunner", "PoolRunner",
     "ProcessLoopsRunner", "ProcessRunner", "ProcessThreadsRunner", "Runner", "RunnerOption",
     "SequentialRunner", "ThreadRunner",
-    "ToThreadRunner", "UvloopRunner", "default_runners",
+    "ToThreadRunner", "UvicornRunner", "UvicornWorkersRunner", "UvloopRunner", "default_runners",
     "make_runner", "register_runner", "runner_options", "started_process_pool",
 ]

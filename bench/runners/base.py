@@ -153,6 +153,12 @@ class Runner(ABC):
     # Whether it takes requests as they arrive (service mode, bench.service).
     serves: ClassVar[bool] = True
 
+    @classmethod
+    def max_rate(cls) -> float | None:
+        """The most requests per second its load generator sends on time, where the
+        runner has a generator of its own (None: the suite's in-process one)."""
+        return None
+
     def serve(self, offsets: list[float]) -> ServiceOutcome:
         """One request at each offset (seconds from now), handed over at its time; every
         request's latency counts from its scheduled arrival (bench.service)."""

@@ -1,0 +1,280 @@
+"""Real deployments: the twins served by uvicorn or gunicorn, loaded from other processes.
+
+A runner here starts a deployment (workloads.serve) in a process group of its own and
+loads it with the open-loop generator (bench.loadgen) in one or more processes of their
+own, so that the generator, the deployment and the upstream test server never share a
+process.  `serve` sends a schedule's requests at their times (service mode); `run` sends
+N requests at once over C connections (a closed batch).  C is the generator's
+connections: the most requests in flight from the load side.  The deployment's own
+limits (workers, threads, backlog) are options with the servers' usual defaults,
+recorded with every row.
+
+    app-uvicorn           one uvicorn process: the async twin on one event loop
+    app-uvicorn-workers   K uvicorn processes (default: one per usable core)
+    app-gunicorn-sync     K sync workers, one request at a time each (default 2 x cores + 1)
+    app-gunicorn-gthread  K workers x T threads (defaults 2 x cores + 1 and 2 x cores)
+
+The gunicorn defaults are those its documentation recommends to start from: workers
+2 x cores + 1, threads 2-4 x cores (the lower end taken).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import math
+import os
+import time
+from collections.abc import Mapping
+from typing import Any, ClassVar
+
+from bench.environment import usable_cores
+from bench.loadgen import MAX_PROCESSES, MAX_RATE_PER_PROCESS, GeneratorError, GeneratorProcess
+from bench.outcome import Outcome, TaskResult
+from bench.resources import tree_cpu_seconds
+from bench.runners.base import Runner, RunnerOption, register_runner
+from bench.service import DRAIN_TIMEOUT_S, ServiceOutcome
+from workloads.base import Workload
+from workloads.serve import BACKLOG, Deployment, DeploymentError, DeploymentProcess
+from workloads.server import SERVER_PYTHON
+
+LEAD_S = 0.05  # the schedule starts this long after the plans are sent: every generator ready
+GENERATOR_MEMORY = 60 * 1024 * 1024  # a generator process: Python, aiohttp, uvloop
+
+
+def _count(raw: str) -> int:
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ValueError(f"expected an integer, got {raw!r}") from None
+    if not 1 <= value <= 1024:
+        raise ValueError(f"must be between 1 and 1024, got {value}")
+    return value
+
+
+APP_WORKERS = RunnerOption(
+    "app_workers", "--app-workers", "worker processes of a deployment (app-uvicorn-workers: "
+    "default one per usable core; gunicorn: default 2 x cores + 1)", parse=_count,
+    label=lambda count: f"{count}w")
+APP_THREADS = RunnerOption(
+    "app_threads", "--app-threads", "threads per gunicorn gthread worker (default 2 x cores)",
+    parse=_count, label=lambda count: f"{count}t")
+APP_BACKLOG = RunnerOption(
+    "app_backlog", "--app-backlog", "a deployment's listen backlog (default 2048, both "
+    "servers' own)", parse=_count, label=lambda count: f"{count}backlog")
+
+
+def _plans(offsets: list[float], processes: int) -> list[list[tuple[int, float]]]:
+    """Request i to generator i mod P: each keeps its share of every stretch of time."""
+    return [[(index, offset) for index, offset in enumerate(offsets)
+             if index % processes == part] for part in range(processes)]
+
+
+class AppRunner(Runner):
+    """One deployment and its generators; what the four deployments share."""
+
+    server: ClassVar[str]
+    options: ClassVar[tuple[RunnerOption, ...]] = (APP_WORKERS, APP_BACKLOG)
+    workers_set_by: ClassVar[str] = "--app-workers"
+    parallel: ClassVar[bool] = False
+
+    def __init__(self, workload: Workload, concurrency: int, app_workers: int | None = None,
+                 app_threads: int | None = None, app_backlog: int | None = None) -> None:
+        super().__init__(workload, concurrency)
+        self.deployment = self.make_deployment(app_workers, app_threads, app_backlog)
+        self._live: DeploymentProcess | None = None
+        self._generators: list[GeneratorProcess] = []
+
+    @classmethod
+    def default_workers(cls) -> int:
+        return 2 * usable_cores() + 1
+
+    @classmethod
+    def make_deployment(cls, workers: int | None, threads: int | None,
+                        backlog: int | None) -> Deployment:
+        return Deployment(cls.server, workers or cls.default_workers(), threads or 1,
+                          backlog or BACKLOG)
+
+    @classmethod
+    def worker_processes(cls, concurrency: int,
+                         options: Mapping[str, Any] | None = None) -> int:
+        given = options or {}
+        return (given.get("app_workers") or cls.default_workers()) + 1 + MAX_PROCESSES
+
+    @classmethod
+    def unavailable(cls) -> str | None:
+        package = "uvicorn" if cls.server == "uvicorn" else "gunicorn"
+        if importlib.util.find_spec(package) is None:
+            return f"{package} is not installed (pip install '.[servers]')"
+        return None
+
+    @classmethod
+    def max_rate(cls) -> float | None:
+        return MAX_RATE_PER_PROCESS * MAX_PROCESSES
+
+    def open(self) -> None:
+        if self.uses_async_twin and not self.workload.has_async_twin():
+            raise DeploymentError(f"the {self.workload.name} workload has no async twin "
+                                  f"for {self.name}")
+        self._live = DeploymentProcess(self.deployment, self.workload, self.concurrency)
+        self._live.__enter__()
+        self._more_generators(1)
+
+    def _more_generators(self, wanted: int) -> None:
+        while len(self._generators) < wanted:
+            share = math.ceil(self.concurrency / wanted)
+            generator = GeneratorProcess(share, os.environ.get(SERVER_PYTHON))
+            self._generators.append(generator.__enter__())
+
+    def close(self) -> None:
+        generators, self._generators = self._generators, []
+        for generator in generators:
+            generator.stop()
+        live, self._live = self._live, None
+        if live is not None:
+            live.stop()
+        super().close()
+
+    def describe(self) -> dict[str, Any]:
+        return {"runner": self.name, "concurrency": self.concurrency, "start_method": None}
+
+    def details(self) -> dict[str, Any]:
+        return {"deployment": self.deployment.describe(), "slots": self.deployment.slots(),
+                "slots_text": self.deployment.slots_text(),
+                "generator_processes": len(self._generators),
+                "generator_connections": self.concurrency}
+
+    def deployment_cpu(self) -> float:
+        return 0.0 if self._live is None else tree_cpu_seconds(self._live.pid)
+
+    def _send(self, offsets: list[float]) -> tuple[list[list[Any]], float, float]:
+        """Every request at its offset; each request's result row, the generators' CPU
+        and the deployment's CPU over the run."""
+        if self._live is None:
+            raise RuntimeError("open the runner before serving")
+        span = offsets[-1] - offsets[0] if len(offsets) > 1 else 0.0
+        rate = (len(offsets) - 1) / span if span > 0 else 0.0
+        needed = max(1, math.ceil(rate / MAX_RATE_PER_PROCESS))
+        if needed > MAX_PROCESSES:
+            raise GeneratorError(f"{rate:.0f} requests per second needs {needed} generator "
+                               f"processes; at most {MAX_PROCESSES} run here "
+                               f"({MAX_RATE_PER_PROCESS:g} each); lower --rate")
+        self._more_generators(needed)
+        used = self._generators[:needed] if rate > 0 else self._generators[:1]
+        cpu_before = self.deployment_cpu()
+        start = time.monotonic() + LEAD_S
+        for generator, plan in zip(used, _plans(offsets, len(used)), strict=True):
+            generator.send({"url": f"{self._live.url}/task", "start": start,
+                            "requests": plan, "timeout_s": DRAIN_TIMEOUT_S})
+        wait_s = LEAD_S + (offsets[-1] if offsets else 0.0) + DRAIN_TIMEOUT_S + 30
+        replies = [generator.receive(wait_s) for generator in used]
+        deployment_cpu = self.deployment_cpu() - cpu_before
+        rows = sorted((row for reply in replies for row in reply["results"]),
+                      key=lambda row: row[0])
+        if len(rows) != len(offsets):
+            raise RuntimeError(f"{len(offsets)} requests sent but {len(rows)} came back "
+                               "from the generators")
+        code = self._live.exit_code()
+        if code is not None:
+            failed = sum(1 for row in rows if row[6])
+            raise DeploymentError(f"the {self.deployment.server} deployment exited (code "
+                                  f"{code}) during the run; {failed} of {len(rows)} requests "
+                                  f"failed; its last log line: {self._live.last_log_line()}")
+        return rows, sum(float(reply["cpu_s"]) for reply in replies), deployment_cpu
+
+    def serve(self, offsets: list[float]) -> ServiceOutcome:
+        rows, generator_cpu, deployment_cpu = self._send(offsets)
+        outcome = ServiceOutcome(offered=len(offsets))
+        last = 0.0
+        for _index, arrived, late, latency, on_wire, service, kind, detail in rows:
+            outcome.lateness.append(late)
+            if kind:
+                outcome.arrived.append(arrived)
+                outcome.returned.append(arrived + latency)
+                outcome.fail(kind, detail)
+                continue
+            outcome.add(TaskResult(service), latency, arrived)
+            outcome.sent_latencies.append(on_wire)
+            last = max(last, arrived + latency)
+        outcome.span_s = last
+        outcome.generator_cpu_s = generator_cpu
+        outcome.deployment_cpu_s = deployment_cpu
+        return outcome
+
+    def run(self, tasks: int) -> Outcome:
+        rows, _, _ = self._send([0.0] * tasks)
+        outcome = Outcome()
+        for _index, _arrived, _late, latency, _wire, service, kind, detail in rows:
+            if kind:
+                outcome.fail(kind, 1, detail)
+            else:
+                outcome.add(TaskResult(service), latency)
+        return outcome
+
+    def outside_processes(self) -> list[int]:
+        return []
+
+
+@register_runner
+class UvicornRunner(AppRunner):
+    """One uvicorn process: the async twin on its event loop."""
+
+    name: ClassVar[str] = "app-uvicorn"
+    server: ClassVar[str] = "uvicorn"
+    colour: ClassVar[str] = "#393b79"
+    order: ClassVar[int] = 60
+    uses_async_twin: ClassVar[bool] = True
+    options: ClassVar[tuple[RunnerOption, ...]] = (APP_BACKLOG,)
+
+    @classmethod
+    def default_workers(cls) -> int:
+        return 1
+
+    @classmethod
+    def make_deployment(cls, workers: int | None, threads: int | None,
+                        backlog: int | None) -> Deployment:
+        return Deployment(cls.server, 1, 1, backlog or BACKLOG)
+
+
+@register_runner
+class UvicornWorkersRunner(AppRunner):
+    """K uvicorn worker processes behind one socket, an event loop each."""
+
+    name: ClassVar[str] = "app-uvicorn-workers"
+    server: ClassVar[str] = "uvicorn"
+    colour: ClassVar[str] = "#6b6ecf"
+    order: ClassVar[int] = 61
+    uses_async_twin: ClassVar[bool] = True
+    parallel: ClassVar[bool] = True
+
+    @classmethod
+    def default_workers(cls) -> int:
+        return usable_cores()
+
+
+@register_runner
+class GunicornSyncRunner(AppRunner):
+    """gunicorn's sync workers: each answers one request at a time."""
+
+    name: ClassVar[str] = "app-gunicorn-sync"
+    server: ClassVar[str] = "gunicorn-sync"
+    colour: ClassVar[str] = "#8c6d31"
+    order: ClassVar[int] = 62
+    parallel: ClassVar[bool] = True
+
+
+@register_runner
+class GunicornThreadsRunner(AppRunner):
+    """gunicorn's gthread workers: K processes of T threads."""
+
+    name: ClassVar[str] = "app-gunicorn-gthread"
+    server: ClassVar[str] = "gunicorn-gthread"
+    colour: ClassVar[str] = "#e7ba52"
+    order: ClassVar[int] = 63
+    parallel: ClassVar[bool] = True
+    options: ClassVar[tuple[RunnerOption, ...]] = (APP_WORKERS, APP_THREADS, APP_BACKLOG)
+
+    @classmethod
+    def make_deployment(cls, workers: int | None, threads: int | None,
+                        backlog: int | None) -> Deployment:
+        return Deployment(cls.server, workers or cls.default_workers(),
+                          threads or 2 * usable_cores(), backlog or BACKLOG)
