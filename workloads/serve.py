@@ -64,7 +64,12 @@ class DeploymentError(RuntimeError):
 
 def encode(workload: Workload, connections: int) -> str:
     """The workload and the connections its async client may hold, for APP_ENV."""
-    return base64.b64encode(pickle.dumps((workload, connections))).decode()
+    try:
+        return base64.b64encode(pickle.dumps((workload, connections))).decode()
+    except (pickle.PicklingError, AttributeError, TypeError) as exc:
+        raise DeploymentError(f"the {workload.name} workload cannot be handed to a server "
+                              f"process (define its class at a module's top level): "
+                              f"{exc}") from None
 
 
 @functools.cache
@@ -269,18 +274,21 @@ class DeploymentProcess:
     def __enter__(self) -> DeploymentProcess:
         if port_in_use(self.port):
             raise DeploymentError(f"port {self.port} on {HOST} is in use")
-        handle, name = tempfile.mkstemp(prefix="concurrency-bench-app-", suffix=".log")
-        self._log = Path(name)
         environment = {**os.environ, APP_ENV: encode(self._workload, self._connections),
                        # The workload's module (a user's file too) imports as it did here.
                        "PYTHONPATH": os.pathsep.join(path for path in sys.path if path)}
-        with os.fdopen(handle, "wb") as log:
-            self._process = subprocess.Popen(
-                self.deployment.command(self._python, self.port), stdin=subprocess.DEVNULL,
-                stdout=log, stderr=log, env=environment, start_new_session=True,
-                preexec_fn=_die_with_parent)
+        handle, name = tempfile.mkstemp(prefix="concurrency-bench-app-", suffix=".log")
+        self._log = Path(name)
         try:
+            with os.fdopen(handle, "wb") as log:
+                self._process = subprocess.Popen(
+                    self.deployment.command(self._python, self.port), stdin=subprocess.DEVNULL,
+                    stdout=log, stderr=log, env=environment, start_new_session=True,
+                    preexec_fn=_die_with_parent)  # only a prctl before the exec
             self._wait_ready()
+        except OSError as exc:
+            self.stop()
+            raise DeploymentError(f"{self.deployment.server} did not start: {exc}") from None
         except BaseException:
             self.stop()
             raise

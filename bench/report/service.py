@@ -136,33 +136,36 @@ def service_markdown(table: pd.DataFrame) -> list[str]:
             f"{int(row['late_requests'])}{' ⚠' if generator_late(row) else ''} | "
             f"{int(row['failed'])}/{int(row['tasks_run'])} | "
             f"{cpu_text(row)} | {_busy_text(row)} |")
-    lines += ["", "Columns: percentiles are of the ok requests' latency from scheduled "
-              "arrival to checked result (nearest rank: each is a real request's); a p99 "
-              f"needs {P99_FROM:,} requests and a p99.9 {P999_FROM:,}: with fewer, the "
-              "p99 column shows the largest latency and how likely it is to lie at or above "
-              "the true p99; in flight at most = C (the requests the harness lets in "
-              "flight: an in-process model's slots, a generator's connections) or a "
-              "deployment's workers (x threads) where fewer; ceiling = that over the median "
-              "time a request held its slot (or, in runs that did not record it, the least "
-              "median latency from arrival; Little's law: no model serves more through "
-              f"so many slots), and a saturation within {1 - BOUNDED:.0%} of it is that "
-              "limit's, not the model's, and decides nothing; late = requests the load "
-              "generator sent more than 5 ms after their time (its own lateness; ⚠ = more "
-              "than 1 % of them: the rate offered was not quite the rate asked, and the row "
-              "decides no claim; the in-process generator shares the client's process, so a "
-              "model that holds the GIL or the cores delays it too; the latencies still "
-              "count from the schedule); CPU per request = the client's CPU over the run, "
-              "workers included, per request offered (real deployments: the deployment's "
-              "processes, the generator's and the upstream test server's apart); cores busy "
-              "= all of it (the suite's process, generator, deployment, test server) per "
-              "request times the rate achieved (▲ = at least "
-              f"{CORES_FULL:.0%} of the machine's cores: the machine, not only the "
-              "model, is saturated, and ▼ = also the generator and the upstream took at "
-              "least as much CPU as the deployment: it was starved of cores; past that the "
-              "queue, and with it the p99, grows for as long as the run lasts, so a longer "
-              "--duration-s gives a larger p99: compare saturation points, not such p99s).",
-              ""]
-    return lines
+    return [*lines, "", _columns_note(), ""]
+
+
+def _columns_note() -> str:
+    """What the per-rate table's columns mean."""
+    return ("Columns: percentiles are of the ok requests' latency from scheduled "
+            "arrival to checked result (nearest rank: each is a real request's); a p99 "
+            f"needs {P99_FROM:,} requests and a p99.9 {P999_FROM:,}: with fewer, the "
+            "p99 column shows the largest latency and how likely it is to lie at or above "
+            "the true p99; in flight at most = C (the requests the harness lets in "
+            "flight: an in-process model's slots, a generator's connections) or a "
+            "deployment's workers (x threads) where fewer; ceiling = that over the median "
+            "time a request held its slot (or, in runs that did not record it, the least "
+            "median latency from arrival; Little's law: no model serves more through "
+            f"so many slots), and a saturation within {1 - BOUNDED:.0%} of it is that "
+            "limit's, not the model's, and decides nothing; late = requests the load "
+            "generator sent more than 5 ms after their time (its own lateness; ⚠ = more "
+            "than 1 % of them: the rate offered was not quite the rate asked, and the row "
+            "decides no claim; the in-process generator shares the client's process, so a "
+            "model that holds the GIL or the cores delays it too; the latencies still "
+            "count from the schedule); CPU per request = the client's CPU over the run, "
+            "workers included, per request offered (real deployments: the deployment's "
+            "processes, the generator's and the upstream test server's apart); cores busy "
+            "= all of it (the suite's process, generator, deployment, test server) per "
+            "request times the rate achieved (▲ = at least "
+            f"{CORES_FULL:.0%} of the machine's cores: the machine, not only the "
+            "model, is saturated, and ▼ = also the generator and the upstream took at "
+            "least as much CPU as the deployment: it was starved of cores; past that the "
+            "queue, and with it the p99, grows for as long as the run lasts, so a longer "
+            "--duration-s gives a larger p99: compare saturation points, not such p99s).")
 
 
 CORES_FULL = 0.9  # cores busy at or above this share of the machine's: ▲
