@@ -44,6 +44,18 @@ DRAIN_TIMEOUT_S = 120.0  # after the last arrival, at most this long for the las
 
 
 KEPT = 0.99  # achieved / offered at or above this: the rate was served
+GENERATOR_LATE = 0.01  # more than this share sent late: the generator fell behind (⚠)
+
+
+def generator_late(late_requests: Any, requests: Any) -> bool:
+    """Whether the load generator itself fell behind in a run: more than GENERATOR_LATE
+    of its requests sent more than LATE_S after their time.  Such a run offered less than
+    the rate asked, and decides nothing."""
+    try:
+        late, count = float(late_requests), float(requests)
+    except (TypeError, ValueError):
+        return False
+    return late == late and count > 0 and late > GENERATOR_LATE * count
 # --rate auto: offered rates rising by a factor of sqrt(2); each model stops at the first
 # it does not keep (its saturation lies between that one and the one before).
 AUTO_RATES = tuple(round(25 * 2 ** (step / 2)) for step in range(17))  # 25 ... 6400

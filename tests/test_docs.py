@@ -16,7 +16,6 @@ import pytest
 
 from bench import precision, service, stats
 from bench.report import compare, docs, marks, rerun
-from bench.report import service as service_report
 from bench.runners import cluster
 
 REPO = Path(__file__).resolve().parents[1]
@@ -40,7 +39,7 @@ CONSTANTS: dict[str, float] = {
     "0.25 cores": marks.NEIGHBOUR_LIMIT,  # ⚡ neighbours
     "100 %": marks.OVER_IDEAL * 100,  # ⚑ efficiency
     "5 ms": service.LATE_S * 1000,  # a request handed over late
-    "1 %": service_report.GENERATOR_LATE * 100,  # ⚠ generator late
+    "1 %": service.GENERATOR_LATE * 100,  # ⚠ generator late
     "99 %": service.KEPT * 100,  # a rate kept
     "90 %": service.BOUNDED * 100,  # a saturation at C's ceiling
     "±5 %": compare.BAND * 100,  # --compare's equivalence band

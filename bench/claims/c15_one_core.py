@@ -8,11 +8,11 @@ about throughput, not an SLO) lies between the highest rate it kept and the lowe
 above that it did not keep (the sweep's bracket, which plays the part of an interval),
 against one core's worth of the workload's own pure-Python CPU per request (`gil_cpu_s`,
 calibrated in the measuring process).  Rows on a free-threaded build with the GIL off do
-not count as single-GIL.  A rate not kept while the machine was disturbed (⚡) is left out
-of the bracket.  A rate whose load generator ran late (⚠) still counts: in one GIL process
-the generator shares the GIL with the model's Python, as a real server's accept loop
-would, so its lateness is part of that saturation (and latencies count from the schedule
-either way).
+not count as single-GIL.  Only fit rows decide: a rate not kept while the machine was
+disturbed (⚡) is left out of the bracket, and so is every rate whose load generator ran
+late (⚠), kept or not: it offered less than the rate asked, and a late in-process
+generator may be the model's GIL or the generator itself, which the row cannot tell
+apart.  Real deployments (app-*) are loaded from generator processes of their own.
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ from bench.claims.kit import (
     sig3,
 )
 from bench.claims.panels import bars
-from bench.service import bounded_by_c, bracket, kept
+from bench.service import bounded_by_c, bracket, generator_late, kept
 
 KEY = "c15_one_core"
 ONE_CORE = 1.10  # a single GIL process "saturates near" one core: below 1.10x of 1/C
@@ -68,12 +68,17 @@ def row_kept(row: pd.Series, with_slo: bool = True) -> bool:
 def model_bracket(rows: Table, with_slo: bool = True,
                   fit_only: bool = False) -> tuple[float | None, float | None]:
     """One model's saturation bracket from its rows.  `fit_only`: a rate not kept while
-    the machine was busy with other work (⚡) says nothing of the model, and is left out."""
+    the machine was busy with other work (⚡), and any rate whose generator ran late (⚠),
+    says nothing of the model, and is left out."""
     points = [(float(row["offered_rate"]), row_kept(row, with_slo))
               for _, row in rows.iterrows()]
-    if fit_only and "disturbed" in rows:
-        points = [point for point, disturbed in zip(points, rows["disturbed"], strict=True)
-                  if point[1] or not bool(disturbed)]
+    if fit_only:
+        disturbed = rows["disturbed"] if "disturbed" in rows else [False] * len(points)
+        late = [generator_late(row.get("late_requests"), row.get("tasks_run"))
+                for _, row in rows.iterrows()]
+        points = [point for point, was_disturbed, was_late
+                  in zip(points, disturbed, late, strict=True)
+                  if not was_late and (point[1] or not bool(was_disturbed))]
     return bracket(points)
 
 

@@ -19,9 +19,8 @@ from bench.claims.kit import is_baseline
 from bench.loadgen import MAX_PROCESSES, MAX_RATE_PER_PROCESS
 from bench.report.formats import quoted
 from bench.report.keys import model_label
-from bench.service import BOUNDED, KEPT, bounded_by_c, ceiling, kept_above
+from bench.service import BOUNDED, KEPT, bounded_by_c, ceiling, generator_late, kept_above
 
-GENERATOR_LATE = 0.01  # more than this share of requests handed over late: the load
 P99_FROM = 1000  # ok requests before a p99 is printed (else the max, with what it says)
 P999_FROM = 10_000  # and before a p99.9 is
 
@@ -34,9 +33,9 @@ def ms(seconds: float) -> str:
     return "-" if pd.isna(seconds) else f"{quoted(seconds * 1000)} ms"
 
 
-def generator_late(row: pd.Series) -> bool:
+def late_mark(row: pd.Series) -> bool:
     """Whether the load generator itself fell behind in this row (its own lateness)."""
-    return bool(float(row["late_requests"]) > GENERATOR_LATE * float(row["tasks_run"]))
+    return generator_late(row.get("late_requests"), row.get("tasks_run"))
 
 
 def tail(row: pd.Series, name: str) -> str:
@@ -133,7 +132,7 @@ def service_markdown(table: pd.DataFrame) -> list[str]:
             f"{quoted(float(row['offered_rate']))} | {quoted(float(row['achieved_rate']))} | "
             f"{ms(row['arrival_latency_p50_s'])} | {ms(row['arrival_latency_p90_s'])} | "
             f"{tail(row, 'p99')} | {tail(row, 'p999')} | "
-            f"{int(row['late_requests'])}{' ⚠' if generator_late(row) else ''} | "
+            f"{int(row['late_requests'])}{' ⚠' if late_mark(row) else ''} | "
             f"{int(row['failed'])}/{int(row['tasks_run'])} | "
             f"{cpu_text(row)} | {_busy_text(row)} |")
     return [*lines, "", _columns_note(), ""]
