@@ -110,8 +110,9 @@ def option_table() -> list[Option]:
         Option("--allow-remote", "let workloads that take a URL (get) send their load to a "
                "machine other than this one", "", "store_true"),
         Option("--rate", "service mode: comma list of offered rates in requests per second, "
-               "or auto (rising by sqrt(2) from 25, each model stopping at the first rate it "
-               "does not keep); each model at each C serves requests arriving on a schedule, "
+               "or auto (doubling from 25, each model stopping at the first rate it "
+               "does not keep, then bisecting that bracket 3 times, to within 10 %); "
+               "each model at each C serves requests arriving on a schedule, "
                "latency counted from each request's scheduled arrival (default: closed "
                "batches)", "R[,R]|auto"),
         Option("--duration-s", "service mode: seconds of arrivals per rate, after the "

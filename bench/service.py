@@ -56,9 +56,10 @@ def generator_late(late_requests: Any, requests: Any) -> bool:
     except (TypeError, ValueError):
         return False
     return late == late and count > 0 and late > GENERATOR_LATE * count
-# --rate auto: offered rates rising by a factor of sqrt(2); each model stops at the first
-# it does not keep (its saturation lies between that one and the one before).
-AUTO_RATES = tuple(round(25 * 2 ** (step / 2)) for step in range(17))  # 25 ... 6400
+# --rate auto: offered rates doubling; each model stops at the first it does not keep (its
+# saturation lies between that one and the one before), and that bracket is then bisected
+# REFINE_STEPS times (a factor of 2 to 1.09).
+AUTO_RATES = tuple(25 * 2 ** step for step in range(9))  # 25 ... 6400
 
 
 def kept(offered: float, achieved: float | None, p99_s: float | None,
@@ -131,37 +132,39 @@ def bounded_by_c(rows: list[Any], best: float | None, above: float | None) -> bo
     return False
 
 
-REFINE_STEPS = 2  # --rate auto: bisections of each model's bracket after the sweep
+REFINE_STEPS = 3  # --rate auto: bisections of each model's bracket after the sweep
 REFINED = 1.10  # a bracket this narrow (not kept / kept) is not bisected further
 
 
 class Saturation:
-    """Per model (a scenario without its rate), the rates it kept and the lowest it did
-    not keep so far: a rate sweep skips the rates above that one, and then bisects the
-    bracket between them (`refine`)."""
+    """Per model (a scenario without its rate), what it kept so far: the sweep skips the
+    rates above the lowest one whose load it did not serve (throughput: past the SLO the
+    sweep still learns how much a model serves), and then bisects the bracket that
+    decides (`refine`): the one under the SLO where one was set."""
 
     def __init__(self) -> None:
         self.not_kept: dict[str, float] = {}
-        self.held: dict[str, list[float]] = {}
+        self.points: dict[str, list[tuple[float, bool]]] = {}
 
     def above(self, model: str, rate: float) -> float | None:
         """The lower rate this model did not keep, if `rate` is above one."""
         found = self.not_kept.get(model)
         return found if found is not None and rate > found else None
 
-    def add(self, model: str, rate: float, was_kept: bool) -> None:
+    def add(self, model: str, rate: float, was_kept: bool,
+            within_slo: bool | None = None) -> None:
+        """A rate measured: whether its load was served, and whether it was kept within
+        the SLO too (None: no SLO)."""
         if not was_kept:
             self.not_kept[model] = min(rate, self.not_kept.get(model, rate))
-        else:
-            self.held.setdefault(model, []).append(rate)
+        self.points.setdefault(model, []).append(
+            (rate, was_kept if within_slo is None else was_kept and within_slo))
 
     def refine(self, model: str) -> tuple[float | None, str]:
         """The next rate to measure inside this model's bracket (the geometric middle of
         the highest rate kept below its saturation and the saturation), or None and why
         not."""
-        above = self.not_kept.get(model)
-        below = max((rate for rate in self.held.get(model, ()) if above is None or
-                     rate < above), default=None)
+        below, above = bracket(self.points.get(model, []))
         if above is None or below is None:
             return None, ("no bracket to refine: the sweep found no rate it kept and none "
                           "above it that it did not")

@@ -79,8 +79,11 @@ def test_scenario(benchmark: Any, scenario: Scenario, round_tracker: Tracker,
         round_tracker.add(spec.key, list(benchmark.stats.stats.data))
     if spec.rate is not None:  # the sweep goes on past the SLO, up to what it can serve
         share = record.ok / record.tasks_run if record.tasks_run else 0.0
-        saturation.add(spec.model_key, spec.rate, kept(spec.rate, record.achieved_rate,
-                                                       None, None, record.sustained, share))
+        served = kept(spec.rate, record.achieved_rate, None, None, record.sustained, share)
+        within = None if spec.slo_s is None else kept(
+            spec.rate, record.achieved_rate, record.arrival_latency_p99_s, spec.slo_s,
+            record.sustained, share)
+        saturation.add(spec.model_key, spec.rate, served, within)
     if record.failed and not record.faults_injected:
         kinds = failure_text(record.failure_kinds, record.failure_examples)
         _not_a_result(benchmark, scenario, f"{record.failed} of {record.tasks_run} tasks failed "

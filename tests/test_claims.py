@@ -633,7 +633,7 @@ OPEN_DATA = {
     "c13_model_or_library": lambda: library(dict.fromkeys(EVERY, 0.15), {
         ("aiohttp", "httpx"): 0.3, ("uvicorn", "httpx"): 0.3}),
     "c14_distributed_task_size": lambda: task_sizes((0.1, 0.5, 1.5, 1.9), **NOISY),
-    "c15_one_core": lambda: service_sweep(250.0, 380.0),  # a bracket across the line
+    "c15_one_core": lambda: service_sweep(250.0, 360.0),  # a bracket across the line
     "c16_database": lambda: database({10: 1.02, 100: 1.5}, **NOISY),
 }
 

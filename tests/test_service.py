@@ -6,6 +6,7 @@ import asyncio
 import dataclasses
 import itertools
 import json
+import re
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -141,7 +142,12 @@ def test_service_mode_runs_as_pytest_benchmark_and_reports_saturation(tmp_path: 
     write_report([out], tmp_path)
     report = (tmp_path / "REPORT.md").read_text()
     assert report.startswith("# concurrency-bench report: service mode")
-    assert "| sequential | C=1 | at least 10.0, below 100 | " in report
+    # 100 a second is past one worker's 50 (physics): never kept.  A row whose generator ran
+    # late (⚠), or one not kept while neighbours took the cores (⚡), decides nothing and
+    # stays out of the bracket, so a busy machine may drop either end of it.
+    assert re.search(r"\| sequential \| C=1 \| (at least 10\.0, below 100|at least 10\.0|"
+                     r"below 100) \| ", report), \
+        [line for line in report.splitlines() if "sequential" in line]
     assert (tmp_path / "service.png").read_bytes().startswith(b"\x89PNG")
     # Waits have no pure-Python CPU: claim 15 is not measured, so no claims section or files.
     assert "## Claims" not in report
@@ -167,7 +173,7 @@ def test_rate_auto_stops_each_model_at_the_first_rate_it_does_not_keep(tmp_path:
     assert ladder == [rate for rate in AUTO_RATES if rate <= ladder[-1]]  # none left out below
     last = infos[[info["offered_rate"] for info in infos].index(ladder[-1])]
     assert not kept(last["offered_rate"], last["achieved_rate"], None, None)  # stopped at it
-    assert ladder[-1] <= 71
+    assert ladder[-1] <= 100  # one worker of 20 ms serves 50 a second at the most
     assert "above saturation" in result.stdout
     # Then the bracket is bisected: each refined rate inside the sweep's last step, and the
     # bracket left at most 10 % wide.
@@ -181,9 +187,14 @@ def test_rate_auto_stops_each_model_at_the_first_rate_it_does_not_keep(tmp_path:
 
 
 def _service_rows(runner: str, capacity: float, gil_cpu_s: float = 0.003) -> list[dict[str, Any]]:
-    """A model swept up the auto ladder: it keeps every rate up to `capacity`."""
-    rows = []
-    for rate in AUTO_RATES:
+    """A model swept as --rate auto sweeps it: up the ladder until a rate above
+    `capacity`, then its bracket bisected (bench.service.Saturation, as the suite does)."""
+    from bench.service import REFINE_STEPS, Saturation
+
+    rows: list[dict[str, Any]] = []
+    sweep = Saturation()
+
+    def measured(rate: float) -> None:
         achieved = min(rate, capacity)
         rows.append({"workload": "mixed", "params": "n=70000", "server": "", "interpreter": "3.11",
                      "runner": runner, "start_method": None, "client": "", "concurrency": 16,
@@ -191,8 +202,16 @@ def _service_rows(runner: str, capacity: float, gil_cpu_s: float = 0.003) -> lis
                      "arrival_latency_p99_s": 0.03 if achieved >= rate else 5.0,
                      "slo_s": 0.05, "gil_cpu_s": gil_cpu_s, "failed_scenario": False,
                      "gil_enabled": True})
-        if achieved < rate:
+        sweep.add(runner, rate, achieved >= rate)
+
+    for rate in AUTO_RATES:
+        measured(rate)
+        if rate > capacity:
             break
+    for _ in range(REFINE_STEPS):
+        rate, _why = sweep.refine(runner)
+        if rate is not None:
+            measured(rate)
     return rows
 
 
@@ -201,7 +220,7 @@ def _service_rows(runner: str, capacity: float, gil_cpu_s: float = 0.003) -> lis
     (250.0, 250.0, "does not hold"),  # more processes did not move it
     (600.0, 700.0, "does not hold"),  # a single GIL process kept twice one core's rate
     (100.0, 600.0, "holds with limits"),  # far below one core: its own overhead bounds it
-    (250.0, 380.0, "inconclusive"),  # the processes' bracket (283-400) spans 1.10x 333
+    (250.0, 360.0, "inconclusive"),  # the processes' bracket (336-367) spans 1.10x 333
 ])
 def test_one_core_claim_reads_each_models_saturation_bracket(single: float, parallel: float,
                                                             expected: str) -> None:
@@ -227,7 +246,8 @@ def test_a_rate_lost_while_the_machine_was_disturbed_decides_nothing() -> None:
     lost = (frame["runner"] == "asyncio") & (frame["achieved_rate"] < frame["offered_rate"])
     frame.loc[lost, "disturbed"] = True  # the rate asyncio did not keep was disturbed
     found = c15_one_core.check(frame)
-    assert found.verdict == "inconclusive" and "at least 200" in found.evidence
+    assert found.verdict == "inconclusive" and "asyncio C=16: saturation at least" in \
+        found.evidence
 
 
 def _rate_row(offered: float, achieved: float, held_s: float | None, c: int = 16,

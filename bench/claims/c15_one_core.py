@@ -65,11 +65,11 @@ def row_kept(row: pd.Series, with_slo: bool = True) -> bool:
                 _known(row.get("slo_s")) if with_slo else None, known, share)
 
 
-def model_bracket(rows: Table, with_slo: bool = True,
-                  fit_only: bool = False) -> tuple[float | None, float | None]:
-    """One model's saturation bracket from its rows.  `fit_only`: a rate not kept while
-    the machine was busy with other work (⚡), and any rate whose generator ran late (⚠),
-    says nothing of the model, and is left out."""
+def model_points(rows: Table, with_slo: bool = True,
+                 fit_only: bool = False) -> list[tuple[float, bool]]:
+    """(rate, kept) per row of one model.  `fit_only`: a rate not kept while the machine
+    was busy with other work (⚡), and any rate whose generator ran late (⚠), says nothing
+    of the model, and is left out."""
     points = [(float(row["offered_rate"]), row_kept(row, with_slo))
               for _, row in rows.iterrows()]
     if fit_only:
@@ -79,7 +79,13 @@ def model_bracket(rows: Table, with_slo: bool = True,
         points = [point for point, was_disturbed, was_late
                   in zip(points, disturbed, late, strict=True)
                   if not was_late and (point[1] or not bool(was_disturbed))]
-    return bracket(points)
+    return points
+
+
+def model_bracket(rows: Table, with_slo: bool = True,
+                  fit_only: bool = False) -> tuple[float | None, float | None]:
+    """One model's saturation bracket from its rows (`model_points`)."""
+    return bracket(model_points(rows, with_slo, fit_only))
 
 
 def _service_rows(table: Table) -> Table:

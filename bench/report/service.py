@@ -14,7 +14,7 @@ from typing import Any
 
 import pandas as pd
 
-from bench.claims.c15_one_core import GROUP, MODEL, model_bracket, row_kept
+from bench.claims.c15_one_core import GROUP, MODEL, model_bracket, model_points
 from bench.claims.kit import is_baseline
 from bench.loadgen import MAX_PROCESSES, MAX_RATE_PER_PROCESS
 from bench.report.formats import quoted
@@ -115,7 +115,9 @@ def service_markdown(table: pd.DataFrame) -> list[str]:
              "were recorded: when it achieves that share of the rate); its saturation is "
              "the lowest rate measured that it did not keep, bracketed by the highest it "
              "kept below that (nothing is known between two measured rates; --rate auto "
-             "bisects each bracket after the sweep).", "", *_generator_lines(rows)]
+             "bisects each bracket after the sweep); a rate whose generator ran late (⚠) "
+             "or that was not kept while other work disturbed the machine (⚡) decides "
+             "nothing and is left out of the bracket.", "", *_generator_lines(rows)]
     for (workload, params, server), group in rows.groupby(GROUP, sort=False, dropna=False):
         where = f", {server} server" if isinstance(server, str) and server else ""
         lines += [f"**{workload}** ({params}{where})", "",
@@ -209,14 +211,15 @@ def _models(group: pd.DataFrame, several: bool) -> tuple[list[str], list[Held], 
     held: list[Held] = []
     capped_held: list[Held] = []
     for _, model in group.groupby(MODEL, sort=False, dropna=False):
-        best, above = model_bracket(model)
+        best, above = model_bracket(model, fit_only=True)
         first = model.sort_values("offered_rate").iloc[-1 if best is None else 0]
         at_best = model[model["offered_rate"] == best].iloc[0] if best is not None else first
         label = model_label(at_best, several)
-        text = ("none of the rates measured" if best is None else
-                f"at least {quoted(best)}" + (f", below {quoted(above)}" if above else ""))
-        again = kept_above([(float(row["offered_rate"]), row_kept(row))
-                            for _, row in model.iterrows()])
+        text = ", ".join(part for part in (
+            None if best is None else f"at least {quoted(best)}",
+            None if above is None else f"below {quoted(above)}") if part) or \
+            "none of the rates measured"
+        again = kept_above(model_points(model, fit_only=True))
         if again:
             text += f" (yet kept {', '.join(quoted(rate) for rate in again)})"
         # One at a time is the sequential model itself, not a limit the harness set.
