@@ -16,11 +16,16 @@ RUNS := results/runs
 # Extra pytest options for `make bench`, e.g. BENCH_ARGS="--workload http --rounds 10".
 BENCH_ARGS ?=
 
-# `make service`: service mode (bench/service.py), each model's saturation on the local
-# test server and on a wait-then-compute handler (20 ms wait, about 3 ms of pure Python).
+# `make service`: service mode (bench/service.py), each deployment's saturation under a
+# 50 ms SLO: the twins served by uvicorn and gunicorn (bench/runners/apps.py), loaded from
+# generator processes of their own, on the http workload (deployment -> local test server)
+# and a wait-then-compute handler (20 ms wait, about 3 ms of pure Python).  The in-process
+# models instead: make service SERVICE_RUNNERS=asyncio,threads,processes SERVICE_C=16
+SERVICE_RUNNERS ?= app-uvicorn,app-uvicorn-workers,app-gunicorn-sync,app-gunicorn-gthread
+SERVICE_C ?= 256
 SERVICE_ARGS ?= --workload http,mixed --mixed-wait-ms 20 --mixed-n 70000 \
-	--runner asyncio,threads,processes,procs-asyncio,procs-threads --concurrency 16 \
-	--rate auto --duration-s 1.5 --slo-ms 50
+	--runner $(SERVICE_RUNNERS) --concurrency $(SERVICE_C) \
+	--rate auto --duration-s 2 --slo-ms 50
 
 .PHONY: all bench claims charts docs interpreters service test lint clean
 

@@ -334,6 +334,7 @@ def _service_fields(schedule: Schedule, outcome: ServiceOutcome, usage: Resource
             "sent_latency_p50_s": percentile(sent, 50) if sent else None,
             "sent_latency_p99_s": percentile(sent, 99) if sent else None,
             "deployment_cpu_s": outcome.deployment_cpu_s,
+            "deployment_pss_mb": outcome.deployment_pss_mb,
             "backlog_growth": summary.get("backlog_growth"),
             "sustained": summary.get("sustained"),
             "offered_rate": schedule.rate, "arrivals": schedule.arrivals,

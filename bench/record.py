@@ -190,6 +190,7 @@ class ScenarioRecord:
     sent_latency_p50_s: float | None = metric(numeric=True)
     sent_latency_p99_s: float | None = metric(numeric=True)
     deployment_cpu_s: float | None = metric(numeric=True)
+    deployment_pss_mb: float | None = metric(numeric=True)
     slots: int | None = metric(numeric=True)
     slots_by: str | None = metric()
     cpu_per_request_s: float | None = metric(numeric=True)  # client CPU / requests

@@ -123,6 +123,20 @@ def tree_cpu_seconds(pid: int) -> float:
     return total
 
 
+def tree_pss_mb(pid: int) -> float:
+    """PSS of a process and every process of its tree (a server and its workers)."""
+    try:
+        root = psutil.Process(pid)
+        tree = [root, *root.children(recursive=True)]
+    except psutil.NoSuchProcess:
+        return 0.0
+    total = 0
+    for process in tree:
+        with contextlib.suppress(psutil.NoSuchProcess, psutil.AccessDenied):
+            total += _pss_bytes(process)
+    return total / MIB
+
+
 class ResourceMeter:
     """Snapshot at `start()`, difference at `stop()`."""
 

@@ -282,6 +282,7 @@ class ServiceOutcome:
     # deployment's own CPU over the run.
     sent_latencies: list[float] = field(default_factory=list)
     deployment_cpu_s: float | None = None
+    deployment_pss_mb: float | None = None  # every process of it, when the run ended
 
     @property
     def failed(self) -> int:

@@ -115,6 +115,7 @@ def test_each_deployment_serves_the_http_twin_three_tiers_apart(name: str) -> No
     assert outcome.ok == outcome.offered == 100 and outcome.failed == 0
     assert outcome.deployment_cpu_s and outcome.deployment_cpu_s > 0
     assert outcome.generator_cpu_s and outcome.generator_cpu_s > 0
+    assert outcome.deployment_pss_mb and outcome.deployment_pss_mb > 5  # Python at least
     # Each request's latency from its actual send is within the one from its schedule.
     assert len(outcome.sent_latencies) == 100
     assert max(outcome.sent_latencies) <= max(outcome.latencies)

@@ -28,6 +28,7 @@ from bench.report.interpreters import interpreters_markdown
 from bench.report.load import Run, load_run
 from bench.report.markdown import markdown_table
 from bench.report.rerun import check_markdown
+from bench.report.service import service_markdown
 from bench.report.table import scenario_table
 
 REPO = Path(__file__).resolve().parents[2]
@@ -172,7 +173,21 @@ def calibration_block() -> str:
     return "\n".join(parts) or "No back-to-back runs are committed.\n"
 
 
+def deployments_block() -> str:
+    """"Which deployment holds the load?": each workload's saturation table and sentence
+    from the committed `make service` run of the real deployments."""
+    lines = service_markdown(_table("service"))
+    body = lines[lines.index("") + 1:]
+    end = next(index for index, line in enumerate(body)
+               if line.startswith("| model | in flight at most | offered"))
+    text = "\n".join(body[:end]).strip()
+    return (f"From `make service` at commit {_commit('service')}, in "
+            f"{_link('service')} (every rate's row, the CPU split and the chart there):"
+            f"\n\n{text}\n")
+
+
 BLOCKS: dict[str, Callable[[], str]] = {
+    "deployments": deployments_block,
     "decision": decision_block,
     "options": options_block,
     "reference-table": reference_table_block,

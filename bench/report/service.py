@@ -73,6 +73,13 @@ def cpu_text(row: pd.Series) -> str:
                       if name != "upstream" or not pd.isna(value))
 
 
+def memory_text(row: pd.Series) -> str:
+    """What the model held: the runner's added PSS; a real deployment's own PSS (every
+    process of it)."""
+    value = row.get("deployment_pss_mb") if is_deployment(row) else row.get("runner_pss_mb")
+    return "-" if value is None or pd.isna(value) else quoted(float(value))
+
+
 def slots_text(row: pd.Series) -> str:
     """What bounds the requests in flight: C, or a deployment's workers and threads."""
     found = row.get("slots_by")
@@ -166,7 +173,9 @@ def _columns_note() -> str:
             "model, is saturated, and ▼ = also the generator and the upstream took at "
             "least as much CPU as the deployment: it was starved of cores; past that the "
             "queue, and with it the p99, grows for as long as the run lasts, so a longer "
-            "--duration-s gives a larger p99: compare saturation points, not such p99s).")
+            "--duration-s gives a larger p99: compare saturation points, not such p99s); "
+            "memory (the saturation table) = the PSS the runner added, or a real "
+            "deployment's own PSS, every process of it, at the end of its run.")
 
 
 CORES_FULL = 0.9  # cores busy at or above this share of the machine's: ▲
@@ -230,8 +239,7 @@ def _models(group: pd.DataFrame, several: bool) -> tuple[list[str], list[Held], 
         limit = ceiling([row for _, row in model.iterrows()])
         lines.append(f"| {label} | {slots_text(at_best)} | {text} | "
                      f"{'-' if pd.isna(limit) else quoted(limit)} | "
-                     f"{cpu_text(at_best)} | "
-                     f"{quoted(float(at_best['runner_pss_mb']))} |")
+                     f"{cpu_text(at_best)} | {memory_text(at_best)} |")
         if best is not None:
             where = f"{label} ({slots_text(at_best)})"
             (capped_held if capped else held).append((best, above, where, at_best))
@@ -261,6 +269,13 @@ def _sentence_of(held: list[Held], capped: list[Held] | None = None) -> str:
     best_rate, _, label, row = max(held, key=lambda item: item[0])
     others = [item for item in [*held, *(capped or [])] if item[2] != label]
     overlapping = [item for item in others if item[1] is None or item[1] > best_rate]
+    if overlapping and all(item[1] is None for item in overlapping) and \
+            max(held, key=lambda item: item[0])[1] is None:
+        names = ", ".join([label, *(item[2] for item in overlapping)])
+        return (f"No winner: {names} each kept every rate judged, up to "
+                f"{quoted(best_rate)} req/s at least, so none's saturation is known (rates "
+                "above were not offered, or their generator ran late and they decide "
+                "nothing).")
     if overlapping:
         names = ", ".join([label, *(item[2] for item in overlapping)])
         return (f"No winner: the saturation brackets of {names} overlap (the highest rate "
@@ -269,4 +284,4 @@ def _sentence_of(held: list[Held], capped: list[Held] | None = None) -> str:
                 "tell them apart.")
     return (f"{label} holds the most: {quoted(best_rate)} req/s kept, where every other "
             f"model's saturation was lower, at {cpu_text(row)} of CPU per request and "
-            f"{quoted(float(row['runner_pss_mb']))} MB for its runner.")
+            f"{memory_text(row)} MB of memory.")

@@ -30,7 +30,7 @@ from typing import Any, ClassVar
 from bench.environment import usable_cores
 from bench.loadgen import MAX_PROCESSES, MAX_RATE_PER_PROCESS, GeneratorError, GeneratorProcess
 from bench.outcome import Outcome, TaskResult
-from bench.resources import tree_cpu_seconds
+from bench.resources import tree_cpu_seconds, tree_pss_mb
 from bench.runners.base import Runner, RunnerOption, register_runner
 from bench.service import DRAIN_TIMEOUT_S, ServiceOutcome
 from workloads.base import Workload
@@ -198,6 +198,7 @@ class AppRunner(Runner):
         outcome.span_s = last
         outcome.generator_cpu_s = generator_cpu
         outcome.deployment_cpu_s = deployment_cpu
+        outcome.deployment_pss_mb = None if self._live is None else tree_pss_mb(self._live.pid)
         return outcome
 
     def run(self, tasks: int) -> Outcome:
