@@ -62,19 +62,48 @@ def generator_late(late_requests: Any, requests: Any) -> bool:
 AUTO_RATES = tuple(25 * 2 ** step for step in range(9))  # 25 ... 6400
 
 
+P99_FROM = 1000  # ok requests from which a p99 is a p99 (and printed as one)
+TAIL = 0.01  # the share of requests a p99 lets past it
+
+
+def exceedances_allowed(requests: int) -> int:
+    """The most requests over the SLO that a run of `requests` may show while its true
+    p99 is within the SLO: the 95th percentile of Binomial(requests, TAIL).  With 50
+    requests, 2: one slow request among 50 is no evidence of a p99 over the SLO."""
+    total, k = 0.0, 0
+    while True:
+        total += math.comb(requests, k) * TAIL ** k * (1 - TAIL) ** (requests - k)
+        if total >= 0.95 or k >= requests:
+            return k
+        k += 1
+
+
+def tail_within(p99_s: float | None, slo_s: float, ok: int | None = None,
+                within: int | None = None) -> bool:
+    """Whether the p99 from arrival was within the SLO.  From P99_FROM ok requests on, the
+    p99 itself decides.  With fewer, the p99 is (nearly) the largest latency, which one
+    slow request decides; then the requests over the SLO decide: within unless more of
+    them than `exceedances_allowed`, i.e. unless they show the p99 over it."""
+    if ok is not None and within is not None and 0 < ok < P99_FROM:
+        return ok - within <= exceedances_allowed(ok)
+    return p99_s is not None and p99_s <= slo_s
+
+
 def kept(offered: float, achieved: float | None, p99_s: float | None,
          slo_s: float | None, sustained: bool | None = None,
-         ok_share: float | None = None) -> bool:
+         ok_share: float | None = None, ok: int | None = None,
+         within: int | None = None) -> bool:
     """Whether a model kept an offered rate: its backlog did not grow (`sustained`, see
     `Backlog`), at least KEPT of the requests were served ok, and its p99 from arrival was
-    within the SLO where one was set.  A record made before backlogs were recorded is
-    judged by its achieved rate: at least KEPT of the offered."""
+    within the SLO where one was set (`tail_within`, from the `ok` requests of which
+    `within` met it).  A record made before backlogs were recorded is judged by its
+    achieved rate: at least KEPT of the offered."""
     if sustained is not None:
         if not sustained or ok_share is None or ok_share < KEPT:
             return False
     elif achieved is None or achieved < KEPT * offered:
         return False
-    return slo_s is None or (p99_s is not None and p99_s <= slo_s)
+    return slo_s is None or tail_within(p99_s, slo_s, ok, within)
 
 
 def bracket(points: list[tuple[float, bool]]) -> tuple[float | None, float | None]:

@@ -82,7 +82,7 @@ def test_scenario(benchmark: Any, scenario: Scenario, round_tracker: Tracker,
         served = kept(spec.rate, record.achieved_rate, None, None, record.sustained, share)
         within = None if spec.slo_s is None else kept(
             spec.rate, record.achieved_rate, record.arrival_latency_p99_s, spec.slo_s,
-            record.sustained, share)
+            record.sustained, share, record.ok, record.within_slo)
         saturation.add(spec.model_key, spec.rate, served, within)
     if record.failed and not record.faults_injected:
         kinds = failure_text(record.failure_kinds, record.failure_examples)

@@ -325,3 +325,19 @@ def test_a_server_that_never_queues_achieves_the_offered_rate_under_poisson_arri
         for at in schedule.offsets():
             outcome.add(TaskResult(0.001), 0.001, at)
         assert outcome.achieved_rate(schedule) == pytest.approx(200.0, rel=0.01)
+
+
+def test_a_tail_from_few_requests_fails_the_slo_only_on_evidence() -> None:
+    """Below 1,000 requests a p99 is (nearly) the largest latency; the SLO then fails only
+    when more requests are over it than a true p99 within it lets through 95 % of the
+    time (SciPy's binomial quantile)."""
+    from scipy.stats import binom
+
+    from bench.service import exceedances_allowed, tail_within
+
+    for requests in (1, 10, 50, 100, 333, 999):
+        assert exceedances_allowed(requests) == int(binom.ppf(0.95, requests, 0.01))
+    assert tail_within(0.060, 0.050, ok=50, within=49)  # one slow request of 50
+    assert not tail_within(0.060, 0.050, ok=50, within=47)  # three: the p99 is over
+    assert not tail_within(0.060, 0.050, ok=2000, within=1999)  # from 1,000: the p99 decides
+    assert tail_within(0.040, 0.050, ok=2000, within=1990)

@@ -60,9 +60,12 @@ def row_kept(row: pd.Series, with_slo: bool = True) -> bool:
     known = None if sustained is None or pd.isna(sustained) else bool(sustained)
     runs = _known(row.get("tasks_run"))
     share = float(row["ok"]) / runs if runs else None
+    within = _known(row.get("within_slo"))
     return kept(float(row["offered_rate"]), _known(row["achieved_rate"]),
                 _known(row["arrival_latency_p99_s"]),
-                _known(row.get("slo_s")) if with_slo else None, known, share)
+                _known(row.get("slo_s")) if with_slo else None, known, share,
+                int(row["ok"]) if _known(row.get("ok")) is not None else None,
+                None if within is None else int(within))
 
 
 def model_points(rows: Table, with_slo: bool = True,

@@ -19,9 +19,8 @@ from bench.claims.kit import is_baseline
 from bench.loadgen import MAX_PROCESSES, MAX_RATE_PER_PROCESS
 from bench.report.formats import quoted
 from bench.report.keys import model_label
-from bench.service import BOUNDED, KEPT, bounded_by_c, ceiling, generator_late, kept_above
+from bench.service import BOUNDED, KEPT, P99_FROM, bounded_by_c, ceiling, generator_late, kept_above
 
-P99_FROM = 1000  # ok requests before a p99 is printed (else the max, with what it says)
 P999_FROM = 10_000  # and before a p99.9 is
 
 
