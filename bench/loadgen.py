@@ -35,12 +35,12 @@ TIMEOUT = "timeout"
 STATUS = "status"  # an answer other than 200 or the app's own 500
 START_TIMEOUT_S = 30.0
 # Requests per second one generator process sends on time, measured against the fastest
-# trivial server here (scripts/evidence/loadgen_ceiling.md): at 2,000 it sent none more
-# than 5 ms late, at 3,000-4,000 up to 1.6 %.  A higher rate is spread over more
-# processes, up to one per usable core (two here: 4,000 sent on time; at 6,000 the
-# generators and the server filled the machine and 7 % were late).
+# trivial server here (scripts/evidence/loadgen_ceiling.md): at 2,000 none was sent more
+# than 5 ms late in any run, at 3,000-4,000 up to 1.6 % in some.  A higher rate is spread
+# over more processes, up to one per usable core (two here: past 4,000 the generators,
+# the server and the upstream fill the machine).
 MAX_RATE_PER_PROCESS = 2000.0
-MAX_PROCESSES = max(2, os.cpu_count() or 1)
+MAX_PROCESSES = max(2, len(os.sched_getaffinity(0)))
 PLAN_LIMIT = 1 << 30  # bytes of one plan line (a million requests take about 30 MB)
 
 
