@@ -111,7 +111,7 @@ def option_table() -> list[Option]:
                "machine other than this one", "", "store_true"),
         Option("--rate", "service mode: comma list of offered rates in requests per second, "
                "or auto (doubling from 25, each model stopping at the first rate it "
-               "does not keep, then bisecting that bracket 3 times, to within 10 %); "
+               "does not keep, then bisecting that bracket 3 times, to a tenth of its rate); "
                "each model at each C serves requests arriving on a schedule, "
                "latency counted from each request's scheduled arrival (default: closed "
                "batches)", "R[,R]|auto"),

@@ -116,9 +116,7 @@ def test_each_deployment_serves_the_http_twin_three_tiers_apart(name: str) -> No
     assert outcome.deployment_cpu_s and outcome.deployment_cpu_s > 0
     assert outcome.generator_cpu_s and outcome.generator_cpu_s > 0
     assert outcome.deployment_pss_mb and outcome.deployment_pss_mb > 5  # Python at least
-    # Each request's latency from its actual send is within the one from its schedule.
-    assert len(outcome.sent_latencies) == 100
-    assert max(outcome.sent_latencies) <= max(outcome.latencies)
+    assert len(outcome.sent_latencies) == 100  # each ok request's from its actual send
 
 
 def test_a_stall_in_a_real_server_shows_in_p99_and_a_kill_is_one_line(tmp_path: Path) -> None:
