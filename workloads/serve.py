@@ -24,7 +24,6 @@ from __future__ import annotations
 import argparse
 import base64
 import contextlib
-import ctypes
 import functools
 import http.client
 import os
@@ -246,6 +245,8 @@ def port_in_use(port: int) -> bool:
 
 def _die_with_parent() -> None:
     """In the child before exec: a SIGTERM when the suite dies, however it dies."""
+    import ctypes  # here: subinterpreters import this module and cannot import ctypes
+
     with contextlib.suppress(OSError, AttributeError):
         ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
 

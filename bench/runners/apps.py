@@ -30,7 +30,6 @@ from typing import Any, ClassVar
 from bench.environment import usable_cores
 from bench.loadgen import MAX_PROCESSES, MAX_RATE_PER_PROCESS, GeneratorError, GeneratorProcess
 from bench.outcome import Outcome, TaskResult
-from bench.resources import tree_cpu_seconds, tree_pss_mb
 from bench.runners.base import Runner, RunnerOption, register_runner
 from bench.service import DRAIN_TIMEOUT_S, ServiceOutcome
 from workloads.base import Workload
@@ -144,6 +143,9 @@ class AppRunner(Runner):
                 "generator_connections": self.concurrency}
 
     def deployment_cpu(self) -> float:
+        # psutil is imported here, not with the runner registry: subinterpreters import
+        # the registry, and cannot import single-phase extension modules.
+        from bench.resources import tree_cpu_seconds
         return 0.0 if self._live is None else tree_cpu_seconds(self._live.pid)
 
     def _send(self, offsets: list[float]) -> tuple[list[list[Any]], float, float]:
@@ -198,6 +200,7 @@ class AppRunner(Runner):
         outcome.span_s = last
         outcome.generator_cpu_s = generator_cpu
         outcome.deployment_cpu_s = deployment_cpu
+        from bench.resources import tree_pss_mb
         outcome.deployment_pss_mb = None if self._live is None else tree_pss_mb(self._live.pid)
         return outcome
 
