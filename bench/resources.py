@@ -29,6 +29,7 @@ import contextlib
 import os
 import resource
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -105,36 +106,38 @@ def _pss_bytes(process: psutil.Process) -> int:
     return int(getattr(info, "pss", info.uss))  # PSS is Linux-only; USS elsewhere
 
 
-def tree_cpu_seconds(pid: int) -> float:
-    """CPU of a process and every process of its tree, and of the children it has reaped
-    (a database backend that ended with its connection, a server's worker that exited)."""
+def _tree(pid: int) -> list[psutil.Process]:
+    """A process and every process of its tree (empty once it has ended)."""
     try:
         root = psutil.Process(pid)
-        tree = [root, *root.children(recursive=True)]
+        return [root, *root.children(recursive=True)]
     except psutil.NoSuchProcess:
-        return 0.0
+        return []
+
+
+def _summed(tree: list[psutil.Process], reading: Callable[[psutil.Process], float]) -> float:
     total = 0.0
     for process in tree:
         with contextlib.suppress(psutil.NoSuchProcess, psutil.AccessDenied):
-            total += _cpu_seconds(process)
-    with contextlib.suppress(psutil.NoSuchProcess, psutil.AccessDenied):
-        times = root.cpu_times()
-        total += times.children_user + times.children_system
+            total += reading(process)
+    return total
+
+
+def tree_cpu_seconds(pid: int) -> float:
+    """CPU of a process and every process of its tree, and of the children it has reaped
+    (a database backend that ended with its connection, a server's worker that exited)."""
+    tree = _tree(pid)
+    total = _summed(tree, _cpu_seconds)
+    if tree:
+        with contextlib.suppress(psutil.NoSuchProcess, psutil.AccessDenied):
+            times = tree[0].cpu_times()
+            total += times.children_user + times.children_system
     return total
 
 
 def tree_pss_mb(pid: int) -> float:
     """PSS of a process and every process of its tree (a server and its workers)."""
-    try:
-        root = psutil.Process(pid)
-        tree = [root, *root.children(recursive=True)]
-    except psutil.NoSuchProcess:
-        return 0.0
-    total = 0
-    for process in tree:
-        with contextlib.suppress(psutil.NoSuchProcess, psutil.AccessDenied):
-            total += _pss_bytes(process)
-    return total / MIB
+    return _summed(_tree(pid), _pss_bytes) / MIB
 
 
 class ResourceMeter:
