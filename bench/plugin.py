@@ -121,6 +121,14 @@ def pytest_configure(config: pytest.Config) -> None:
         settings = dataclasses.replace(settings, plan=dataclasses.replace(
             settings.plan, forced=settings.plan.rounds_in(1)))
     _refuse_unhonoured(config)
+    if settings.runner_options.get("service_url"):
+        others = [name for name in settings.runners
+                  if "service_url" not in {option.name for option in RUNNERS[name].options}]
+        if others or len(settings.runners) != 1:
+            raise pytest.UsageError(
+                "--service-url: it loads one running deployment; give exactly the one app-* "
+                "runner that models its server" + (f" (not {', '.join(others)})" if others
+                                                   else ""))
     for name in settings.runners:
         runner = RUNNERS[name]
         problem = None if runner.unavailable() else runner.check_options(settings.runner_options)
@@ -289,8 +297,10 @@ def scenario(request: pytest.FixtureRequest) -> Scenario:
     url, server = None, None
     if WORKLOADS[spec.workload].needs_server:
         servers: LocalServers = request.getfixturevalue("bench_servers")
-        if settings.target_url:
-            url = settings.target_url
+        # A deployment loaded with --service-url calls its own upstream: no local server.
+        remote = settings.target_url or settings.runner_options.get("service_url")
+        if remote:
+            url = remote
         else:
             server = servers.get(spec.server or DEFAULT_SERVER)
             url = server.url

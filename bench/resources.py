@@ -135,6 +135,22 @@ def tree_cpu_seconds(pid: int) -> float:
     return total
 
 
+def listening_pid(port: int) -> int | None:
+    """The first process of this machine that listens on TCP `port` (a server's master:
+    its workers share the socket), or None (another machine's, or not ours to see)."""
+    try:
+        found = {conn.pid for conn in psutil.net_connections(kind="tcp")
+                 if conn.status == psutil.CONN_LISTEN and conn.laddr and
+                 conn.laddr.port == port and conn.pid}
+    except psutil.AccessDenied:
+        return None
+    for pid in sorted(found):
+        with contextlib.suppress(psutil.NoSuchProcess):
+            if psutil.Process(pid).ppid() not in found:
+                return pid
+    return None
+
+
 def tree_pss_mb(pid: int) -> float:
     """PSS of a process and every process of its tree (a server and its workers)."""
     return _summed(_tree(pid), _pss_bytes) / MIB

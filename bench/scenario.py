@@ -141,7 +141,8 @@ def models_for(workload: str, settings: Settings) -> list[Model]:
         options = tuple((option.name, settings.runner_options[option.name])
                         for option in runner.options
                         if settings.runner_options.get(option.name) is not None)
-        local = WORKLOADS[workload].needs_server and not settings.target_url
+        local = WORKLOADS[workload].needs_server and not settings.target_url and \
+            not settings.runner_options.get("service_url")
         for server in settings.servers if local else ("",):
             for client in clients_for(workload, name, settings.http_clients):
                 for concurrency, cores in itertools.product(

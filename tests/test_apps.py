@@ -24,7 +24,7 @@ from bench.runners import RUNNERS
 from bench.service import Schedule
 from tests.conftest import REPO
 from workloads.http import HttpWorkload
-from workloads.serve import Deployment, DeploymentError, DeploymentProcess
+from workloads.serve import Deployment, DeploymentError, DeploymentProcess, free_port
 from workloads.server import ServerProcess
 from workloads.sleep import SleepWorkload
 
@@ -224,3 +224,57 @@ def test_ctrl_c_during_a_sweep_leaves_no_process(tmp_path: Path) -> None:
             break
         time.sleep(0.2)
     assert tagged(tag) == []
+
+
+def _started_elsewhere(port: int) -> subprocess.Popen[str]:
+    """`python -m workloads.serve`, as a user starts a deployment by hand, until it answers."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "workloads.serve", "gunicorn-sync", "--workload", "sleep",
+         "--set", "seconds=0.005", "--workers", "3", "--port", str(port)],
+        cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        start_new_session=True)
+    assert process.stdout is not None
+    line = process.stdout.readline()
+    assert line.strip() == f"serving sleep with gunicorn-sync on http://127.0.0.1:{port}", \
+        process.stderr.read() if process.stderr else line
+    return process
+
+
+def test_service_url_loads_a_deployment_started_elsewhere(tmp_path: Path) -> None:
+    port = free_port()
+    served = _started_elsewhere(port)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        out = tmp_path / "remote.json"
+        result = suite(tmp_path, "--workload", "sleep", "--sleep-ms", "5",
+                       "--runner", "app-gunicorn-sync", "--service-url", url,
+                       "--concurrency", "8", "--rate", "40", "--duration-s", "1",
+                       f"--benchmark-json={out}")
+        assert result.returncode == 0, result.stdout[-2000:]
+        (info,) = infos(out)
+        assert info["ok"] == info["tasks"] == 40 and info["failed"] == 0
+        # Its workers are the deployment's own (3, not the runner's default); it runs on
+        # this machine, so its CPU and memory are read; no local upstream was started.
+        assert info["slots"] == 3 and info["runner_details"]["service_url"] == url
+        assert info["deployment_cpu_s"] > 0 and info["deployment_pss_mb"] > 0
+        assert info["server_cpu_s"] is None
+        wrong = suite(tmp_path, "--workload", "sleep", "--runner", "app-gunicorn-sync",
+                      "--service-url", url, "--rate", "20", "--duration-s", "0.5")
+        assert wrong.returncode != 0 and "Traceback" not in wrong.stdout
+        assert f"the deployment at {url} serves sleep {{'seconds': 0.005}}, this run sleep " \
+            "{'seconds': 0.02}" in wrong.stdout
+        other = suite(tmp_path, "--workload", "sleep", "--runner", "app-uvicorn",
+                      "--service-url", url)
+        assert other.returncode != 0
+        assert f"--service-url: {url} runs gunicorn-sync, not uvicorn" in other.stderr
+    finally:
+        os.killpg(served.pid, signal.SIGTERM)
+        served.wait(30)
+    assert served.returncode == 143  # stopped through its with block: server and log gone
+    assert psutil.net_connections(kind="tcp") and not any(
+        conn.laddr and conn.laddr.port == port and conn.status == psutil.CONN_LISTEN
+        for conn in psutil.net_connections(kind="tcp"))
+    gone = suite(tmp_path, "--workload", "sleep", "--runner", "app-gunicorn-sync",
+                 "--service-url", url)
+    assert gone.returncode != 0
+    assert f"--service-url: {url} is unreachable" in gone.stderr

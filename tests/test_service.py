@@ -341,3 +341,21 @@ def test_a_tail_from_few_requests_fails_the_slo_only_on_evidence() -> None:
     assert not tail_within(0.060, 0.050, ok=50, within=47)  # three: the p99 is over
     assert not tail_within(0.060, 0.050, ok=2000, within=1999)  # from 1,000: the p99 decides
     assert tail_within(0.040, 0.050, ok=2000, within=1990)
+
+
+def test_cpu_is_split_by_process_and_unread_cpu_is_a_dash() -> None:
+    from bench.report.service import cpu_text, memory_text
+    here = pd.Series({"runner": "app-gunicorn-sync", "tasks_run": 100, "cpu_per_request_s": 0.003,
+                      "deployment_cpu_s": 0.2, "generator_cpu_s": 0.1, "server_cpu_s": 0.05,
+                      "deployment_pss_mb": 40.0, "runner_pss_mb": 1.0})
+    assert cpu_text(here) == "app 2.00 ms / gen 1.00 ms / upstream 0.500 ms"
+    assert memory_text(here) == "40.0"
+    # Loaded on another machine (--service-url): its CPU and memory are not read here, and
+    # no upstream of the suite's own served it.
+    elsewhere = here.copy()
+    elsewhere[["deployment_cpu_s", "server_cpu_s", "deployment_pss_mb"]] = None
+    assert cpu_text(elsewhere) == "app - / gen 1.00 ms"
+    assert memory_text(elsewhere) == "-"
+    pooled = pd.Series({"runner": "threads", "tasks_run": 100, "cpu_per_request_s": 0.003,
+                        "generator_cpu_s": 0.1, "runner_pss_mb": 1.5})
+    assert cpu_text(pooled) == "3.00 ms"

@@ -8,7 +8,8 @@ A deployment is one of these servers, in processes of its own, serving one workl
 
 `GET /task?i=N` runs task N of the workload once (its sync or async twin, checked as every
 runner checks it) and answers 200 with the task's own time in the `x-service-time` header,
-or 500 with "kind" and the failure's text on two lines; `GET /health` answers 200.  The
+or 500 with "kind" and the failure's text on two lines; `GET /health` answers 200 with
+what it serves (its server, workers, threads, workload and knobs) as JSON.  The
 apps are plain ASGI and WSGI callables, with no web framework: what is measured is the
 server (its parsing, accept loop, workers and limits) and the model, not a framework.
 
@@ -17,6 +18,8 @@ The suite starts a deployment through `DeploymentProcess`, which hands it the wo
 group again.  Start one alone, to load it from elsewhere with `--service-url`:
 
     python -m workloads.serve uvicorn --workload sleep --port 8000 --workers 2
+
+It listens on 127.0.0.1 unless `--host` names another address.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ import base64
 import contextlib
 import functools
 import http.client
+import json
 import os
 import pickle
 import signal
@@ -39,7 +43,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 from typing import Any
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, urlsplit
 
 from bench.outcome import TaskResult, arun_task, run_task
 from workloads.base import Workload
@@ -61,10 +65,12 @@ class DeploymentError(RuntimeError):
     """A deployment that cannot start or that stopped; the message is one line."""
 
 
-def encode(workload: Workload, connections: int) -> str:
-    """The workload and the connections its async client may hold, for APP_ENV."""
+def encode(workload: Workload, connections: int, deployment: Deployment | None = None) -> str:
+    """The workload, the connections its async client may hold and the deployment's own
+    description (what /health tells a suite that loads it), for APP_ENV."""
+    described = None if deployment is None else deployment.describe()
     try:
-        return base64.b64encode(pickle.dumps((workload, connections))).decode()
+        return base64.b64encode(pickle.dumps((workload, connections, described))).decode()
     except (pickle.PicklingError, AttributeError, TypeError) as exc:
         raise DeploymentError(f"the {workload.name} workload cannot be handed to a server "
                               f"process (define its class at a module's top level): "
@@ -72,14 +78,61 @@ def encode(workload: Workload, connections: int) -> str:
 
 
 @functools.cache
-def configured() -> tuple[Workload, int]:
-    """The workload this process serves (read once from APP_ENV)."""
+def _decoded() -> tuple[Workload, int, dict[str, Any] | None]:
     raw = os.environ.get(APP_ENV)
     if not raw:
         raise DeploymentError(f"{APP_ENV} is not set: start the app with "
                               "python -m workloads.serve")
-    workload, connections = pickle.loads(base64.b64decode(raw))
-    return workload, int(connections)
+    workload, connections, described = pickle.loads(base64.b64decode(raw))
+    return workload, int(connections), described
+
+
+def configured() -> tuple[Workload, int]:
+    """The workload this process serves (read once from APP_ENV)."""
+    workload, connections, _ = _decoded()
+    return workload, connections
+
+
+def knob_values(workload: Workload) -> dict[str, Any]:
+    """The knobs that size a workload's task, without the addresses it calls (a deployment
+    elsewhere has its own upstream or database)."""
+    return {knob.name: getattr(workload, knob.name) for knob in workload.knobs()
+            if not knob.name.endswith("_url")}
+
+
+@functools.cache
+def health_body() -> bytes:
+    """What this deployment serves, for a suite about to load it."""
+    workload, _, described = _decoded()
+    return json.dumps({"concurrency_bench": "deployment", "deployment": described,
+                       "workload": workload.name, "knobs": knob_values(workload)},
+                      default=str).encode()
+
+
+def identify(url: str, timeout_s: float) -> dict[str, Any]:
+    """The /health answer of the deployment at `url`, or a one-line DeploymentError."""
+    parts = urlsplit(url)
+    if parts.scheme != "http" or not parts.hostname:
+        raise DeploymentError(f"expected http://HOST:PORT, got {url!r}")
+    connection = http.client.HTTPConnection(parts.hostname, parts.port or 80,
+                                            timeout=timeout_s)
+    try:
+        connection.request("GET", HEALTH_PATH)
+        reply = connection.getresponse()
+        body = reply.read()
+    except OSError as exc:
+        raise DeploymentError(f"{url} is unreachable ({type(exc).__name__}: {exc})") from None
+    finally:
+        connection.close()
+    try:
+        found = json.loads(body)
+    except ValueError:
+        found = None
+    if reply.status != 200 or not isinstance(found, dict) or \
+            found.get("concurrency_bench") != "deployment" or not found.get("deployment"):
+        raise DeploymentError(f"{url} answers but is not a concurrency-bench deployment "
+                              "(start one with python -m workloads.serve)")
+    return found
 
 
 def task_index(query: str) -> int:
@@ -100,7 +153,8 @@ def answer(result: TaskResult) -> Answer:
 def wsgi_app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
     """The sync twin as a WSGI app: one task per request, on the worker's own thread."""
     path = environ.get("PATH_INFO", "")
-    found: Answer = (200, [], b"ok") if path == HEALTH_PATH else (404, [], b"not found")
+    found: Answer = (200, [], health_body()) if path == HEALTH_PATH else \
+        (404, [], b"not found")
     if path == TASK_PATH:
         workload, _ = configured()
         found = answer(run_task(workload.for_task(task_index(environ.get("QUERY_STRING", "")))))
@@ -127,7 +181,8 @@ class AsgiApp:
         if scope["type"] != "http":
             return
         path = scope["path"]
-        found: Answer = (200, [], b"ok") if path == HEALTH_PATH else (404, [], b"not found")
+        found: Answer = (200, [], health_body()) if path == HEALTH_PATH else \
+            (404, [], b"not found")
         if path == TASK_PATH:
             workload, _ = configured()
             job = workload.for_task(task_index(scope.get("query_string", b"").decode()))
@@ -198,17 +253,17 @@ class Deployment:
             return f"workers={self.workers}"
         return f"limit={self.limit_concurrency} x workers={self.workers}"
 
-    def command(self, python: str, port: int) -> list[str]:
+    def command(self, python: str, port: int, host: str = HOST) -> list[str]:
         if self.server == "uvicorn":
             found = [python, "-m", "uvicorn", "workloads.serve:asgi_app", "--factory",
-                     "--host", HOST, "--port", str(port), "--workers", str(self.workers),
+                     "--host", host, "--port", str(port), "--workers", str(self.workers),
                      "--backlog", str(self.backlog), "--lifespan", "on", "--no-access-log",
                      "--log-level", "warning"]
             if self.limit_concurrency is not None:
                 found += ["--limit-concurrency", str(self.limit_concurrency)]
             return found
         worker = "sync" if self.server == "gunicorn-sync" else "gthread"
-        return [python, "-m", "gunicorn", "--bind", f"{HOST}:{port}",
+        return [python, "-m", "gunicorn", "--bind", f"{host}:{port}",
                 "--workers", str(self.workers), "--worker-class", worker,
                 "--threads", str(self.threads), "--backlog", str(self.backlog),
                 "--timeout", str(WORKER_TIMEOUT_S), "--graceful-timeout", "3",
@@ -234,10 +289,10 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def port_in_use(port: int) -> bool:
+def port_in_use(port: int, host: str = HOST) -> bool:
     with socket.socket() as probe:
         try:
-            probe.bind((HOST, port))
+            probe.bind((host, port))
         except OSError:
             return True
     return False
@@ -252,14 +307,16 @@ def _die_with_parent() -> None:
 
 
 class DeploymentProcess:
-    """A deployment in its own process group, on a free port of 127.0.0.1, answering
-    before `__enter__` returns; every process of the group stopped on exit."""
+    """A deployment in its own process group, on a free port of 127.0.0.1 (or the host
+    and port given), answering before `__enter__` returns; every process of the group
+    stopped on exit."""
 
     def __init__(self, deployment: Deployment, workload: Workload, connections: int,
-                 port: int = 0, python: str | None = None) -> None:
+                 port: int = 0, python: str | None = None, host: str = HOST) -> None:
         self.deployment = deployment
+        self.host = host
         self.port = port or free_port()
-        self.url = f"http://{HOST}:{self.port}"
+        self.url = f"http://{HOST if host in ('0.0.0.0', '') else host}:{self.port}"
         self._python = python or sys.executable
         self._workload = workload
         self._connections = connections
@@ -273,9 +330,10 @@ class DeploymentProcess:
         return self._process.pid
 
     def __enter__(self) -> DeploymentProcess:
-        if port_in_use(self.port):
-            raise DeploymentError(f"port {self.port} on {HOST} is in use")
-        environment = {**os.environ, APP_ENV: encode(self._workload, self._connections),
+        if port_in_use(self.port, self.host):
+            raise DeploymentError(f"port {self.port} on {self.host} is in use")
+        environment = {**os.environ,
+                       APP_ENV: encode(self._workload, self._connections, self.deployment),
                        # The workload's module (a user's file too) imports as it did here.
                        "PYTHONPATH": os.pathsep.join(path for path in sys.path if path)}
         handle, name = tempfile.mkstemp(prefix="concurrency-bench-app-", suffix=".log")
@@ -283,8 +341,9 @@ class DeploymentProcess:
         try:
             with os.fdopen(handle, "wb") as log:
                 self._process = subprocess.Popen(
-                    self.deployment.command(self._python, self.port), stdin=subprocess.DEVNULL,
-                    stdout=log, stderr=log, env=environment, start_new_session=True,
+                    self.deployment.command(self._python, self.port, self.host),
+                    stdin=subprocess.DEVNULL, stdout=log, stderr=log, env=environment,
+                    start_new_session=True,
                     preexec_fn=_die_with_parent)  # only a prctl before the exec
             self._wait_ready()
         except OSError as exc:
@@ -310,7 +369,8 @@ class DeploymentProcess:
         return None if self._process is None else self._process.poll()
 
     def _healthy(self) -> bool:
-        connection = http.client.HTTPConnection(HOST, self.port, timeout=2)
+        parts = urlsplit(self.url)
+        connection = http.client.HTTPConnection(parts.hostname or HOST, self.port, timeout=2)
         try:
             connection.request("GET", HEALTH_PATH)
             return connection.getresponse().status == 200
@@ -364,6 +424,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE",
                         help="a workload field (e.g. --set seconds=0.02); repeatable")
     parser.add_argument("--upstream", help="the test server's URL, for workloads that call one")
+    parser.add_argument("--host", default=HOST,
+                        help="the address to listen on (default 127.0.0.1: this machine only)")
     parser.add_argument("--port", type=int, default=8000)
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--threads", type=int, default=1)
@@ -390,8 +452,12 @@ def main(argv: list[str] | None = None) -> int:
                 raise DeploymentError(f"the {name} workload needs --upstream URL")
             values["base_url"] = args.upstream
         deployment = Deployment(args.server, args.workers, args.threads, args.backlog)
-        with DeploymentProcess(deployment, cls(**values), args.connections, args.port) as live:
-            print(f"serving {name} with {args.server} on {live.url}", flush=True)
+        # A SIGTERM ends it as Ctrl-C does: through the with block, stopping the server.
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+        with DeploymentProcess(deployment, cls(**values), args.connections, args.port,
+                               host=args.host) as live:
+            print(f"serving {name} with {args.server} on http://{args.host}:{live.port}",
+                  flush=True)
             while live.exit_code() is None:
                 time.sleep(0.5)
             print(f"{args.server} exited: {live.last_log_line()}", file=sys.stderr)

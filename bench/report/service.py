@@ -51,8 +51,13 @@ def tail(row: pd.Series, name: str) -> str:
 
 
 def is_deployment(row: pd.Series) -> bool:
-    """A real deployment's row (bench.runners.apps): its CPU is split by process."""
-    value = row.get("deployment_cpu_s")
+    """A real deployment's row (bench.runners.apps, every runner named app-*): its CPU is
+    split by process; a deployment loaded on another machine has no CPU of its own here."""
+    return str(row.get("runner") or "").startswith("app-") or \
+        _given(row.get("deployment_cpu_s"))
+
+
+def _given(value: Any) -> bool:
     return value is not None and not pd.isna(value)
 
 
@@ -68,8 +73,8 @@ def cpu_text(row: pd.Series) -> str:
         return ms(float(row["cpu_per_request_s"]))
     parts = [("app", row.get("deployment_cpu_s")), ("gen", row.get("generator_cpu_s")),
              ("upstream", row.get("server_cpu_s"))]
-    return " / ".join(f"{name} {ms(_known(value) / requests)}" for name, value in parts
-                      if name != "upstream" or not pd.isna(value))
+    return " / ".join(f"{name} {ms(_known(value) / requests) if _given(value) else '-'}"
+                      for name, value in parts if name != "upstream" or _given(value))
 
 
 def memory_text(row: pd.Series) -> str:

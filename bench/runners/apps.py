@@ -16,16 +16,24 @@ recorded with every row.
 
 The gunicorn defaults are those its documentation recommends to start from: workers
 2 x cores + 1, threads 2-4 x cores (the lower end taken).
+
+With `--service-url URL` a runner starts nothing: it loads the deployment already running
+there (`python -m workloads.serve`, on this machine or another), after checking that it is
+this runner's server and serves the same workload with the same knobs.  Its workers and
+threads are the deployment's own, as its /health tells; its CPU and memory are read only
+when it runs on this machine.
 """
 
 from __future__ import annotations
 
 import importlib.util
+import json
 import math
 import os
 import time
 from collections.abc import Mapping
 from typing import Any, ClassVar
+from urllib.parse import urlsplit
 
 from bench.environment import usable_cores
 from bench.loadgen import MAX_PROCESSES, MAX_RATE_PER_PROCESS, GeneratorError, GeneratorProcess
@@ -33,9 +41,17 @@ from bench.outcome import Outcome, TaskResult
 from bench.runners.base import Runner, RunnerOption, register_runner
 from bench.service import DRAIN_TIMEOUT_S, ServiceOutcome
 from workloads.base import Workload
-from workloads.serve import BACKLOG, Deployment, DeploymentError, DeploymentProcess
+from workloads.serve import (
+    BACKLOG,
+    Deployment,
+    DeploymentError,
+    DeploymentProcess,
+    identify,
+    knob_values,
+)
 from workloads.server import SERVER_PYTHON
 
+IDENTIFY_TIMEOUT_S = 10.0  # a deployment elsewhere answers its /health within this
 LEAD_S = 0.05  # the schedule starts this long after the plans are sent: every generator ready
 GENERATOR_MEMORY = 60 * 1024 * 1024  # a generator process: Python, aiohttp, uvloop
 
@@ -62,6 +78,25 @@ APP_BACKLOG = RunnerOption(
     "servers' own)", parse=_count, label=lambda count: f"{count}backlog")
 
 
+def _url(raw: str) -> str:
+    parts = urlsplit(raw)
+    if parts.scheme != "http" or not parts.hostname or parts.path not in ("", "/"):
+        raise ValueError(f"expected http://HOST:PORT, got {raw!r}")
+    return raw.rstrip("/")
+
+
+SERVICE_URL = RunnerOption(
+    "service_url", "--service-url", "load the deployment running at this URL (python -m "
+    "workloads.serve, here or on another machine) instead of starting one", parse=_url,
+    label=lambda url: f"at-{urlsplit(url).netloc}")
+
+
+def _remote(found: dict[str, Any]) -> Deployment:
+    described = found["deployment"]
+    return Deployment(described["server"], described["workers"], described["threads"],
+                      described["backlog"], described.get("limit_concurrency"))
+
+
 def _plans(offsets: list[float], processes: int) -> list[list[tuple[int, float]]]:
     """Request i to generator i mod P: each keeps its share of every stretch of time."""
     return [[(index, offset) for index, offset in enumerate(offsets)
@@ -72,15 +107,18 @@ class AppRunner(Runner):
     """One deployment and its generators; what the four deployments share."""
 
     server: ClassVar[str]
-    options: ClassVar[tuple[RunnerOption, ...]] = (APP_WORKERS, APP_BACKLOG)
+    options: ClassVar[tuple[RunnerOption, ...]] = (APP_WORKERS, APP_BACKLOG, SERVICE_URL)
     workers_set_by: ClassVar[str] = "--app-workers"
     parallel: ClassVar[bool] = False
 
     def __init__(self, workload: Workload, concurrency: int, app_workers: int | None = None,
-                 app_threads: int | None = None, app_backlog: int | None = None) -> None:
+                 app_threads: int | None = None, app_backlog: int | None = None,
+                 service_url: str | None = None) -> None:
         super().__init__(workload, concurrency)
         self.deployment = self.make_deployment(app_workers, app_threads, app_backlog)
+        self.service_url = service_url
         self._live: DeploymentProcess | None = None
+        self._remote_pid: int | None = None
         self._generators: list[GeneratorProcess] = []
 
     @classmethod
@@ -107,6 +145,25 @@ class AppRunner(Runner):
         return None
 
     @classmethod
+    def check_options(cls, options: Mapping[str, Any]) -> str | None:
+        url = options.get("service_url")
+        if not url:
+            return None
+        own = [option.option for option in cls.options
+               if option is not SERVICE_URL and options.get(option.name) is not None]
+        if own:
+            return (f"--service-url: the deployment at {url} has its own settings; drop "
+                    f"{', '.join(own)}")
+        try:
+            found = _remote(identify(url, IDENTIFY_TIMEOUT_S))
+        except DeploymentError as exc:
+            return f"--service-url: {exc}"
+        if found.server != cls.server:
+            return (f"--service-url: {url} runs {found.server}, not {cls.server}; "
+                    f"load it with the runner that models {found.server}")
+        return None
+
+    @classmethod
     def max_rate(cls) -> float | None:
         return MAX_RATE_PER_PROCESS * MAX_PROCESSES
 
@@ -114,9 +171,39 @@ class AppRunner(Runner):
         if self.uses_async_twin and not self.workload.has_async_twin():
             raise DeploymentError(f"the {self.workload.name} workload has no async twin "
                                   f"for {self.name}")
-        self._live = DeploymentProcess(self.deployment, self.workload, self.concurrency)
-        self._live.__enter__()
+        if self.service_url:
+            self._adopt(self.service_url)
+        else:
+            self._live = DeploymentProcess(self.deployment, self.workload, self.concurrency)
+            self._live.__enter__()
         self._more_generators(1)
+
+    def _adopt(self, url: str) -> None:
+        """The deployment running at `url`, if it serves this run's workload as sized."""
+        found = identify(url, IDENTIFY_TIMEOUT_S)
+        ours = {"workload": self.workload.name, "knobs": knob_values(self.workload)}
+        theirs = {"workload": found.get("workload"), "knobs": found.get("knobs")}
+        if json.loads(json.dumps(ours, default=str)) != theirs:
+            raise DeploymentError(f"the deployment at {url} serves {theirs['workload']} "
+                                  f"{theirs['knobs']}, this run {ours['workload']} "
+                                  f"{ours['knobs']}; start it with the same --set values")
+        self.deployment = _remote(found)
+        host = urlsplit(url).hostname
+        if host in ("127.0.0.1", "localhost", "::1"):
+            from bench.resources import listening_pid
+            self._remote_pid = listening_pid(urlsplit(url).port or 80)
+
+    @property
+    def url(self) -> str:
+        if self._live is not None:
+            return self._live.url
+        if self.service_url:
+            return self.service_url
+        raise RuntimeError("open the runner before serving")
+
+    @property
+    def _pid(self) -> int | None:
+        return self._live.pid if self._live is not None else self._remote_pid
 
     def _more_generators(self, wanted: int) -> None:
         while len(self._generators) < wanted:
@@ -140,19 +227,19 @@ class AppRunner(Runner):
         return {"deployment": self.deployment.describe(), "slots": self.deployment.slots(),
                 "slots_text": self.deployment.slots_text(),
                 "generator_processes": len(self._generators),
-                "generator_connections": self.concurrency}
+                "generator_connections": self.concurrency, "service_url": self.service_url}
 
-    def deployment_cpu(self) -> float:
+    def deployment_cpu(self) -> float | None:
+        """The deployment's CPU so far (None: it runs where this machine cannot read it)."""
         # psutil is imported here, not with the runner registry: subinterpreters import
         # the registry, and cannot import single-phase extension modules.
         from bench.resources import tree_cpu_seconds
-        return 0.0 if self._live is None else tree_cpu_seconds(self._live.pid)
+        return None if self._pid is None else tree_cpu_seconds(self._pid)
 
-    def _send(self, offsets: list[float]) -> tuple[list[list[Any]], float, float]:
+    def _send(self, offsets: list[float]) -> tuple[list[list[Any]], float, float | None]:
         """Every request at its offset; each request's result row, the generators' CPU
-        and the deployment's CPU over the run."""
-        if self._live is None:
-            raise RuntimeError("open the runner before serving")
+        and the deployment's CPU over the run (None where it cannot be read)."""
+        url = self.url
         span = offsets[-1] - offsets[0] if len(offsets) > 1 else 0.0
         rate = (len(offsets) - 1) / span if span > 0 else 0.0
         needed = max(1, math.ceil(rate / MAX_RATE_PER_PROCESS))
@@ -165,18 +252,20 @@ class AppRunner(Runner):
         cpu_before = self.deployment_cpu()
         start = time.monotonic() + LEAD_S
         for generator, plan in zip(used, _plans(offsets, len(used)), strict=True):
-            generator.send({"url": f"{self._live.url}/task", "start": start,
+            generator.send({"url": f"{url}/task", "start": start,
                             "requests": plan, "timeout_s": DRAIN_TIMEOUT_S})
         wait_s = LEAD_S + (offsets[-1] if offsets else 0.0) + DRAIN_TIMEOUT_S + 30
         replies = [generator.receive(wait_s) for generator in used]
-        deployment_cpu = self.deployment_cpu() - cpu_before
+        cpu_after = self.deployment_cpu()
+        deployment_cpu = None if cpu_before is None or cpu_after is None else \
+            cpu_after - cpu_before
         rows = sorted((row for reply in replies for row in reply["results"]),
                       key=lambda row: row[0])
         if len(rows) != len(offsets):
             raise RuntimeError(f"{len(offsets)} requests sent but {len(rows)} came back "
                                "from the generators")
-        code = self._live.exit_code()
-        if code is not None:
+        code = None if self._live is None else self._live.exit_code()
+        if self._live is not None and code is not None:
             failed = sum(1 for row in rows if row[6])
             raise DeploymentError(f"the {self.deployment.server} deployment exited (code "
                                   f"{code}) during the run; {failed} of {len(rows)} requests "
@@ -201,7 +290,7 @@ class AppRunner(Runner):
         outcome.generator_cpu_s = generator_cpu
         outcome.deployment_cpu_s = deployment_cpu
         from bench.resources import tree_pss_mb
-        outcome.deployment_pss_mb = None if self._live is None else tree_pss_mb(self._live.pid)
+        outcome.deployment_pss_mb = None if self._pid is None else tree_pss_mb(self._pid)
         return outcome
 
     def run(self, tasks: int) -> Outcome:
@@ -227,7 +316,7 @@ class UvicornRunner(AppRunner):
     colour: ClassVar[str] = "#393b79"
     order: ClassVar[int] = 60
     uses_async_twin: ClassVar[bool] = True
-    options: ClassVar[tuple[RunnerOption, ...]] = (APP_BACKLOG,)
+    options: ClassVar[tuple[RunnerOption, ...]] = (APP_BACKLOG, SERVICE_URL)
 
     @classmethod
     def default_workers(cls) -> int:
@@ -275,7 +364,8 @@ class GunicornThreadsRunner(AppRunner):
     colour: ClassVar[str] = "#e7ba52"
     order: ClassVar[int] = 63
     parallel: ClassVar[bool] = True
-    options: ClassVar[tuple[RunnerOption, ...]] = (APP_WORKERS, APP_THREADS, APP_BACKLOG)
+    options: ClassVar[tuple[RunnerOption, ...]] = (APP_WORKERS, APP_THREADS, APP_BACKLOG,
+                                                   SERVICE_URL)
 
     @classmethod
     def make_deployment(cls, workers: int | None, threads: int | None,
