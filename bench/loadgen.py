@@ -39,6 +39,11 @@ START_TIMEOUT_S = 30.0
 # than 5 ms late in any run, at 3,000-4,000 up to 1.6 % in some.  A higher rate is spread
 # over more processes, up to one per usable core (two here: past 4,000 the generators,
 # the server and the upstream fill the machine).
+# An idle connection is closed by the generator before a server would close it (gunicorn's
+# keep-alive is 2 s, uvicorn's 5 s; aiohttp keeps one 15 s): a request sent on a connection
+# the server is closing fails with "server disconnected", the server's keep-alive race, not
+# the model's failure.
+KEEPALIVE_S = 1.0
 MAX_RATE_PER_PROCESS = 2000.0
 MAX_PROCESSES = max(2, len(os.sched_getaffinity(0)))
 PLAN_LIMIT = 1 << 30  # bytes of one plan line (a million requests take about 30 MB)
@@ -102,7 +107,8 @@ async def _serve(connections: int) -> None:
 
     trace = aiohttp.TraceConfig()
     trace.on_request_headers_sent.append(on_sent)
-    connector = aiohttp.TCPConnector(limit=connections, limit_per_host=connections)
+    connector = aiohttp.TCPConnector(limit=connections, limit_per_host=connections,
+                                     keepalive_timeout=KEEPALIVE_S)
     loop = asyncio.get_running_loop()
     reader = asyncio.StreamReader(limit=PLAN_LIMIT)
     await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
