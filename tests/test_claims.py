@@ -589,6 +589,40 @@ def test_database_names_where_asyncio_pulls_ahead_and_when_the_pool_decided() ->
     assert found.verdict == INCONCLUSIVE and "pool's ceiling" in found.details
 
 
+def served_database(sync: float, asyn: float) -> pd.DataFrame:
+    """The CRUD service deployed: gunicorn gthread (sync ORM) and uvicorn (async ORM), each
+    swept by --rate auto up to its capacity (requests a second) and bisected."""
+    from tests.test_service import _service_rows
+
+    rows = _service_rows("app-gunicorn-gthread", sync) + _service_rows("app-uvicorn", asyn)
+    return pd.DataFrame([{**found, "workload": "db", "params": "api=orm, pool=16"}
+                         for found in rows])
+
+
+@pytest.mark.parametrize("sync, asyn, expected", [
+    (300.0, 200.0, HOLDS),  # sync serves more: within 10 % whatever the brackets' ends
+    (100.0, 300.0, FAILS),  # async's bracket wholly above 1.10x sync's
+    (200.0, 200.0, HOLDS),  # the same bracket, 200-218: their ratio under 1.09x
+    (200.0, 240.0, INCONCLUSIVE),  # async 238-259 against sync 200-218: 1.09x-1.30x
+])
+def test_database_served_side_reads_saturation_brackets(sync: float, asyn: float,
+                                                        expected: str) -> None:
+    found = c16_database.check(served_database(sync, asyn))
+    assert found.verdict == expected, found.evidence + " | " + found.details
+    assert "app-uvicorn / app-gunicorn-gthread (orm): saturation under the SLO" in \
+        found.evidence
+
+
+def test_database_batch_and_served_sides_decide_together() -> None:
+    both = pd.concat([database({10: 1.02, 100: 1.05}), served_database(100.0, 300.0)])
+    found = c16_database.check(both)
+    assert found.verdict == FAILS  # the batch side holds, the served side does not
+    assert "served: C=16: app-uvicorn / app-gunicorn-gthread" in found.evidence
+    agree = c16_database.check(pd.concat([database({10: 1.02, 100: 1.05}),
+                                          served_database(300.0, 200.0)]))
+    assert agree.verdict == HOLDS
+
+
 # Data on which each claim is false, and on which it cannot be decided; every registered
 # claim must have both.
 FALSE_DATA = {

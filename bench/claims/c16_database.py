@@ -14,12 +14,23 @@ the ORM's share of the difference can be read off.  A level where the database i
 used nearly a full core, or where the pool allowed no more than the rate achieved (Little's
 law: pool / one task's time), was decided by the database, not by the model, and
 decides nothing.
+
+A service-mode run of the db workload (`--rate auto` with an SLO) adds the served side:
+the CRUD service deployed as people run it, the async ORM under uvicorn against the sync
+ORM under gunicorn's gthread workers (and, in process, asyncio against threads), at the
+same connections.  Each model's saturation under the SLO lies in its bracket (the highest
+rate kept, the lowest not kept above it; fit rows only, bench.claims.c15_one_core); the
+effect is async's saturation over sync's, bounded by the brackets' ends.  It is within
+10 % where the async bracket's top is at most 1.10 x the sync bracket's bottom, and async
+is ahead where its bottom is above 1.10 x the sync top.  A bracket whose top is its
+concurrency limit (Little's law), or a saturation the database decided, decides nothing.
 """
 
 from __future__ import annotations
 
 import math
 
+from bench.claims.c15_one_core import model_bracket
 from bench.claims.kit import (
     FAILS,
     HOLDS,
@@ -38,6 +49,7 @@ from bench.claims.kit import (
 from bench.claims.panels import bars, interval_errors
 from bench.claims.sizes import Sizes, spec
 from bench.scenario import ScenarioSpec
+from bench.service import bounded_by_c
 
 KEY = "c16_database"
 EDGE = 1.10  # "within 10 %": threads' round over asyncio's wholly below 1.10
@@ -45,6 +57,8 @@ THOUSANDS = 1000  # the claim speaks of the levels below this many connections
 DB_SATURATED = 0.9  # the database's cores at which it, not the client, decided the time
 POOL_BOUND = 0.9  # achieved / (pool / one task's time) at which the pool decided it
 APIS = ("orm", "raw")
+# Served side (service mode): (sync model, async model), each pair at the same C.
+SERVICE_PAIRS = (("app-gunicorn-gthread", "app-uvicorn"), ("threads", "asyncio"))
 
 
 def scenarios(s: Sizes) -> list[ScenarioSpec]:
@@ -102,7 +116,97 @@ def levels(table: Table, api: str = "orm") -> list[tuple[int, Effect, list[str]]
     return found
 
 
+class Served:
+    """One served pairing at one C: each side's saturation bracket under the SLO, the
+    bounds of async's saturation over sync's, and why the pairing cannot decide."""
+
+    def __init__(self, label: str, sync: tuple[float | None, float | None],
+                 asyn: tuple[float | None, float | None], reasons: list[str]) -> None:
+        self.label, self.sync, self.asyn, self.reasons = label, sync, asyn, reasons
+        (sync_low, sync_high), (async_low, async_high) = sync, asyn
+        self.low = async_low / sync_high if async_low and sync_high else None
+        self.high = async_high / sync_low if async_high and sync_low else None
+
+    @property
+    def within(self) -> bool | None:
+        """True: async's saturation at most EDGE x sync's; False: beyond it; None: open."""
+        if self.reasons:
+            return None
+        if self.high is not None and self.high <= EDGE:
+            return True
+        if self.low is not None and self.low > EDGE:
+            return False
+        return None
+
+    def text(self) -> str:
+        def span(pair: tuple[float | None, float | None]) -> str:
+            low, high = pair
+            return f"{low or 0:.0f}-{high:.0f}" if high else f"at least {low or 0:.0f}"
+        bounds = f"{self.low or 0:.2f}x-{self.high:.2f}x" if self.high else \
+            f"at least {self.low or 0:.2f}x"
+        return (f"{self.label}: saturation under the SLO {span(self.asyn)} against "
+                f"{span(self.sync)} req/s, async / sync {bounds} vs the {EDGE:.2f}x line")
+
+
+def _bracket(rows: Table) -> tuple[tuple[float | None, float | None], str | None]:
+    """A model's SLO bracket from its fit rows; why it cannot decide (its top is its
+    concurrency limit's, or the database decided its first rate not kept), or None."""
+    best, above = model_bracket(rows, fit_only=True)
+    listed = [row for _, row in rows.iterrows()]
+    first = rows.iloc[0]
+    if bounded_by_c(listed, best, above):
+        return (best, None), f"{first['runner']}: bounded by its concurrency limit"
+    for row in listed:
+        if above is not None and float(row["offered_rate"]) == above:
+            why = database_decided(row)
+            if why:
+                return (best, above), why
+    return (best, above), None
+
+
+def served(table: Table) -> list[Served]:
+    """Each served pairing of the db workload's service rows, per C and ORM/raw setting."""
+    if "offered_rate" not in table:
+        return []
+    rows = table[(table["workload"] == "db") & table["offered_rate"].notna()]
+    found = []
+    for sync_runner, async_runner in SERVICE_PAIRS:
+        for (_, level), group in rows.groupby(["params", "concurrency"], sort=False):
+            sides = [group[group["runner"] == name] for name in (sync_runner, async_runner)]
+            if any(side.empty for side in sides):
+                continue
+            (sync, why_sync), (asyn, why_async) = (_bracket(side) for side in sides)
+            api = _param(sides[0].iloc[0], "api") or "orm"
+            found.append(Served(f"C={level}: {async_runner} / {sync_runner} ({api})", sync,
+                                asyn, [why for why in (why_sync, why_async) if why]))
+    return found
+
+
 def check(table: Table) -> Verdict:
+    """Batch rows and served rows, each where present (see `_batch_check`); both decide,
+    and the claim holds only where neither says otherwise."""
+    batch = _batch_check(table) if "claim" in table and not claim_rows(table, KEY).empty \
+        else None
+    service = served(table)
+    if not service:
+        return batch or Verdict(CLAIM, MISSING, "")
+    outcomes = [pairing.within for pairing in service]
+    verdict = FAILS if False in outcomes else HOLDS if all(outcomes) else INCONCLUSIVE
+    evidence = "; ".join(pairing.text() for pairing in service)
+    details = [f"{pairing.label}: decides nothing ({'; '.join(pairing.reasons)})"
+               for pairing in service if pairing.reasons]
+    if batch is not None:
+        verdict = FAILS if FAILS in (verdict, batch.verdict) else \
+            HOLDS if verdict == batch.verdict == HOLDS else INCONCLUSIVE
+        evidence = f"{batch.evidence}; served: {evidence}"
+        details.insert(0, batch.details)
+    if verdict == INCONCLUSIVE and any(outcome is None for outcome in outcomes):
+        details.append("a served pairing's brackets straddle the line. To settle: a finer "
+                       "sweep (more --rate auto refinement) or a longer --duration-s")
+    return Verdict(CLAIM, verdict, evidence, ". ".join(part for part in details if part))
+
+
+def _batch_check(table: Table) -> Verdict:
     """Below THOUSANDS: every level wholly below EDGE holds; any level wholly above it
     (with the model, not the database, deciding) does not hold; else inconclusive.  The
     first level where asyncio is ahead is named, and the raw-driver pairing shown."""
