@@ -589,12 +589,14 @@ def test_database_names_where_asyncio_pulls_ahead_and_when_the_pool_decided() ->
     assert found.verdict == INCONCLUSIVE and "pool's ceiling" in found.details
 
 
-def served_database(sync: float, asyn: float) -> pd.DataFrame:
-    """The CRUD service deployed: gunicorn gthread (sync ORM) and uvicorn (async ORM), each
-    swept by --rate auto up to its capacity (requests a second) and bisected."""
+def served_database(sync: float, asyn: float,
+                    async_runner: str = "app-uvicorn-workers") -> pd.DataFrame:
+    """The CRUD service deployed: gunicorn gthread (sync ORM) and uvicorn's workers (async
+    ORM), each swept by --rate auto up to its capacity (requests a second) and bisected."""
     from tests.test_service import _service_rows
 
-    rows = _service_rows("app-gunicorn-gthread", sync) + _service_rows("app-uvicorn", asyn)
+    rows = _service_rows("app-gunicorn-gthread", sync) + \
+        _service_rows(async_runner, asyn)
     return pd.DataFrame([{**found, "workload": "db", "params": "api=orm, pool=16"}
                          for found in rows])
 
@@ -609,15 +611,21 @@ def test_database_served_side_reads_saturation_brackets(sync: float, asyn: float
                                                         expected: str) -> None:
     found = c16_database.check(served_database(sync, asyn))
     assert found.verdict == expected, found.evidence + " | " + found.details
-    assert "app-uvicorn / app-gunicorn-gthread (orm): saturation under the SLO" in \
+    assert "app-uvicorn-workers / app-gunicorn-gthread (orm): saturation under the SLO" in \
         found.evidence
+
+
+def test_database_one_uvicorn_process_against_gthread_workers_decides_nothing() -> None:
+    found = c16_database.check(served_database(100.0, 300.0, async_runner="app-uvicorn"))
+    assert found.verdict == INCONCLUSIVE
+    assert "one process against several: shown, decides nothing" in found.details
 
 
 def test_database_batch_and_served_sides_decide_together() -> None:
     both = pd.concat([database({10: 1.02, 100: 1.05}), served_database(100.0, 300.0)])
     found = c16_database.check(both)
     assert found.verdict == FAILS  # the batch side holds, the served side does not
-    assert "served: C=16: app-uvicorn / app-gunicorn-gthread" in found.evidence
+    assert "served: C=16: app-uvicorn-workers / app-gunicorn-gthread" in found.evidence
     agree = c16_database.check(pd.concat([database({10: 1.02, 100: 1.05}),
                                           served_database(300.0, 200.0)]))
     assert agree.verdict == HOLDS

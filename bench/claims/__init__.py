@@ -24,7 +24,18 @@ from bench.claims import (
     c15_one_core,
     c16_database,
 )
-from bench.claims.kit import FAILS, HOLDS, INCONCLUSIVE, LIMITS, MISSING, Claim, Verdict
+from bench.claims.kit import (
+    CLAIMS_RUN,
+    FAILS,
+    HOLDS,
+    INCONCLUSIVE,
+    LIMITS,
+    MATRIX_RUN,
+    MISSING,
+    SERVICE_RUN,
+    Claim,
+    Verdict,
+)
 
 CLAIMS: tuple[Claim, ...] = (
     c1_gather_waits.CLAIM,
@@ -49,8 +60,8 @@ CLAIMS: tuple[Claim, ...] = (
 def verdicts(table: object, matrix: bool = False, service: bool = False) -> list[Verdict]:
     """The verdicts, in order, of the claims the claims suite decides, or (`matrix`) of
     those an interpreters run decides, or (`service`) of those a service run decides."""
-    return [claim.check(table) for claim in CLAIMS
-            if claim.matrix == matrix and claim.service == service]
+    run = MATRIX_RUN if matrix else SERVICE_RUN if service else CLAIMS_RUN
+    return [claim.check(table) for claim in CLAIMS if run in claim.runs]
 
 
 __all__ = ["CLAIMS", "FAILS", "HOLDS", "INCONCLUSIVE", "LIMITS", "MISSING", "Claim", "Verdict",

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from bench.claims.kit import (
     INCONCLUSIVE,
+    MATRIX_RUN,
     MISSING,
     Axes,
     Claim,
@@ -71,4 +72,5 @@ def panel(ax: Axes, rows: Table) -> None:
 
 
 CLAIM = Claim(KEY, "On a free-threaded build, threads speed up pure-Python CPU work about as "
-              "much as processes do (on a GIL build they do not).", check, panel, matrix=True)
+              "much as processes do (on a GIL build they do not).", check, panel,
+              runs=frozenset({MATRIX_RUN}))

@@ -15,6 +15,7 @@ from bench.claims.kit import (
     FAILS,
     HOLDS,
     INCONCLUSIVE,
+    MATRIX_RUN,
     MISSING,
     Axes,
     Claim,
@@ -190,4 +191,4 @@ def panel(ax: Axes, rows: Table) -> None:
 
 
 CLAIM = Claim(KEY, "The free-threaded build costs single-thread speed.", check, panel,
-              matrix=True)
+              runs=frozenset({MATRIX_RUN}))

@@ -27,6 +27,7 @@ from bench.claims.kit import (
     INCONCLUSIVE,
     LIMITS,
     MISSING,
+    SERVICE_RUN,
     Axes,
     Claim,
     Table,
@@ -200,4 +201,4 @@ def panel(ax: Axes, rows: Table) -> None:
 
 CLAIM = Claim(KEY, "With C ms of pure-Python CPU per request, one process with the GIL "
               "saturates near 1000/C requests per second whatever its concurrency model; "
-              "only more processes move it.", check, panel, service=True)
+              "only more processes move it.", check, panel, runs=frozenset({SERVICE_RUN}))

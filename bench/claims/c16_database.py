@@ -18,9 +18,13 @@ decides nothing.
 A service-mode run of the db workload (`--rate auto` with an SLO) adds the served side:
 the CRUD service deployed as people run it, the async ORM under uvicorn against the sync
 ORM under gunicorn's gthread workers (and, in process, asyncio against threads), at the
-same connections.  Each model's saturation under the SLO lies in its bracket (the highest
-rate kept, the lowest not kept above it; fit rows only, bench.claims.c15_one_core); the
-effect is async's saturation over sync's, bounded by the brackets' ends.  It is within
+same connections.  Only pairs that can spend the same cores decide: uvicorn's workers (one
+per core) against gthread's workers (several, over every core), and asyncio against
+threads (one process each).  One uvicorn process against gthread's several is shown, and
+decides nothing: the sync side has more cores to spend.  Each model's saturation under the
+SLO lies in its bracket (the highest rate kept, the lowest not kept above it; fit rows
+only, bench.claims.c15_one_core); the effect is async's saturation over sync's, bounded by
+the brackets' ends.  It is within
 10 % where the async bracket's top is at most 1.10 x the sync bracket's bottom, and async
 is ahead where its bottom is above 1.10 x the sync top.  A bracket whose top is its
 concurrency limit (Little's law), or a saturation the database decided, decides nothing.
@@ -32,10 +36,12 @@ import math
 
 from bench.claims.c15_one_core import model_bracket
 from bench.claims.kit import (
+    CLAIMS_RUN,
     FAILS,
     HOLDS,
     INCONCLUSIVE,
     MISSING,
+    SERVICE_RUN,
     Axes,
     Claim,
     Effect,
@@ -57,8 +63,12 @@ THOUSANDS = 1000  # the claim speaks of the levels below this many connections
 DB_SATURATED = 0.9  # the database's cores at which it, not the client, decided the time
 POOL_BOUND = 0.9  # achieved / (pool / one task's time) at which the pool decided it
 APIS = ("orm", "raw")
-# Served side (service mode): (sync model, async model), each pair at the same C.
-SERVICE_PAIRS = (("app-gunicorn-gthread", "app-uvicorn"), ("threads", "asyncio"))
+# Served side (service mode): (sync model, async model, whether it decides), each pair at
+# the same C.  One uvicorn process against several gthread workers is not matched.
+SERVICE_PAIRS = (("app-gunicorn-gthread", "app-uvicorn-workers", True),
+                 ("threads", "asyncio", True),
+                 ("app-gunicorn-gthread", "app-uvicorn", False))
+UNMATCHED = "one process against several: shown, decides nothing"
 
 
 def scenarios(s: Sizes) -> list[ScenarioSpec]:
@@ -170,15 +180,16 @@ def served(table: Table) -> list[Served]:
         return []
     rows = table[(table["workload"] == "db") & table["offered_rate"].notna()]
     found = []
-    for sync_runner, async_runner in SERVICE_PAIRS:
+    for sync_runner, async_runner, decides in SERVICE_PAIRS:
         for (_, level), group in rows.groupby(["params", "concurrency"], sort=False):
             sides = [group[group["runner"] == name] for name in (sync_runner, async_runner)]
             if any(side.empty for side in sides):
                 continue
             (sync, why_sync), (asyn, why_async) = (_bracket(side) for side in sides)
             api = _param(sides[0].iloc[0], "api") or "orm"
+            reasons = [why for why in (why_sync, why_async) if why]
             found.append(Served(f"C={level}: {async_runner} / {sync_runner} ({api})", sync,
-                                asyn, [why for why in (why_sync, why_async) if why]))
+                                asyn, reasons + ([] if decides else [UNMATCHED])))
     return found
 
 
@@ -190,8 +201,9 @@ def check(table: Table) -> Verdict:
     service = served(table)
     if not service:
         return batch or Verdict(CLAIM, MISSING, "")
-    outcomes = [pairing.within for pairing in service]
-    verdict = FAILS if False in outcomes else HOLDS if all(outcomes) else INCONCLUSIVE
+    outcomes = [pairing.within for pairing in service if UNMATCHED not in pairing.reasons]
+    verdict = FAILS if False in outcomes else HOLDS if outcomes and all(outcomes) else \
+        INCONCLUSIVE
     evidence = "; ".join(pairing.text() for pairing in service)
     details = [f"{pairing.label}: decides nothing ({'; '.join(pairing.reasons)})"
                for pairing in service if pairing.reasons]
@@ -237,7 +249,28 @@ def _batch_check(table: Table) -> Verdict:
     return Verdict(CLAIM, verdict, evidence, ". ".join(details))
 
 
+def _served_panel(ax: Axes, service: list[Served]) -> None:
+    """Async's saturation over sync's per served pairing: the bar at the bounds' geometric
+    middle, the whiskers at the bounds (an open bound drawn at the bar)."""
+    labels, values, low, high = [], [], [], []
+    for pairing in service:
+        bottom, top = pairing.low or 0.0, pairing.high or pairing.low or 0.0
+        middle = math.sqrt(bottom * top) if bottom and top else bottom or top
+        labels.append(pairing.label.replace(": ", "\n").replace(" / ", "\n/ "))
+        values.append(middle)
+        low.append(middle - bottom)
+        high.append(top - middle)
+    bars(ax, labels, values, ["#1f77b4"] * len(values), [low, high])
+    ax.axhline(1.0, color="black", linestyle="--", linewidth=1, label="same saturation")
+    ax.axhline(EDGE, color="grey", linestyle=":", linewidth=1, label=f"{EDGE:.2f}x line")
+    ax.legend(fontsize=8, loc="best")
+    ax.set_ylabel("async / sync saturation under the SLO (x)")
+
+
 def panel(ax: Axes, rows: Table) -> None:
+    if "claim" not in rows or claim_rows(rows, KEY).empty:
+        _served_panel(ax, served(rows))
+        return
     labels, effects, colours = [], [], []
     for api, colour in (("orm", "#1f77b4"), ("raw", "#ff7f0e")):
         for level, effect, _ in levels(rows, api):
@@ -254,4 +287,4 @@ def panel(ax: Axes, rows: Table) -> None:
 
 CLAIM = Claim(KEY, "For database-heavy CRUD work, a sync ORM with threads serves within 10 % "
               "of an async ORM until concurrent connections run into the thousands.", check,
-              panel, scenarios)
+              panel, scenarios, runs=frozenset({CLAIMS_RUN, SERVICE_RUN}))

@@ -36,6 +36,7 @@ Table = Any  # a pandas DataFrame of scenario rows (bench.report.table.scenario_
 Row = Any  # one row of it (a pandas Series)
 Axes = Any  # a matplotlib Axes
 Outcome = bool | None  # a part of a claim: True holds, False does not, None undecided
+CLAIMS_RUN, MATRIX_RUN, SERVICE_RUN = "claims", "matrix", "service"  # the runs that decide
 
 
 def no_scenarios(sizes: Sizes) -> list[ScenarioSpec]:
@@ -51,11 +52,15 @@ class Claim:
     check: Callable[[Table], Verdict]
     panel: Callable[[Axes, Table], None]
     scenarios: Callable[[Sizes], list[ScenarioSpec]] = no_scenarios
-    # True: decided from the default matrix of an interpreters run (`make interpreters`),
-    # not from the claims suite.
-    matrix: bool = False
-    # True: decided from a service-mode run (`make service`), shown in its report.
-    service: bool = False
+    # The runs that decide it: CLAIMS_RUN (the claims suite, from its own scenarios),
+    # MATRIX_RUN (the default matrix of an interpreters run, `make interpreters`),
+    # SERVICE_RUN (a service-mode run, `make service`, from whatever rows it has).
+    runs: frozenset[str] = frozenset({"claims"})
+
+    @property
+    def own_rows(self) -> bool:
+        """Whether it reads only the rows of its own scenarios (claims suite only)."""
+        return self.runs == {CLAIMS_RUN}
 
 
 @dataclass(frozen=True)

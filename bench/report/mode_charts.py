@@ -93,7 +93,7 @@ def write_claims_chart(table: pd.DataFrame, titles: dict[str, str], out: Path,
     fig, axes = plt.subplots(grid_rows, columns, figsize=(5.7 * columns, 4.8 * grid_rows + 0.1),
                              squeeze=False)
     for ax, claim in zip(axes.flat, shown, strict=False):
-        rows = table if claim.matrix or claim.service else table[table["claim"] == claim.key]
+        rows = table[table["claim"] == claim.key] if claim.own_rows else table
         ax.set_title(titles.get(claim.key, claim.key), fontsize=9)
         if rows.empty:
             ax.text(0.5, 0.5, "not measured", ha="center", transform=ax.transAxes)
