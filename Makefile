@@ -60,10 +60,11 @@ else
 	$(BIN)/python scripts/interpreters.py run $(PYTHON) -- $(BENCH_ARGS)
 endif
 
-# The suite under each of PYTHONS, one run folder, one report (an interpreter column).
+# The suite under each of PYTHONS, one run folder, one report (an interpreter column);
+# INTERLEAVE=P (with --rounds N in BENCH_ARGS) takes turns, pass by pass, P passes.
 interpreters: $(STAMP)
 	@test -n "$(strip $(PYTHONS))" || { echo 'give the interpreters: make interpreters PYTHONS="python3.11 python3.13"' >&2; exit 2; }
-	$(BIN)/python scripts/interpreters.py run $(PYTHONS) -- $(BENCH_ARGS)
+	$(BIN)/python scripts/interpreters.py run $(if $(strip $(INTERLEAVE)),--interleave $(INTERLEAVE)) $(PYTHONS) -- $(BENCH_ARGS)
 
 # The claims run: every claim's scenarios, then the report with its verdicts.
 claims: $(STAMP)

@@ -2,9 +2,17 @@
 
     python scripts/interpreters.py env PYTHON
         make (or reuse) the measuring environment of PYTHON and print its interpreter
-    python scripts/interpreters.py run [--out DIR] PYTHON [PYTHON ...] [-- PYTEST ARGS]
+    python scripts/interpreters.py run [--out DIR] [--interleave P] PYTHON [PYTHON ...]
+                                       [-- PYTEST ARGS]
         run the suite under each PYTHON into one run folder (one pytest-benchmark JSON per
         interpreter), then build one report from all of them
+
+With `--interleave P` (and `--rounds N` among the pytest arguments) the interpreters take
+turns: pass 1 under each, then pass 2 under each, and so on, P passes of N rounds each.
+A slow minute of a shared machine then lands on every interpreter, not on whichever ran
+then; each interpreter's passes are merged into its one JSON, and the run is marked as one
+session, so that a ratio between two of its interpreters carries a speedup's run-to-run
+term (the drift they share cancels), not the sum of two separate runs' terms.
 
 An interpreter is a path (or a command on PATH) plus, optionally, run-time settings after
 colons: `/opt/ft/bin/python3.13t:PYTHON_GIL=1` is the free-threaded binary with the GIL
@@ -180,6 +188,16 @@ def _fingerprint(interpreter: Interpreter) -> str:
     return hashlib.sha256(made_from).hexdigest()
 
 
+OPTIONAL_EXTRA = "servers"  # installed package by package where each has a build
+
+
+def _optional(extra: str) -> list[str]:
+    """The requirements of one of the project's extras (pyproject.toml)."""
+    import tomllib
+    project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
+    return list(project["optional-dependencies"][extra])
+
+
 def _failed_package(output: str) -> str:
     """The package pip could not install, from its own words."""
     for pattern in (r"No matching distribution found for ([A-Za-z0-9_.\-]+)",
@@ -235,6 +253,11 @@ def ensure_env(interpreter: Interpreter) -> Path:
                         f"interpreter {interpreter.given}: cannot install "
                         f"{_failed_package(done.stdout + done.stderr)} (no build of it for "
                         f"{interpreter.build})")
+            # The servers of the real deployments (app-* runners), each where a build of it
+            # installs: a package without one leaves those runners skipped, with the reason.
+            for requirement in _optional(OPTIONAL_EXTRA):
+                subprocess.run([python, "-m", "pip", "install", *quiet, "--only-binary=:all:",
+                                requirement], capture_output=True, text=True, timeout=1800)
         shutil.rmtree(interpreter.env, ignore_errors=True)
         partial.rename(interpreter.env)
         stamp.write_text(_fingerprint(interpreter))
@@ -251,8 +274,56 @@ def _file_names(interpreters: list[Interpreter]) -> list[str]:
             for key, i in zip(keys, interpreters, strict=True)]
 
 
-def run(pythons: list[str], pytest_args: list[str], out: Path | None) -> Path:
+SESSION_KEY = "concurrency_bench_session"  # read by bench.report.load
+
+
+def _merged(parts: list[Path], session: str) -> dict[str, object]:
+    """One interpreter's interleaved passes as one pytest-benchmark JSON: part k's
+    benchmarks become pass k of their scenarios."""
+    merged: dict[str, object] = json.loads(parts[0].read_text())
+    benchmarks = []
+    for index, part in enumerate(parts, start=1):
+        for bench in json.loads(part.read_text())["benchmarks"]:
+            bench["extra_info"]["pass_index"] = index
+            for key in ("name", "fullname"):
+                if index > 1 and str(bench.get(key, "")).endswith("]"):
+                    bench[key] = f"{bench[key][:-1]}-pass{index}]"
+            benchmarks.append(bench)
+    merged["benchmarks"] = benchmarks
+    merged[SESSION_KEY] = session
+    return merged
+
+
+def _one_run(interpreter: Interpreter, env_python: Path, into: Path, pytest_args: list[str],
+             environment: dict[str, str]) -> None:
+    done = subprocess.run([str(env_python), "-m", "pytest", "bench", "--benchmark-only",
+                           f"--benchmark-json={into}", "-p", "no:cacheprovider",
+                           *pytest_args], cwd=REPO, env={**environment, **interpreter.settings})
+    if done.returncode != 0:
+        raise InterpreterError(f"interpreter {interpreter.given}: the benchmark run "
+                               f"failed (exit {done.returncode}); no results kept")
+
+
+def _given(flag: str, args: list[str]) -> bool:
+    return any(arg == flag or arg.startswith(f"{flag}=") for arg in args)
+
+
+def _check_interleave(pytest_args: list[str]) -> None:
+    """Interleaved turns are one pass of N rounds each: --rounds is needed, --passes is
+    what --interleave sets."""
+    if not _given("--rounds", pytest_args):
+        raise InterpreterError("--interleave needs --rounds N among the pytest arguments "
+                               "(one pass of N rounds per turn)")
+    if _given("--passes", pytest_args):
+        raise InterpreterError("--interleave P sets the passes; drop --passes from the "
+                               "pytest arguments")
+
+
+def run(pythons: list[str], pytest_args: list[str], out: Path | None,
+        interleave: int = 0) -> Path:
     """Every interpreter's run into one folder, then one report; returns the folder."""
+    if interleave:
+        _check_interleave(pytest_args)
     interpreters = [find(given) for given in pythons]
     columns = [(i.path.resolve(), tuple(sorted(i.settings.items()))) for i in interpreters]
     if len(set(columns)) != len(columns):
@@ -267,17 +338,27 @@ def run(pythons: list[str], pytest_args: list[str], out: Path | None) -> Path:
     environment = {key: value for key, value in os.environ.items() if key not in SETTINGS}
     environment[SERVER_PYTHON] = sys.executable
     written: list[Path] = []
+    columns_of = list(zip(interpreters, envs, files, strict=True))
     try:
-        for interpreter, env_python, name in zip(interpreters, envs, files, strict=True):
+        if interleave:
+            for turn in range(1, interleave + 1):
+                for interpreter, env_python, name in columns_of:
+                    print(f"== pass {turn} of {interleave}: {interpreter.given} "
+                          f"({interpreter.key})", flush=True)
+                    _one_run(interpreter, env_python, folder / f".{name}.pass{turn}.partial",
+                             pytest_args, environment)
+            for _, _, name in columns_of:
+                parts = [folder / f".{name}.pass{turn}.partial"
+                         for turn in range(1, interleave + 1)]
+                final = folder / f"{name}.json"
+                final.write_text(json.dumps(_merged(parts, folder.name), indent=1))
+                for part in parts:
+                    part.unlink()
+                written.append(final)
+        for interpreter, env_python, name in [] if interleave else columns_of:
             partial = folder / f".{name}.json.partial"
             print(f"== {interpreter.given} ({interpreter.key})", flush=True)
-            done = subprocess.run([str(env_python), "-m", "pytest", "bench", "--benchmark-only",
-                                   f"--benchmark-json={partial}", "-p", "no:cacheprovider",
-                                   *pytest_args], cwd=REPO,
-                                  env={**environment, **interpreter.settings})
-            if done.returncode != 0:
-                raise InterpreterError(f"interpreter {interpreter.given}: the benchmark run "
-                                       f"failed (exit {done.returncode}); no results kept")
+            _one_run(interpreter, env_python, partial, pytest_args, environment)
             final = folder / f"{name}.json"
             partial.rename(final)
             written.append(final)
@@ -304,12 +385,18 @@ def main(argv: list[str] | None = None) -> int:
     many.add_argument("pythons", nargs="+")
     many.add_argument("--out", type=Path, help="run folder (default: a new one under "
                       "results/runs/)")
+    many.add_argument("--interleave", type=int, default=0, metavar="P",
+                      help="P passes, the interpreters taking turns pass by pass (give "
+                           "--rounds N to pytest)")
     parsed = parser.parse_args(args)
     try:
         if parsed.command == "env":
             print(ensure_env(find(parsed.python)))
         else:
-            print(f"wrote {run(parsed.pythons, pytest_args, parsed.out) / 'REPORT.md'}")
+            if parsed.interleave < 0:
+                raise InterpreterError("--interleave: expected a number of passes, 1 or more")
+            found = run(parsed.pythons, pytest_args, parsed.out, parsed.interleave)
+            print(f"wrote {found / 'REPORT.md'}")
     except InterpreterError as exc:
         print(f"interpreters: error: {exc}", file=sys.stderr)
         return 2

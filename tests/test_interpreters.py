@@ -130,12 +130,20 @@ def test_a_python_without_ensurepip_is_measured_and_3_14_uses_its_own_executor(
 @pytest.mark.skipif(not PY313.exists(), reason=f"no Python 3.13 at {PY313}")
 def test_two_interpreters_one_server_one_report(tmp_path: Path) -> None:
     out = tmp_path / "run"
-    result = interpreters("run", sys.executable, str(PY313), "--out", str(out), "--",
-                          "--workload", "cpu", "--runner", "sequential,threads,interpreters",
-                          "--tasks", "4", "--concurrency", "2", "--cpu-n", "20000",
-                          "--rounds", "2")
+    # Taking turns, pass by pass: two passes of one round each, merged per interpreter.
+    result = interpreters("run", sys.executable, str(PY313), "--out", str(out),
+                          "--interleave", "2", "--", "--workload", "cpu",
+                          "--runner", "sequential,threads,interpreters", "--tasks", "4",
+                          "--concurrency", "2", "--cpu-n", "20000", "--rounds", "1")
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     main = find(sys.executable)
+    turns = [line for line in result.stdout.splitlines() if line.startswith("== pass")]
+    assert [line.split(":")[0] for line in turns] == ["== pass 1 of 2"] * 2 + \
+        ["== pass 2 of 2"] * 2
+    for path in out.glob("*.json"):
+        data = json.loads(path.read_text())
+        assert data["concurrency_bench_session"] == out.name
+        assert {b["extra_info"]["pass_index"] for b in data["benchmarks"]} == {1, 2}
     assert sorted(p.name for p in out.glob("*.json")) == sorted([f"{main.key}.json",
                                                                  "cp313-3.13.0-pyenv.json"])
     versions = {json.loads(p.read_text())["machine_info"]["python_build"]["python"]
@@ -155,6 +163,19 @@ def test_two_interpreters_one_server_one_report(tmp_path: Path) -> None:
     for claim in ("On a free-threaded build", "costs single-thread speed",
                   "Subinterpreters scale CPU work"):
         assert claim in report
+    assert set(table["passes"]) == {2} and set(table["rounds"]) == {2}
+    unpaired = interpreters("run", "--out", str(tmp_path / "unpaired"), "--interleave", "2",
+                            sys.executable)
+    assert unpaired.returncode == 2
+    assert unpaired.stderr.strip() == ("interpreters: error: --interleave needs --rounds N "
+                                       "among the pytest arguments (one pass of N rounds per "
+                                       "turn)")
+    twice = interpreters("run", "--out", str(tmp_path / "twice"), "--interleave", "2",
+                         sys.executable, "--", "--rounds", "2", "--passes", "3")
+    assert twice.returncode == 2 and twice.stderr.strip() == (
+        "interpreters: error: --interleave P sets the passes; drop --passes from the pytest "
+        "arguments")
+    assert not (tmp_path / "unpaired").exists() and not (tmp_path / "twice").exists()
     if sys.version_info < (3, 12):  # no gap without its reason
         assert "- interpreters is not available on Python 3.11" in report
         assert "subinterpreters need Python 3.12 or newer" in report

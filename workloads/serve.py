@@ -270,9 +270,12 @@ class Deployment:
                 "--log-level", "warning", "workloads.serve:wsgi_app"]
 
     def describe(self) -> dict[str, Any]:
-        return {"server": self.server, "workers": self.workers, "threads": self.threads,
-                "backlog": self.backlog, "limit_concurrency": self.limit_concurrency,
-                "server_version": _version("uvicorn" if self.uses_async_twin else "gunicorn")}
+        found = {"server": self.server, "workers": self.workers, "threads": self.threads,
+                 "backlog": self.backlog, "limit_concurrency": self.limit_concurrency,
+                 "server_version": _version("uvicorn" if self.uses_async_twin else "gunicorn")}
+        if self.uses_async_twin:  # uvicorn parses with httptools where installed, else h11
+            found["http_parser"] = "httptools" if _version("httptools") else "h11"
+        return found
 
 
 def _version(package: str) -> str | None:

@@ -218,8 +218,10 @@ def _term(row: Row, column: str) -> float:
 
 def ratio_term(top: Row, bottom: Row) -> float:
     """The run-to-run term of a ratio of two rows: a speedup's where both are of one run
-    (the machine's drift cancels in part), both medians' added as variances otherwise."""
-    if top.get("source") == bottom.get("source"):
+    or one session of runs taking turns pass by pass (the machine's drift cancels in
+    part), both medians' added as variances otherwise."""
+    if (top.get("session") or top.get("source")) == (bottom.get("session") or
+                                                      bottom.get("source")):
         return max(_term(top, "run_to_run_ratio"), _term(bottom, "run_to_run_ratio"))
     return math.hypot(_term(top, "run_to_run"), _term(bottom, "run_to_run"))
 

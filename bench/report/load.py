@@ -170,6 +170,8 @@ def _rows(run: Run) -> list[dict[str, Any]]:
         rows.append({
             **_record_values(record),
             "source": str(run.path),
+            # Runs made as one session (interpreters taking turns pass by pass) share it.
+            "session": str(run.data.get("concurrency_bench_session") or run.path),
             "name": re.sub(r"-pass\d+\]$", "]", str(bench.get("name", ""))),
             # What the passes of one scenario share: the spec's id where the record has it
             # (pytest's test name can carry a suffix it added to tell repeated ids apart).
