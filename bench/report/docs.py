@@ -98,8 +98,9 @@ def reference_table_block() -> str:
             + markdown_table(_table("")) + "\n")
 
 
-def _claims(folder: str, matrix: bool = False, only: str = "") -> list[str]:
-    found = [v for v in verdicts(_table(folder), matrix=matrix)
+def _claims(folder: str, matrix: bool = False, only: str = "",
+            service: bool = False) -> list[str]:
+    found = [v for v in verdicts(_table(folder), matrix=matrix, service=service)
              if not only or v.claim.key == only]
     return [f"| {number(v)} | {v.claim.statement} | **{v.verdict}** | {v.evidence} | "
             f"{_link(folder, 'claims.md')} at {_commit(folder)} |"
@@ -107,10 +108,11 @@ def _claims(folder: str, matrix: bool = False, only: str = "") -> list[str]:
 
 
 def claims_block() -> str:
-    """Every claim's verdict, from the claims run, the database claim's run and the
-    interpreters run."""
+    """Every claim's verdict, from the claims run, the database claim's runs (batches and
+    served) and the interpreters run."""
     lines = ["| # | claim | verdict | evidence | from |", "|---|---|---|---|---|",
              *_claims("claims"), *_claims("claims-db", only=c16_database.KEY),
+             *_claims("service-db-apps", only=c16_database.KEY, service=True),
              *_claims("interpreters", matrix=True)]
     return "\n".join(lines) + "\n"
 
@@ -128,6 +130,29 @@ def database_claim_block() -> str:
     verdict = found[0]
     return (f"From {_link('claims-db', 'claims.md')} at commit {_commit('claims-db')}: "
             f"**{verdict.verdict}**.\n\n- {verdict.evidence}\n- {verdict.details}\n")
+
+
+def _saturation(folder: str) -> str:
+    """A service report's saturation tables and sentences, less its heading and its
+    every-rate table."""
+    lines = service_markdown(_table(folder))
+    body = lines[lines.index("") + 1:]
+    end = next(index for index, line in enumerate(body)
+               if line.startswith("| model | in flight at most | offered"))
+    return "\n".join(body[:end]).strip()
+
+
+def database_served_block() -> str:
+    """Claim 16's served side: its verdict from the real deployments' service run and the
+    saturation table it reads."""
+    found = [v for v in verdicts(_table("service-db-apps"), service=True)
+             if v.claim.key == c16_database.KEY]
+    if not found or found[0].verdict == "not measured":
+        return "No service run of claim 16 is committed.\n"
+    verdict = found[0]
+    return (f"From {_link('service-db-apps')} at commit {_commit('service-db-apps')}: "
+            f"**{verdict.verdict}**.\n\n- {verdict.evidence}\n- {verdict.details}\n\n"
+            f"{_saturation('service-db-apps')}\n")
 
 
 def interpreters_block() -> str:
@@ -176,11 +201,7 @@ def calibration_block() -> str:
 def deployments_block() -> str:
     """"Which deployment holds the load?": each workload's saturation table and sentence
     from the committed `make service` run of the real deployments."""
-    lines = service_markdown(_table("service"))
-    body = lines[lines.index("") + 1:]
-    end = next(index for index, line in enumerate(body)
-               if line.startswith("| model | in flight at most | offered"))
-    text = "\n".join(body[:end]).strip()
+    text = _saturation("service")
     return (f"From `make service` at commit {_commit('service')}, in "
             f"{_link('service')} (every rate's row, the CPU split and the chart there):"
             f"\n\n{text}\n")
@@ -197,6 +218,7 @@ BLOCKS: dict[str, Callable[[], str]] = {
     "dask": dask_block,
     "database": database_block,
     "database-claim": database_claim_block,
+    "database-served": database_served_block,
     "spread": spread_block,
     "calibration": calibration_block,
 }
