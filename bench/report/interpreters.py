@@ -59,8 +59,9 @@ def _cost_lines(table: pd.DataFrame) -> list[str]:
     lines: list[str] = []
     lines += ["", "Single-thread cost of each build: its sequential median over the median of "
               "the column named, same workload and size (above 1 = slower), with the 95 % "
-              "interval of the ratio (bench.stats: passes and rounds resampled, plus both "
-              "runs' run-to-run terms).  A column with "
+              "interval of the ratio (bench.stats: passes and rounds resampled, plus what a "
+              "rerun moves: a speedup's term where the columns took turns in one session "
+              "(make interpreters INTERLEAVE=P), both medians' terms otherwise).  A column with "
               "settings is read against the same binary without them; a free-threaded build "
               "against the GIL build of the same version and origin where the run has one; "
               "any other against the first column.  'differs in' lists everything the runs "
