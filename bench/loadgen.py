@@ -26,14 +26,21 @@ import select
 import subprocess
 import sys
 import time
+from pathlib import Path
 from types import SimpleNamespace, TracebackType
 from typing import Any
+
+from bench.child import end
 
 READY = "ready"
 CONNECTION = "connection"  # a failure kind: the connection was refused or dropped
 TIMEOUT = "timeout"
 STATUS = "status"  # an answer other than 200 or the app's own 500
 START_TIMEOUT_S = 30.0
+STOP_TIMEOUT_S = 5.0  # after its stdin closes: the last answers in flight, then it is killed
+# What the generator imports is the project's and the main environment's: not this
+# interpreter's sys.path, whose packages may be built for another Python (make interpreters)
+ROOT = str(Path(__file__).resolve().parents[1])
 # Requests per second one generator process sends on time, measured against the fastest
 # trivial server here (scripts/evidence/loadgen_ceiling.md): at 2,000 none was sent more
 # than 5 ms late in any run, at 3,000-4,000 up to 1.6 % in some.  A higher rate is spread
@@ -153,7 +160,7 @@ class GeneratorProcess:
         self._process = subprocess.Popen(
             [self._python, "-m", "bench.loadgen", str(self.connections)],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-            env={**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)})
+            env={**os.environ, "PYTHONPATH": ROOT})
         line = self._readline(START_TIMEOUT_S)
         if line.strip() != READY:
             self.stop()
@@ -193,14 +200,8 @@ class GeneratorProcess:
         process, self._process = self._process, None
         if process is None:
             return
-        with contextlib.suppress(OSError):
-            assert process.stdin is not None
-            process.stdin.close()
-        try:
-            process.wait(5)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        assert process.stdin is not None
+        end(process, process.stdin.close, STOP_TIMEOUT_S)
         for stream in (process.stdout, process.stderr):
             if stream is not None:
                 stream.close()

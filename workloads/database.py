@@ -32,6 +32,8 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Protocol
 
+from bench.child import end
+
 SCHEMA = "concurrency_bench"
 MARK = "made by concurrency-bench; dropped when its run ends"
 CATEGORIES = 100
@@ -207,14 +209,9 @@ class DatabaseProcess:
     def stop(self) -> None:
         """Fast shutdown (SIGINT: backends end, no new connections), then remove it all."""
         process, self.process = self.process, None
-        if process is not None and process.poll() is None:
-            process.send_signal(signal.SIGINT)
-            try:
-                process.wait(STOP_TIMEOUT_S)
-            except subprocess.TimeoutExpired:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
+        if process is not None:
+            end(process, lambda: process.send_signal(signal.SIGINT), STOP_TIMEOUT_S,
+                group=True)
         shutil.rmtree(self.root, ignore_errors=True)
 
 

@@ -45,6 +45,7 @@ from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from bench.child import end
 from bench.outcome import TaskResult, arun_task, run_task
 from workloads.base import Workload
 
@@ -403,14 +404,8 @@ class DeploymentProcess:
     def stop(self) -> None:
         process, self._process = self._process, None
         if process is not None:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(process.pid, signal.SIGTERM)
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                process.wait(STOP_TIMEOUT_S)
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(process.pid, signal.SIGKILL)  # workers that outlived their master
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                process.wait(STOP_TIMEOUT_S)
+            end(process, lambda: os.killpg(process.pid, signal.SIGTERM), STOP_TIMEOUT_S,
+                group=True)
         if self._log is not None:
             self._log.unlink(missing_ok=True)
             self._log = None

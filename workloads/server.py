@@ -43,6 +43,7 @@ from urllib.parse import parse_qs, urljoin
 import requests
 from aiohttp import web
 
+from bench.child import end
 from workloads.http import MAX_DELAY_MS, MAX_SIZE
 
 HOST = "127.0.0.1"
@@ -345,12 +346,7 @@ class ServerProcess:
         if process is None:
             return
         assert process.stdin is not None and process.stdout is not None
-        process.stdin.close()  # the server's cue to shut down cleanly
-        try:
-            process.wait(STOP_TIMEOUT_S)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        end(process, process.stdin.close, STOP_TIMEOUT_S)  # closed stdin: shut down cleanly
         process.stdout.close()
 
 
