@@ -359,3 +359,20 @@ def test_cpu_is_split_by_process_and_unread_cpu_is_a_dash() -> None:
     pooled = pd.Series({"runner": "threads", "tasks_run": 100, "cpu_per_request_s": 0.003,
                         "generator_cpu_s": 0.1, "runner_pss_mb": 1.5})
     assert cpu_text(pooled) == "3.00 ms"
+
+
+def test_a_model_that_kept_no_rate_judged_is_not_called_lower() -> None:
+    """A build that kept none of its rates, and whose only rate not kept had a late
+    generator, has no known saturation: no other model is said to hold more than it."""
+    from bench.report.service import _sentence
+
+    row = pd.Series({"runner": "app-gunicorn-gthread", "cpu_per_request_s": 0.055,
+                     "runner_pss_mb": 54.0, "deployment_pss_mb": 54.0})
+    held = [(35.0, 38.0, "free-threaded", row)]
+    assert _sentence(held, [], [(0.0, None, "GIL build", row)]).startswith(
+        "No order: GIL build kept none of the rates offered and had no rate fit to judge")
+    # It did not keep a fit rate of 25: its saturation lies below the other's 35 kept.
+    assert _sentence(held, [], [(0.0, 25.0, "GIL build", row)]).startswith(
+        "free-threaded holds the most: 35.0 req/s kept")
+    # Its lowest fit rate not kept was 40: its saturation may lie above 35.
+    assert _sentence(held, [], [(0.0, 40.0, "GIL build", row)]).startswith("No winner")

@@ -134,9 +134,9 @@ def service_markdown(table: pd.DataFrame) -> list[str]:
         lines += [f"**{workload}** ({params}{where})", "",
                   "| model | in flight at most | saturation (req/s) | ceiling (req/s) | "
                   "CPU per request | memory (MB) |", "|---|---|---|---|---|---|"]
-        rows_text, held, capped = _models(group, several)
+        rows_text, held, capped, unknown = _models(group, several)
         lines += rows_text
-        lines += ["", _sentence(held, capped), ""]
+        lines += ["", _sentence(held, capped, unknown), ""]
     lines += ["| model | in flight at most | offered (req/s) | achieved (req/s) | p50 | p90 | "
               "p99 | p99.9 | late | failed | CPU per request | cores busy |", "|---" * 12 + "|"]
     for _, row in rows.sort_values(GROUP + MODEL + ["offered_rate"], kind="stable").iterrows():
@@ -217,12 +217,16 @@ def _busy_text(row: pd.Series) -> str:
 Held = tuple[float, float | None, str, pd.Series]  # best kept, saturation, label, its row
 
 
-def _models(group: pd.DataFrame, several: bool) -> tuple[list[str], list[Held], list[Held]]:
-    """Each model's saturation row; the saturations that decide (held), and those that
-    reached the ceiling their slots allow (capped: the model's own is at least that)."""
+def _models(group: pd.DataFrame, several: bool
+            ) -> tuple[list[str], list[Held], list[Held], list[Held]]:
+    """Each model's saturation row; the saturations that decide (held), those that
+    reached the ceiling their slots allow (capped: the model's own is at least that), and
+    the models that kept no rate judged (unknown: best kept 0, below the lowest rate fit
+    to judge that they did not keep, or not known at all where none was fit)."""
     lines: list[str] = []
     held: list[Held] = []
     capped_held: list[Held] = []
+    unknown: list[Held] = []
     for _, model in group.groupby(MODEL, sort=False, dropna=False):
         best, above = model_bracket(model, fit_only=True)
         first = model.sort_values("offered_rate").iloc[-1 if best is None else 0]
@@ -244,24 +248,32 @@ def _models(group: pd.DataFrame, several: bool) -> tuple[list[str], list[Held], 
         lines.append(f"| {label} | {slots_text(at_best)} | {text} | "
                      f"{'-' if pd.isna(limit) else quoted(limit)} | "
                      f"{cpu_text(at_best)} | {memory_text(at_best)} |")
+        where = f"{label} ({slots_text(at_best)})"
         if best is not None:
-            where = f"{label} ({slots_text(at_best)})"
             (capped_held if capped else held).append((best, above, where, at_best))
-    return lines, held, capped_held
+        else:
+            unknown.append((0.0, above, where, at_best))
+    return lines, held, capped_held, unknown
 
 
-def _sentence(held: list[Held], capped: list[Held] | None = None) -> str:
+def _sentence(held: list[Held], capped: list[Held] | None = None,
+              unknown: list[Held] | None = None) -> str:
     """The model with the highest rate kept, where its bracket is clear of every other's;
     no order where a model bounded by its slots kept as much (its own saturation is
-    higher than they let it show)."""
+    higher than they let it show), or where a model had no rate fit to judge."""
     capped = capped or []
+    unjudged = [label for _, above, label, _ in unknown or [] if above is None]
+    if unjudged and (held or capped):
+        return (f"No order: {', '.join(unjudged)} kept none of the rates offered and had no "
+                "rate fit to judge (each had a late generator ⚠ or a disturbed machine ⚡), "
+                "so its saturation is not known; offer lower rates, or rerun.")
     top = max((rate for rate, _, _, _ in held), default=0.0)
     as_much = [label for rate, _, label, _ in capped if rate >= top]
     if as_much:
         how = "as much as any other" if held else "the most"
         return (f"No order: {', '.join(as_much)} kept {how} but each reached the ceiling its "
                 "slots allow, so its own saturation is not known; raise them to measure it.")
-    return _sentence_of(held, capped)
+    return _sentence_of(held, [*capped, *(unknown or [])])
 
 
 def _sentence_of(held: list[Held], capped: list[Held] | None = None) -> str:
