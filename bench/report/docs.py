@@ -207,8 +207,15 @@ def deployments_block() -> str:
             f"\n\n{text}\n")
 
 
+def deployments_freethreaded_block() -> str:
+    """One gunicorn gthread worker on a GIL build and on a free-threaded build."""
+    return (f"From {_link('service-freethreaded')} at commit "
+            f"{_commit('service-freethreaded')}:\n\n{_saturation('service-freethreaded')}\n")
+
+
 BLOCKS: dict[str, Callable[[], str]] = {
     "deployments": deployments_block,
+    "deployments-freethreaded": deployments_freethreaded_block,
     "decision": decision_block,
     "options": options_block,
     "reference-table": reference_table_block,
