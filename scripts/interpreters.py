@@ -185,10 +185,11 @@ def _fingerprint(interpreter: Interpreter) -> str:
     """What the environment was made from: the project's requirements and the interpreter
     itself (another Python at the same version makes a new environment)."""
     made_from = (REPO / "pyproject.toml").read_bytes() + str(interpreter.path.resolve()).encode()
-    return hashlib.sha256(made_from).hexdigest()
+    return hashlib.sha256(made_from + f"{RECIPE}:{OPTIONAL_EXTRA}".encode()).hexdigest()
 
 
 OPTIONAL_EXTRA = "servers"  # installed package by package where each has a build
+RECIPE = 2  # how an environment is made: a change here makes every environment anew
 
 
 def _optional(extra: str) -> list[str]:
@@ -302,6 +303,9 @@ def _one_run(interpreter: Interpreter, env_python: Path, into: Path, pytest_args
     if done.returncode != 0:
         raise InterpreterError(f"interpreter {interpreter.given}: the benchmark run "
                                f"failed (exit {done.returncode}); no results kept")
+    if not into.exists():
+        raise InterpreterError(f"interpreter {interpreter.given}: every scenario was skipped "
+                               "(the reasons are above); no results kept")
 
 
 def _given(flag: str, args: list[str]) -> bool:

@@ -179,3 +179,31 @@ def test_two_interpreters_one_server_one_report(tmp_path: Path) -> None:
     if sys.version_info < (3, 12):  # no gap without its reason
         assert "- interpreters is not available on Python 3.11" in report
         assert "subinterpreters need Python 3.12 or newer" in report
+
+
+@pytest.mark.skipif(not PY313.exists(), reason=f"no Python 3.13 at {PY313}")
+def test_a_deployment_is_served_by_the_interpreter_and_loaded_from_the_main_one(
+        tmp_path: Path) -> None:
+    """gunicorn runs on the interpreter measured; the load generator stays on the main
+    environment's Python, whose packages are not that interpreter's."""
+    out = tmp_path / "run"
+    result = interpreters("run", str(PY313), "--out", str(out), "--", "--workload", "sleep",
+                          "--runner", "app-gunicorn-sync", "--app-workers", "1", "--rate", "20",
+                          "--duration-s", "1")
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    table = pd.read_csv(out / "table.csv")
+    assert set(table["runner"]) == {"app-gunicorn-sync"}
+    assert set(table["interpreter"]) == {"3.13.0 (pyenv)"}
+    assert (table["ok"] == table["tasks_run"]).all() and (table["ok"] >= 20).all()
+
+
+@pytest.mark.skipif(sys.version_info >= (3, 12), reason="needs a runner this Python skips: "
+                    "subinterpreters run on 3.12 and newer")
+def test_a_run_whose_every_scenario_is_skipped_is_one_line(tmp_path: Path) -> None:
+    result = interpreters("run", sys.executable, "--out", str(tmp_path / "run"), "--",
+                          "--workload", "cpu", "--runner", "interpreters", "--tasks", "2")
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines()[-1] == (
+        f"interpreters: error: interpreter {sys.executable}: every scenario was skipped (the "
+        "reasons are above); no results kept")
+    assert not (tmp_path / "run").exists()
