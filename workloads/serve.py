@@ -110,32 +110,6 @@ def health_body() -> bytes:
                       default=str).encode()
 
 
-def identify(url: str, timeout_s: float) -> dict[str, Any]:
-    """The /health answer of the deployment at `url`, or a one-line DeploymentError."""
-    parts = urlsplit(url)
-    if parts.scheme != "http" or not parts.hostname:
-        raise DeploymentError(f"expected http://HOST:PORT, got {url!r}")
-    connection = http.client.HTTPConnection(parts.hostname, parts.port or 80,
-                                            timeout=timeout_s)
-    try:
-        connection.request("GET", HEALTH_PATH)
-        reply = connection.getresponse()
-        body = reply.read()
-    except OSError as exc:
-        raise DeploymentError(f"{url} is unreachable ({type(exc).__name__}: {exc})") from None
-    finally:
-        connection.close()
-    try:
-        found = json.loads(body)
-    except ValueError:
-        found = None
-    if reply.status != 200 or not isinstance(found, dict) or \
-            found.get("concurrency_bench") != "deployment" or not found.get("deployment"):
-        raise DeploymentError(f"{url} answers but is not a concurrency-bench deployment "
-                              "(start one with python -m workloads.serve)")
-    return found
-
-
 def task_index(query: str) -> int:
     values = parse_qs(query).get("i", ["0"])
     return int(values[0])

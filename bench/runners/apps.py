@@ -26,6 +26,7 @@ when it runs on this machine.
 
 from __future__ import annotations
 
+import http.client
 import importlib.util
 import json
 import math
@@ -43,10 +44,10 @@ from bench.service import DRAIN_TIMEOUT_S, ServiceOutcome
 from workloads.base import Workload
 from workloads.serve import (
     BACKLOG,
+    HEALTH_PATH,
     Deployment,
     DeploymentError,
     DeploymentProcess,
-    identify,
     knob_values,
 )
 from workloads.server import SERVER_PYTHON
@@ -101,6 +102,32 @@ def _plans(offsets: list[float], processes: int) -> list[list[tuple[int, float]]
     """Request i to generator i mod P: each keeps its share of every stretch of time."""
     return [[(index, offset) for index, offset in enumerate(offsets)
              if index % processes == part] for part in range(processes)]
+
+
+def identify(url: str, timeout_s: float) -> dict[str, Any]:
+    """The /health answer of the deployment at `url`, or a one-line DeploymentError."""
+    parts = urlsplit(url)
+    if parts.scheme != "http" or not parts.hostname:
+        raise DeploymentError(f"expected http://HOST:PORT, got {url!r}")
+    connection = http.client.HTTPConnection(parts.hostname, parts.port or 80,
+                                            timeout=timeout_s)
+    try:
+        connection.request("GET", HEALTH_PATH)
+        reply = connection.getresponse()
+        body = reply.read()
+    except OSError as exc:
+        raise DeploymentError(f"{url} is unreachable ({type(exc).__name__}: {exc})") from None
+    finally:
+        connection.close()
+    try:
+        found = json.loads(body)
+    except ValueError:
+        found = None
+    if reply.status != 200 or not isinstance(found, dict) or \
+            found.get("concurrency_bench") != "deployment" or not found.get("deployment"):
+        raise DeploymentError(f"{url} answers but is not a concurrency-bench deployment "
+                              "(start one with python -m workloads.serve)")
+    return found
 
 
 class AppRunner(Runner):
