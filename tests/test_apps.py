@@ -178,6 +178,25 @@ def test_a_deployment_that_cannot_start_names_its_log_line() -> None:
         DeploymentProcess(Deployment("uvicorn"), Local(), 4).__enter__()
 
 
+def test_a_generator_that_does_not_start_leaves_no_deployment(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """The deployment is up before its generator: when the generator fails, the deployment,
+    its workers and its log go too."""
+    import tempfile
+
+    from bench.loadgen import GeneratorError
+    from workloads.server import SERVER_PYTHON
+
+    monkeypatch.setenv(SERVER_PYTHON, "/bin/false")  # a generator that exits at once
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    runner = RUNNERS["app-gunicorn-sync"](SleepWorkload(), 4, app_workers=1)
+    with pytest.raises(GeneratorError, match="the load generator did not start"):
+        runner.open()
+    assert runner._live is None and list(tmp_path.iterdir()) == []
+    assert not [child for child in psutil.Process().children(recursive=True)
+                if "gunicorn" in " ".join(child.cmdline())]
+
+
 def test_a_port_in_use_is_one_line() -> None:
     with socket.socket() as held:
         held.bind(("127.0.0.1", 0))

@@ -203,7 +203,11 @@ class AppRunner(Runner):
         else:
             self._live = DeploymentProcess(self.deployment, self.workload, self.concurrency)
             self._live.__enter__()
-        self._more_generators(1)
+        try:
+            self._more_generators(1)
+        except BaseException:  # a generator that does not start leaves no deployment behind
+            self.close()
+            raise
 
     def _adopt(self, url: str) -> None:
         """The deployment running at `url`, if it serves this run's workload as sized."""
