@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import threading
@@ -28,6 +29,27 @@ REPO = Path(__file__).resolve().parent.parent
 # A matrix small enough to run in seconds: every workload and runner, one concurrency level.
 SMALL = ["--tasks", "6", "--concurrency", "3", "--sleep-ms", "5", "--http-delay-ms", "2",
          "--cpu-n", "50000"]
+
+
+def default_sigint() -> None:
+    """Popen's preexec_fn for a Ctrl-C test: a terminal's Ctrl-C reaches a process whose
+    SIGINT is at its default; a test runner started in the background (`make test &`) passes
+    it on ignored, and a Python started so never raises KeyboardInterrupt."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+def interrupted(process: subprocess.Popen[Any], timeout_s: float = 60) -> None:
+    """Ctrl-C to `process`, then wait for it; one that outlives the wait is killed with
+    everything it started, so that no later test inherits it, and the test fails."""
+    process.send_signal(signal.SIGINT)
+    try:
+        process.wait(timeout_s)
+    except subprocess.TimeoutExpired:
+        for child in [*psutil.Process(process.pid).children(recursive=True)]:
+            child.kill()
+        process.kill()
+        process.wait()
+        raise
 
 
 def runner_params() -> list[Any]:

@@ -22,7 +22,7 @@ import pytest
 
 from bench.runners import RUNNERS
 from bench.service import Schedule
-from tests.conftest import REPO
+from tests.conftest import REPO, default_sigint, interrupted
 from workloads.http import HttpWorkload
 from workloads.serve import Deployment, DeploymentError, DeploymentProcess, free_port
 from workloads.server import ServerProcess
@@ -228,7 +228,7 @@ def test_ctrl_c_during_a_sweep_leaves_no_process(tmp_path: Path) -> None:
          "-p", "no:cacheprovider", "--workload", "sleep",
          "--runner", "app-gunicorn-gthread,app-uvicorn-workers", "--rate", "auto",
          "--duration-s", "2"], cwd=tmp_path, stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL, env={**os.environ, TAG: tag})
+        stderr=subprocess.DEVNULL, env={**os.environ, TAG: tag}, preexec_fn=default_sigint)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:  # until a deployment is up and loaded
         if any("gunicorn" in " ".join(psutil.Process(pid).cmdline())
@@ -236,8 +236,7 @@ def test_ctrl_c_during_a_sweep_leaves_no_process(tmp_path: Path) -> None:
             break
         time.sleep(0.2)
     time.sleep(2)
-    process.send_signal(signal.SIGINT)
-    process.wait(60)
+    interrupted(process)
     for _ in range(50):
         if not tagged(tag):
             break

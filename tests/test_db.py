@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -17,7 +16,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-from tests.conftest import REPO
+from tests.conftest import REPO, default_sigint, interrupted
 from workloads import DbWorkload, WrongResult
 from workloads.database import SCHEMA, DatabaseError, DatabaseProcess, connect
 
@@ -164,14 +163,13 @@ def test_ctrl_c_mid_run_leaves_no_server_and_no_data(scratch: Path) -> None:
         [sys.executable, "-m", "pytest", "bench", "--workload", "db", "--db-rows", "500",
          "--tasks", "2000", "--concurrency", "4", "--runner", "threads", "--benchmark-only",
          "--rounds", "50", "-q"], cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-        env={**os.environ, "TMPDIR": str(scratch)})
+        env={**os.environ, "TMPDIR": str(scratch)}, preexec_fn=default_sigint)
     deadline = time.monotonic() + 60
     while not ours(scratch)[0] and time.monotonic() < deadline:
         time.sleep(0.2)
     assert ours(scratch)[0], "the embedded server never started"
     time.sleep(1.0)
-    process.send_signal(signal.SIGINT)
-    process.wait(60)
+    interrupted(process)
     assert ours(scratch) == ([], [])
 
 

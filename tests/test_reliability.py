@@ -25,7 +25,13 @@ from bench.measure import in_flight
 from bench.report.load import atomic_path
 from bench.runners import ProcessRunner, make_runner
 from bench.scenario import ScenarioSpec
-from tests.conftest import REPO, command_line, is_interpreter_helper, runner_params
+from tests.conftest import (
+    REPO,
+    command_line,
+    default_sigint,
+    is_interpreter_helper,
+    runner_params,
+)
 from workloads import HttpWorkload, SleepWorkload
 from workloads.server import ServerProcess
 
@@ -124,11 +130,9 @@ def test_ctrl_c_leaves_no_process_socket_or_file(tmp_path: Path) -> None:
                "--runner", "processes", "--concurrency", "3", "--tasks", "30",
                "--http-delay-ms", "200", "--rounds", "100", f"--benchmark-json={out}",
                "-p", "no:cacheprovider"]
-    # A terminal's Ctrl-C reaches a process whose SIGINT is at its default; a test runner
-    # started in the background may have passed it on ignored, so restore it.
     session = subprocess.Popen(command, cwd=REPO, stdout=subprocess.PIPE,
                                stderr=subprocess.PIPE, start_new_session=True, text=True,
-                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+                               preexec_fn=default_sigint)
     try:
         # The server and three pool workers: the run is under way.
         assert _wait_for(lambda: len(_descendants(session.pid)) >= 4, 60)
