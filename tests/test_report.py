@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+import os
 import subprocess
 import sys
 import xml.etree.ElementTree as ElementTree
@@ -40,6 +41,13 @@ def test_table_has_the_expected_columns_and_one_row_per_scenario(report_dir: Pat
     assert set(table.columns) >= TABLE_COLUMNS
     assert len(table) == 12
     assert not table.duplicated(["workload", "runner", "concurrency", "tasks"]).any()
+
+
+def test_table_names_its_runs_from_its_own_folder(suite_run: Path, report_dir: Path) -> None:
+    """No machine's folders in a committed table: a run is named from the table's folder."""
+    table = pd.read_csv(report_dir / "table.csv")
+    for column in ("source", "session"):
+        assert set(table[column]) == {os.path.relpath(suite_run.resolve(), report_dir.resolve())}
 
 
 def test_table_values_are_consistent(suite_run: Path) -> None:

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pandas as pd
@@ -101,8 +102,19 @@ def markdown_table(table: pd.DataFrame) -> str:
 CSV_DROP = ("rounds_data", "rounds_by_pass", "extra", "kinds", "examples", *SAMPLE_ROWS)
 
 
+def _from(out: Path, where: object) -> object:
+    """A run's file as a path from the table's folder (the file beside it: its name), so
+    a committed table names no machine's folders."""
+    return os.path.relpath(where, out) if isinstance(where, str) and os.path.isabs(where) \
+        else where
+
+
 def write_tables(table: pd.DataFrame, out: Path) -> list[Path]:
     csv_path = out / "table.csv"
+    written = table.drop(columns=list(CSV_DROP))
+    for column in ("source", "session"):
+        if column in written:
+            written[column] = written[column].map(lambda where: _from(out.resolve(), where))
     with atomic_path(csv_path) as partial:
-        table.drop(columns=list(CSV_DROP)).to_csv(partial, index=False, float_format="%.6g")
+        written.to_csv(partial, index=False, float_format="%.6g")
     return [csv_path, write_text(out / "table.md", markdown_table(table) + "\n")]
