@@ -26,8 +26,7 @@ from typing import Any
 
 import pytest
 
-from bench.claims import CLAIMS
-from bench.claims.sizes import FULL, QUICK, Sizes
+from bench.claims import CLAIMS, c2_failure_isolation, c3_inflight_cost, c9_cold, claim_named
 from bench.experiments import ISOLATION_MODES, FailureIsolation, measure_inflight
 from bench.precision import RoundPlan, Tracker
 from bench.record import ScenarioRecord
@@ -46,8 +45,9 @@ SCRIPT_TIMEOUT_S = 120.0
 MEMORY_SAMPLES = FEWEST_FOR_95  # claim 3: fresh interpreters sampled for memory per task
 
 
-def _sizes(config: pytest.Config) -> Sizes:
-    return QUICK if config.getoption("bench_quick") else FULL
+def _sizes(config: pytest.Config, key: str) -> Any:
+    """Claim `key`'s sizes: its own, or its quick ones under `--quick`."""
+    return claim_named(key).sized(bool(config.getoption("bench_quick")))
 
 
 def _plan(config: pytest.Config) -> RoundPlan:
@@ -64,8 +64,9 @@ def in_passes(specs: list[ScenarioSpec], plan: RoundPlan) -> list[ScenarioSpec]:
 def scenario_specs(config: pytest.Config) -> list[ScenarioSpec]:
     """Every timed scenario of the claims run, claim by claim, each claim's in alternating
     passes (the plugin asks for these)."""
-    sizes, plan = _sizes(config), _plan(config)
-    return [spec for claim in CLAIMS for spec in in_passes(claim.scenarios(sizes), plan)]
+    quick, plan = bool(config.getoption("bench_quick")), _plan(config)
+    return [spec for claim in CLAIMS
+            for spec in in_passes(claim.scenarios(claim.sized(quick)), plan)]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -88,7 +89,7 @@ class ScriptCase:
         return f"{self.model}-n{self.calls}-delay_ms={self.delay_ms}{suffix}"
 
 
-def script_cases(sizes: Sizes, plan: RoundPlan) -> list[ScriptCase]:
+def script_cases(sizes: c9_cold.Sizes, plan: RoundPlan) -> list[ScriptCase]:
     """Each delay's scripts in alternating passes."""
     cases = []
     for delay in sizes.script_delays_ms:
@@ -101,24 +102,25 @@ def script_cases(sizes: Sizes, plan: RoundPlan) -> list[ScriptCase]:
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    sizes = _sizes(metafunc.config)
+    config = metafunc.config
     if "isolation_mode" in metafunc.fixturenames:
         metafunc.parametrize("isolation_mode", ISOLATION_MODES)
     elif "inflight" in metafunc.fixturenames:
         plan = _plan(metafunc.config)
         probes = [(name, count, index) for index in range(1, plan.passes + 1)
-                  if plan.rounds_in(index) > 0 for name, count in sizes.inflight]
+                  if plan.rounds_in(index) > 0
+                  for name, count in _sizes(config, c3_inflight_cost.KEY).inflight]
         metafunc.parametrize("inflight", probes, ids=[
             name + (f"-pass{index}" if index > 1 else "") for name, _, index in probes])
     elif "script_case" in metafunc.fixturenames:
-        cases = script_cases(sizes, _plan(metafunc.config))
+        cases = script_cases(_sizes(config, c9_cold.KEY), _plan(config))
         metafunc.parametrize("script_case", cases, ids=[case.label for case in cases])
 
 
 def test_claim_failure_isolation(benchmark: Any, isolation_mode: str,
                                  bench_servers: LocalServers,
                                  pytestconfig: pytest.Config) -> None:
-    sizes = _sizes(pytestconfig)
+    sizes = _sizes(pytestconfig, c2_failure_isolation.KEY)
     url = pytestconfig.stash[SETTINGS].target_url or bench_servers.get(DEFAULT_SERVER).url
     experiment = FailureIsolation(isolation_mode, url, sizes.isolation_tasks,
                                   sizes.isolation_delay_ms)

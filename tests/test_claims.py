@@ -34,9 +34,10 @@ from bench.claims import (
     c13_model_or_library,
     c14_distributed_task_size,
     c16_database,
+    registry,
     verdicts,
 )
-from bench.claims.kit import CLAIMS_RUN, Claim
+from bench.claims.registry import CLAIMS_RUN, Claim, NoSizes, register_claim
 from bench.report.claims import setup_costs_markdown
 from tests.conftest import REPO
 
@@ -285,6 +286,38 @@ def test_in_process_cold_rows_do_not_decide_but_are_listed() -> None:
 def test_missing_claims_say_so() -> None:
     empty = table(row("other", "sequential", 1.0))
     assert {verdict.verdict for verdict in verdicts(empty)} == {MISSING}
+
+
+def test_claims_register_by_number_and_own_their_sizes() -> None:
+    assert [claim.number for claim in CLAIMS] == list(range(1, len(CLAIMS) + 1))
+    for claim in CLAIMS:
+        assert type(claim.quick) is type(claim.sizes), claim.key
+        full, quick = claim.scenarios(claim.sizes), claim.scenarios(claim.quick)
+        assert bool(full) == bool(quick), claim.key  # --quick keeps every claim's shape
+        assert {s.runner for s in quick} == {s.runner for s in full}, claim.key
+        assert all(s.claim == claim.key for s in full), claim.key
+        if full:
+            assert not isinstance(claim.sizes, NoSizes), claim.key
+
+
+def test_register_claim_refuses_a_bad_key_a_taken_number_and_half_sizes(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    def check(table: Any) -> Any:
+        return None
+
+    def panel(ax: Any, table: Any) -> None:
+        return None
+
+    with pytest.raises(ValueError, match="is not c<number>_<name>"):
+        register_claim("cpu_claim", "a statement", panel)(check)
+    with pytest.raises(ValueError, match="taken by c5_cpu"):
+        register_claim("c5_again", "a statement", panel)(check)
+    with pytest.raises(ValueError, match="quick sizes"):
+        register_claim("c99_half", "a statement", panel, sizes=c5_cpu.FULL)(check)
+    monkeypatch.setattr(registry, "REGISTERED", dict(registry.REGISTERED))
+    assert register_claim("c99_new", "a statement", panel)(check) is check
+    assert registry.REGISTERED["c99_new"].number == 99
+    assert "c99_new" not in [claim.key for claim in CLAIMS]  # the test's own copy only
 
 
 def test_real_quick_claims_run_gives_a_verdict_per_claim(tmp_path: Path) -> None:

@@ -1,12 +1,13 @@
-"""The claims under test: one module per claim, registered here in the order they are shown.
+"""The claims under test: one module per claim, each registered by `@register_claim` on
+its check (bench.claims.registry), shown in the order of the number in its key.
 
-Each module holds the claim's statement, the scenarios that test it, its check (with
-its thresholds as named constants beside it) and its chart panel.  Adding a claim is
-one new module and one line in `CLAIMS`.  The verdict words and shared helpers are in
-`bench.claims.kit`; the sizes of the claims run in `bench.claims.sizes`.
+Each module holds the claim's statement, its sizes (the claims run's and `--quick`'s),
+the scenarios that test it, its check (with its thresholds as named constants beside it)
+and its chart panel.  Adding a claim is one new module, imported here.  The verdict words
+and shared helpers are in `bench.claims.kit`.
 """
 
-from bench.claims import (
+from bench.claims import (  # noqa: F401  (importing a claim module registers it)
     c1_gather_waits,
     c2_failure_isolation,
     c3_inflight_cost,
@@ -24,37 +25,21 @@ from bench.claims import (
     c15_one_core,
     c16_database,
 )
-from bench.claims.kit import (
+from bench.claims.kit import FAILS, HOLDS, INCONCLUSIVE, LIMITS, MISSING
+from bench.claims.registry import (
     CLAIMS_RUN,
-    FAILS,
-    HOLDS,
-    INCONCLUSIVE,
-    LIMITS,
     MATRIX_RUN,
-    MISSING,
+    REGISTERED,
     SERVICE_RUN,
     Claim,
     Verdict,
 )
 
-CLAIMS: tuple[Claim, ...] = (
-    c1_gather_waits.CLAIM,
-    c2_failure_isolation.CLAIM,
-    c3_inflight_cost.CLAIM,
-    c4_scaling.CLAIM,
-    c5_cpu.CLAIM,
-    c6_gil_release.CLAIM,
-    c7_hybrid.CLAIM,
-    c8_blocking.CLAIM,
-    c9_cold.CLAIM,
-    c10_free_threaded_threads.CLAIM,
-    c11_free_threaded_cost.CLAIM,
-    c12_subinterpreters.CLAIM,
-    c13_model_or_library.CLAIM,
-    c14_distributed_task_size.CLAIM,
-    c15_one_core.CLAIM,
-    c16_database.CLAIM,
-)
+CLAIMS: tuple[Claim, ...] = tuple(sorted(REGISTERED.values(), key=lambda claim: claim.number))
+
+
+def claim_named(key: str) -> Claim:
+    return REGISTERED[key]
 
 
 def verdicts(table: object, matrix: bool = False, service: bool = False) -> list[Verdict]:
@@ -65,4 +50,4 @@ def verdicts(table: object, matrix: bool = False, service: bool = False) -> list
 
 
 __all__ = ["CLAIMS", "FAILS", "HOLDS", "INCONCLUSIVE", "LIMITS", "MISSING", "Claim", "Verdict",
-           "verdicts"]
+           "claim_named", "verdicts"]

@@ -6,13 +6,10 @@ from __future__ import annotations
 
 from bench.claims.kit import (
     INCONCLUSIVE,
-    MATRIX_RUN,
     MISSING,
     Axes,
-    Claim,
     Effect,
     Table,
-    Verdict,
     all_of,
     decide,
     matrix_rows,
@@ -22,6 +19,11 @@ from bench.claims.kit import (
     undecided,
 )
 from bench.claims.panels import speedups_by_interpreter
+from bench.claims.registry import (
+    MATRIX_RUN,
+    Verdict,
+    register_claim,
+)
 
 KEY = "c10_free_threaded_threads"
 ABOUT_AS_MUCH = 0.8  # threads' speedup over the processes' wholly above 0.8
@@ -32,6 +34,15 @@ def _gil_off(rows: Table) -> bool:
     return bool(rows["free_threaded_build"].all() and not rows["gil_enabled"].any())
 
 
+def panel(ax: Axes, rows: Table) -> None:
+    speedups_by_interpreter(ax, rows, ("threads", "processes"))
+
+
+@register_claim(
+    KEY,
+    "On a free-threaded build, threads speed up pure-Python CPU work about as much as "
+    "processes do (on a GIL build they do not).",
+    panel, runs=frozenset({MATRIX_RUN}))
 def check(table: Table) -> Verdict:
     """The core: on every free-threaded build with the GIL off, threads' speedup over the
     processes' (the processes' round over the threads') wholly above ABOUT_AS_MUCH.  The
@@ -57,20 +68,11 @@ def check(table: Table) -> Verdict:
         effects.append(effect)
         parts.append(effect.text())
     if not free_parts:
-        return Verdict(CLAIM, MISSING, "needs a free-threaded build with the GIL off in the "
+        return Verdict(KEY, MISSING, "needs a free-threaded build with the GIL off in the "
                        "run, beside threads and processes on the cpu workload")
     verdict = decide(all_of(free_parts), [all_of(gil_parts)] if gil_parts else [])
     details = undecided(effects, "more rounds of the cpu rows on a quieter machine") \
         if verdict == INCONCLUSIVE else ""
-    return Verdict(CLAIM, verdict, "; ".join(parts) + f" ('about as much' = at least "
+    return Verdict(KEY, verdict, "; ".join(parts) + f" ('about as much' = at least "
                    f"{ABOUT_AS_MUCH:.0%} of the processes' speedup; 'no gain' = under "
                    f"{NO_GAIN:.3g}x)", details)
-
-
-def panel(ax: Axes, rows: Table) -> None:
-    speedups_by_interpreter(ax, rows, ("threads", "processes"))
-
-
-CLAIM = Claim(KEY, "On a free-threaded build, threads speed up pure-Python CPU work about as "
-              "much as processes do (on a GIL build they do not).", check, panel,
-              runs=frozenset({MATRIX_RUN}))

@@ -15,13 +15,10 @@ from bench.claims.kit import (
     FAILS,
     HOLDS,
     INCONCLUSIVE,
-    MATRIX_RUN,
     MISSING,
     Axes,
-    Claim,
     Row,
     Table,
-    Verdict,
     colour,
     matrix_rows,
     missing,
@@ -31,6 +28,11 @@ from bench.claims.kit import (
     undecided,
 )
 from bench.claims.panels import bars
+from bench.claims.registry import (
+    MATRIX_RUN,
+    Verdict,
+    register_claim,
+)
 
 KEY = "c11_free_threaded_cost"
 COSTS = 1.05  # "costs": the free-threaded round over the GIL build's wholly above 1.05x
@@ -142,13 +144,30 @@ def _run_time_part(table: Table) -> str:
     return "".join(f"; {part}" for part in parts)
 
 
+def panel(ax: Axes, rows: Table) -> None:
+    labels, values, colours = [], [], []
+    shown = [(gil, gil_rows, free, free_rows) for gil, free, gil_rows, free_rows in pairs(rows)]
+    shown += [(free, free_rows, on, on_rows) for on, free, on_rows, free_rows in one_binary(rows)]
+    for first, first_rows, second, second_rows in shown:
+        for label, mine in ((first, first_rows), (second, second_rows)):
+            if label not in labels:
+                labels.append(label)
+                values.append(float(mine["median_s"].iloc[0]) * 1000)
+                colours.append(colour("sequential"))
+    bars(ax, labels, values, colours)
+    ax.set_ylabel("sequential cpu round (ms)")
+
+
+@register_claim(
+    KEY, "The free-threaded build costs single-thread speed.",
+    panel, runs=frozenset({MATRIX_RUN}))
 def check(table: Table) -> Verdict:
     """The free-threaded sequential round over the GIL build's: wholly above COSTS holds,
     wholly below does not hold; across the line, or builds that differ in more than the
     GIL, inconclusive."""
     found = pairs(table)
     if not found:
-        return Verdict(CLAIM, MISSING, "needs a free-threaded build and the GIL build of the "
+        return Verdict(KEY, MISSING, "needs a free-threaded build and the GIL build of the "
                        "same version in one run, with sequential on the cpu workload")
     parts, outcomes, effects, confounded = [], [], [], []
     for gil, free, gil_rows, free_rows in found:
@@ -164,31 +183,13 @@ def check(table: Table) -> Verdict:
     evidence = ("; ".join(parts) + _run_time_part(table)
                 + f" ('costs' = at least {COSTS:.3g}x)")
     if all(outcome is True for outcome in outcomes):
-        return Verdict(CLAIM, HOLDS, evidence)
+        return Verdict(KEY, HOLDS, evidence)
     if all(outcome is False for outcome in outcomes):
-        return Verdict(CLAIM, FAILS, evidence)
+        return Verdict(KEY, FAILS, evidence)
     why = "; ".join(dict.fromkeys(confounded))
     settle = ("a GIL build of the same source, compiler and configure flags in the same "
               "run" if confounded
               else "more rounds on a quieter machine")
     details = (f"undecided: the builds differ in more than the GIL: {why}. To settle: "
                f"{settle}") if confounded else undecided(effects, settle)
-    return Verdict(CLAIM, INCONCLUSIVE, evidence, details)
-
-
-def panel(ax: Axes, rows: Table) -> None:
-    labels, values, colours = [], [], []
-    shown = [(gil, gil_rows, free, free_rows) for gil, free, gil_rows, free_rows in pairs(rows)]
-    shown += [(free, free_rows, on, on_rows) for on, free, on_rows, free_rows in one_binary(rows)]
-    for first, first_rows, second, second_rows in shown:
-        for label, mine in ((first, first_rows), (second, second_rows)):
-            if label not in labels:
-                labels.append(label)
-                values.append(float(mine["median_s"].iloc[0]) * 1000)
-                colours.append(colour("sequential"))
-    bars(ax, labels, values, colours)
-    ax.set_ylabel("sequential cpu round (ms)")
-
-
-CLAIM = Claim(KEY, "The free-threaded build costs single-thread speed.", check, panel,
-              runs=frozenset({MATRIX_RUN}))
+    return Verdict(KEY, INCONCLUSIVE, evidence, details)

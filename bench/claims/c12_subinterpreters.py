@@ -9,14 +9,11 @@ import pandas as pd
 
 from bench.claims.kit import (
     INCONCLUSIVE,
-    MATRIX_RUN,
     MISSING,
     Axes,
-    Claim,
     Effect,
     Row,
     Table,
-    Verdict,
     all_of,
     decide,
     matrix_rows,
@@ -29,6 +26,11 @@ from bench.claims.kit import (
     undecided,
 )
 from bench.claims.panels import speedups_by_interpreter
+from bench.claims.registry import (
+    MATRIX_RUN,
+    Verdict,
+    register_claim,
+)
 
 KEY = "c12_subinterpreters"
 CHEAPER = 1.0  # "cheaper" / "less": the processes' cost over theirs wholly above 1
@@ -55,6 +57,15 @@ def _cheaper(effect: Effect, what: str) -> str:
     return "undecided"
 
 
+def panel(ax: Axes, rows: Table) -> None:
+    speedups_by_interpreter(ax, rows, ("interpreters", "processes"))
+
+
+@register_claim(
+    KEY,
+    "Subinterpreters scale CPU work like processes, with cheaper start-up and less memory"
+    " per worker.",
+    panel, runs=frozenset({MATRIX_RUN}))
 def check(table: Table) -> Verdict:
     """The core, per interpreter: the subinterpreters' speedup over the processes' (the
     processes' round over theirs) wholly above LIKE_PROCESSES.  The additions: cheaper
@@ -93,18 +104,10 @@ def check(table: Table) -> Verdict:
                      f"{sub_mb:.3g} MB per worker at the end of the rounds: "
                      f"{_cheaper(memory, 'memory')})")
     if not cores:
-        return Verdict(CLAIM, MISSING, "needs interpreters and processes on the cpu workload "
+        return Verdict(KEY, MISSING, "needs interpreters and processes on the cpu workload "
                        "(Python 3.12+ with interpreters-pep-734, or 3.14)")
     verdict = decide(all_of(cores), extras)
     details = undecided(effects, "more rounds of the cpu rows on a quieter machine") \
         if verdict == INCONCLUSIVE else ""
-    return Verdict(CLAIM, verdict, "; ".join(parts) + f" ('like processes' = at least "
+    return Verdict(KEY, verdict, "; ".join(parts) + f" ('like processes' = at least "
                    f"{LIKE_PROCESSES:.0%} of their speedup)", details)
-
-
-def panel(ax: Axes, rows: Table) -> None:
-    speedups_by_interpreter(ax, rows, ("interpreters", "processes"))
-
-
-CLAIM = Claim(KEY, "Subinterpreters scale CPU work like processes, with cheaper start-up and "
-              "less memory per worker.", check, panel, runs=frozenset({MATRIX_RUN}))

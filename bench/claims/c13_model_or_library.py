@@ -15,6 +15,7 @@ server that ran out of CPU measures the server, not the clients, and cannot deci
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from typing import Any
 
 from bench.claims.kit import (
@@ -24,17 +25,19 @@ from bench.claims.kit import (
     LIMITS,
     MISSING,
     Axes,
-    Claim,
     Effect,
     Table,
-    Verdict,
     claim_rows,
     one,
     ratio,
     undecided,
 )
 from bench.claims.panels import bars, interval_errors
-from bench.claims.sizes import Sizes, spec
+from bench.claims.registry import (
+    Verdict,
+    register_claim,
+    spec,
+)
 from bench.scenario import ScenarioSpec
 from workloads.clients import ASYNC, CLIENTS, SYNC
 from workloads.server import SERVERS
@@ -46,6 +49,19 @@ EDGE = 1.10  # asyncio "ahead": threads' round over asyncio's wholly above 1.10x
 SATURATED = 0.9  # a server using this many cores of its one process has run out of CPU
 AHEAD, BEHIND, EVEN, OPEN = "asyncio ahead", "threads ahead", "within 10 %", "undecided"
 PAIR_COLOURS = {AHEAD: "#1f77b4", BEHIND: "#ff7f0e", EVEN: "#999999", OPEN: "#dddddd"}
+
+
+@dataclass(frozen=True)
+class Sizes:
+    """What this claim's scenarios measure; `QUICK` keeps the shape and drops the cost."""
+
+    library_tasks: int = 256  # claim 13: each client pairing and server
+    library_level: int = 32
+    library_delay_ms: int = 20
+
+
+FULL = Sizes()
+QUICK = Sizes(library_tasks=16, library_level=4, library_delay_ms=5)
 
 
 def scenarios(s: Sizes) -> list[ScenarioSpec]:
@@ -126,6 +142,23 @@ def confounds(table: Table, pair: dict[str, Any]) -> list[str]:
     return found
 
 
+def panel(ax: Axes, rows: Table) -> None:
+    found = pairings(rows)
+    labels = [f"{p['async']}\n{p['sync']}\n({p['server']})" for p in found]
+    effects = [p["effect"] for p in found]
+    bars(ax, labels, [e.value for e in effects], [PAIR_COLOURS[str(p["ahead"])] for p in found],
+         interval_errors(effects))
+    ax.axhline(1.0, color="black", linestyle="--", linewidth=1, label="same speed")
+    for kind in dict.fromkeys(str(p["ahead"]) for p in found):  # what each colour means
+        ax.bar([0], [0], color=PAIR_COLOURS[kind], label=kind)
+    ax.legend(fontsize=8, loc="best")
+    ax.set_ylabel("threads / asyncio round time (x)")
+    ax.set_xlabel("async client, sync client (server)", fontsize=8)
+
+
+@register_claim(
+    KEY, "asyncio's edge on HTTP comes from the model, not from the client library.",
+    panel, scenarios=scenarios, sizes=FULL, quick=QUICK)
 def check(table: Table) -> Verdict:
     """Decided by the same-library pairings that are fair controls: asyncio ahead in all
     holds; ahead in some and within 10 % in the rest holds with limits; ahead in none
@@ -133,7 +166,7 @@ def check(table: Table) -> Verdict:
     libraries; an undecided pairing, or no fair control, is inconclusive."""
     found = pairings(table)
     if not found:
-        return Verdict(CLAIM, MISSING, "")
+        return Verdict(KEY, MISSING, "")
     same = [pair for pair in found if pair["async"] == pair["sync"]]
     controls: list[tuple[dict[str, Any], list[str]]] = []
     confounded: list[tuple[dict[str, Any], list[str]]] = []
@@ -149,7 +182,7 @@ def check(table: Table) -> Verdict:
     if not controls:
         why = "; ".join(reason for _, reasons in confounded for reason in reasons) or \
             "no library serves both sides in this run"
-        return Verdict(CLAIM, INCONCLUSIVE, evidence,
+        return Verdict(KEY, INCONCLUSIVE, evidence,
                        f"undecided: no same-library pairing is a fair control: {why}. To "
                        "settle: a client library whose async and sync sides are about as quick "
                        f"as their peers, on a server with CPU to spare; {details}")
@@ -163,22 +196,4 @@ def check(table: Table) -> Verdict:
         verdict = LIMITS
     else:
         verdict = FAILS
-    return Verdict(CLAIM, verdict, evidence, details)
-
-
-def panel(ax: Axes, rows: Table) -> None:
-    found = pairings(rows)
-    labels = [f"{p['async']}\n{p['sync']}\n({p['server']})" for p in found]
-    effects = [p["effect"] for p in found]
-    bars(ax, labels, [e.value for e in effects], [PAIR_COLOURS[str(p["ahead"])] for p in found],
-         interval_errors(effects))
-    ax.axhline(1.0, color="black", linestyle="--", linewidth=1, label="same speed")
-    for kind in dict.fromkeys(str(p["ahead"]) for p in found):  # what each colour means
-        ax.bar([0], [0], color=PAIR_COLOURS[kind], label=kind)
-    ax.legend(fontsize=8, loc="best")
-    ax.set_ylabel("threads / asyncio round time (x)")
-    ax.set_xlabel("async client, sync client (server)", fontsize=8)
-
-
-CLAIM = Claim(KEY, "asyncio's edge on HTTP comes from the model, not from the client library.",
-              check, panel, scenarios)
+    return Verdict(KEY, verdict, evidence, details)

@@ -12,6 +12,7 @@ and the process pool are quoted beside it.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 from bench.claims.kit import (
     FAILS,
@@ -19,11 +20,9 @@ from bench.claims.kit import (
     INCONCLUSIVE,
     MISSING,
     Axes,
-    Claim,
     Effect,
     Outcome,
     Table,
-    Verdict,
     claim_rows,
     colour,
     ms,
@@ -32,13 +31,30 @@ from bench.claims.kit import (
     undecided,
 )
 from bench.claims.panels import interval_errors
-from bench.claims.sizes import Sizes, spec
+from bench.claims.registry import (
+    Verdict,
+    register_claim,
+    spec,
+)
 from bench.scenario import ScenarioSpec
 from bench.stats import median
 
 KEY = "c14_distributed_task_size"
 WORTH_IT = 1.10  # "pays off": the speedup over sequential wholly above 1.10x
 RUNNERS = ("sequential", "processes", "dask")
+
+
+@dataclass(frozen=True)
+class Sizes:
+    """What this claim's scenarios measure; `QUICK` keeps the shape and drops the cost."""
+
+    size_ns: tuple[int, ...] = (1_000, 10_000, 100_000, 1_000_000, 4_000_000)  # claim 14
+    size_tasks: int = 8
+    size_level: int = 2
+
+
+FULL = Sizes()
+QUICK = Sizes(size_ns=(1_000, 200_000), size_tasks=4)
 
 
 def short(seconds: float) -> str:
@@ -94,6 +110,27 @@ def overhead(rows: Table, runner: str, column: str) -> float:
     return float(median(values)) if len(values) else math.nan
 
 
+def panel(ax: Axes, rows: Table) -> None:
+    measured = sizes(rows)
+    for runner in ("processes", "dask"):
+        found = [(task_s, effect) for task_s, mine in measured
+                 if (effect := pays_off(mine, runner)) is not None]
+        x = [task_s * 1000 for task_s, _ in found]
+        effects = [effect for _, effect in found]
+        ax.errorbar(x, [e.value for e in effects], yerr=interval_errors(effects), marker="o",
+                    color=colour(runner), label=runner, capsize=3)
+        at = crossover(rows, runner)
+        if at is not None:
+            ax.axvline(at * 1000, color=colour(runner), linestyle=":", linewidth=1)
+    ax.axhline(1.0, color="black", linestyle="--", linewidth=1, label="sequential")
+    ax.set_xscale("log")
+    ax.set_xlabel("one task's time (ms, log scale); dotted: crossover")
+    ax.set_ylabel("speedup over sequential (x, 95 % interval)")
+
+
+@register_claim(
+    KEY, "A distributed engine pays off only for tasks above a certain size.",
+    panel, scenarios=scenarios, sizes=FULL, quick=QUICK)
 def check(table: Table) -> Verdict:
     """Holds if Dask clearly pays off (speedup wholly above WORTH_IT) from some task size
     on and clearly does not at the smallest (wholly below); does not hold if it clearly
@@ -102,7 +139,7 @@ def check(table: Table) -> Verdict:
     rows = claim_rows(table, KEY)
     measured = sizes(rows)
     if not measured or rows[rows["runner"] == "dask"].empty:
-        return Verdict(CLAIM, MISSING, "")
+        return Verdict(KEY, MISSING, "")
     found = {runner: crossover(rows, runner) for runner in ("dask", "processes")}
     per_size = [(task_s, pays_off(mine, "dask")) for task_s, mine in measured]
     effects = [effect for _, effect in per_size if effect is not None]
@@ -133,29 +170,7 @@ def check(table: Table) -> Verdict:
     if verdict == INCONCLUSIVE:
         details = undecided(effects, "more rounds of the sizes around the crossover") + \
             "; " + details
-    return Verdict(CLAIM, verdict,
+    return Verdict(KEY, verdict,
                    f"dask clearly beats sequential (speedup wholly above {WORTH_IT:.3g}x) "
                    f"{at(dask_at)}; process pool {at(found['processes'])}; {costs}",
                    details=details)
-
-
-def panel(ax: Axes, rows: Table) -> None:
-    measured = sizes(rows)
-    for runner in ("processes", "dask"):
-        found = [(task_s, effect) for task_s, mine in measured
-                 if (effect := pays_off(mine, runner)) is not None]
-        x = [task_s * 1000 for task_s, _ in found]
-        effects = [effect for _, effect in found]
-        ax.errorbar(x, [e.value for e in effects], yerr=interval_errors(effects), marker="o",
-                    color=colour(runner), label=runner, capsize=3)
-        at = crossover(rows, runner)
-        if at is not None:
-            ax.axvline(at * 1000, color=colour(runner), linestyle=":", linewidth=1)
-    ax.axhline(1.0, color="black", linestyle="--", linewidth=1, label="sequential")
-    ax.set_xscale("log")
-    ax.set_xlabel("one task's time (ms, log scale); dotted: crossover")
-    ax.set_ylabel("speedup over sequential (x, 95 % interval)")
-
-
-CLAIM = Claim(KEY, "A distributed engine pays off only for tasks above a certain size.",
-              check, panel, scenarios)

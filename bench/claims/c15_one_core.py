@@ -27,17 +27,19 @@ from bench.claims.kit import (
     INCONCLUSIVE,
     LIMITS,
     MISSING,
-    SERVICE_RUN,
     Axes,
-    Claim,
     Table,
-    Verdict,
     colour,
     is_baseline,
     is_parallel,
     sig3,
 )
 from bench.claims.panels import bars
+from bench.claims.registry import (
+    SERVICE_RUN,
+    Verdict,
+    register_claim,
+)
 from bench.service import bounded_by_c, bracket, generator_late, kept
 
 KEY = "c15_one_core"
@@ -130,52 +132,6 @@ def _below(best: float | None, above: float | None, line: float) -> bool | None:
     return None
 
 
-def check(table: Table) -> Verdict:
-    """Core: every single-GIL model's saturation wholly below ONE_CORE x (1/C), and, where
-    the run has parallel models, one of them kept more than MOVES x (1/C).  Addition: the
-    single-GIL models reach at least NEAR x (1/C) (else: holds with limits)."""
-    models = _models(table)
-    single = [m for m in models if not m[1]]
-    if not single:
-        return Verdict(CLAIM, MISSING, "needs a service-mode run (--rate) of a workload with "
-                       "pure-Python CPU per request (cpu or mixed) under a single-process model")
-    parts, core_parts, near_parts = [], [], []
-    for label, _, core, best, above in single:
-        under = _below(best, above, ONE_CORE * core)
-        near = None if best is None and above is None else (
-            True if best is not None and best >= NEAR * core else
-            False if above is not None and above <= NEAR * core else None)
-        core_parts.append(under)
-        near_parts.append(near)
-        parts.append(f"{label}: saturation {_range(best, above)} req/s against one core's "
-                     f"{sig3(core)} req/s")
-    stayed = []  # per parallel model: True = held under MOVES, False = moved past it
-    for label, parallel, core, best, above in models:
-        if parallel:
-            stayed.append(_below(best, above, MOVES * core))
-            parts.append(f"{label}: saturation {_range(best, above)} req/s")
-    moved = (True if False in stayed else None if None in stayed else False) if stayed \
-        else None
-    evidence = "; ".join(parts) + (f" ('near' = under {ONE_CORE:.2f}x and at least "
-                                   f"{NEAR:.2f}x of one core's rate; 'moves it' = a parallel "
-                                   f"model kept more than {MOVES:.2f}x)")
-    core_outcomes = [*core_parts, *([moved] if stayed else [])]
-    if any(outcome is False for outcome in core_outcomes):
-        return Verdict(CLAIM, FAILS, evidence)
-    if any(outcome is None for outcome in core_outcomes):
-        return Verdict(CLAIM, INCONCLUSIVE, evidence, "undecided: a sweep step spans the "
-                       "line (the saturation lies somewhere in its bracket). To settle: a "
-                       "finer sweep around it (--rate with rates between the bracket's ends)")
-    if any(near is False for near in near_parts):
-        return Verdict(CLAIM, LIMITS, evidence, "a single-GIL model saturated at under "
-                       f"{NEAR:.0%} of one core's rate: its own overhead, not only the "
-                       "work, bounds it")
-    if any(near is None for near in near_parts):
-        return Verdict(CLAIM, INCONCLUSIVE, evidence, "undecided: whether the single-GIL "
-                       "models come near one core's rate. To settle: a finer sweep")
-    return Verdict(CLAIM, HOLDS, evidence)
-
-
 def _range(best: float | None, above: float | None) -> str:
     low = "-" if best is None else sig3(best)
     return f"{low} to {sig3(above)}" if above is not None else f"at least {low}"
@@ -199,6 +155,53 @@ def panel(ax: Axes, rows: Table) -> None:
             transform=ax.transAxes, ha="right", va="top", fontsize=7)
 
 
-CLAIM = Claim(KEY, "With C ms of pure-Python CPU per request, one process with the GIL "
-              "saturates near 1000/C requests per second whatever its concurrency model; "
-              "only more processes move it.", check, panel, runs=frozenset({SERVICE_RUN}))
+@register_claim(
+    KEY,
+    "With C ms of pure-Python CPU per request, one process with the GIL saturates near "
+    "1000/C requests per second whatever its concurrency model; only more processes move "
+    "it.",
+    panel, runs=frozenset({SERVICE_RUN}))
+def check(table: Table) -> Verdict:
+    """Core: every single-GIL model's saturation wholly below ONE_CORE x (1/C), and, where
+    the run has parallel models, one of them kept more than MOVES x (1/C).  Addition: the
+    single-GIL models reach at least NEAR x (1/C) (else: holds with limits)."""
+    models = _models(table)
+    single = [m for m in models if not m[1]]
+    if not single:
+        return Verdict(KEY, MISSING, "needs a service-mode run (--rate) of a workload with "
+                       "pure-Python CPU per request (cpu or mixed) under a single-process model")
+    parts, core_parts, near_parts = [], [], []
+    for label, _, core, best, above in single:
+        under = _below(best, above, ONE_CORE * core)
+        near = None if best is None and above is None else (
+            True if best is not None and best >= NEAR * core else
+            False if above is not None and above <= NEAR * core else None)
+        core_parts.append(under)
+        near_parts.append(near)
+        parts.append(f"{label}: saturation {_range(best, above)} req/s against one core's "
+                     f"{sig3(core)} req/s")
+    stayed = []  # per parallel model: True = held under MOVES, False = moved past it
+    for label, parallel, core, best, above in models:
+        if parallel:
+            stayed.append(_below(best, above, MOVES * core))
+            parts.append(f"{label}: saturation {_range(best, above)} req/s")
+    moved = (True if False in stayed else None if None in stayed else False) if stayed \
+        else None
+    evidence = "; ".join(parts) + (f" ('near' = under {ONE_CORE:.2f}x and at least "
+                                   f"{NEAR:.2f}x of one core's rate; 'moves it' = a parallel "
+                                   f"model kept more than {MOVES:.2f}x)")
+    core_outcomes = [*core_parts, *([moved] if stayed else [])]
+    if any(outcome is False for outcome in core_outcomes):
+        return Verdict(KEY, FAILS, evidence)
+    if any(outcome is None for outcome in core_outcomes):
+        return Verdict(KEY, INCONCLUSIVE, evidence, "undecided: a sweep step spans the "
+                       "line (the saturation lies somewhere in its bracket). To settle: a "
+                       "finer sweep around it (--rate with rates between the bracket's ends)")
+    if any(near is False for near in near_parts):
+        return Verdict(KEY, LIMITS, evidence, "a single-GIL model saturated at under "
+                       f"{NEAR:.0%} of one core's rate: its own overhead, not only the "
+                       "work, bounds it")
+    if any(near is None for near in near_parts):
+        return Verdict(KEY, INCONCLUSIVE, evidence, "undecided: whether the single-GIL "
+                       "models come near one core's rate. To settle: a finer sweep")
+    return Verdict(KEY, HOLDS, evidence)

@@ -33,27 +33,30 @@ concurrency limit (Little's law), or a saturation the database decided, decides 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 from bench.claims.c15_one_core import model_bracket
 from bench.claims.kit import (
-    CLAIMS_RUN,
     FAILS,
     HOLDS,
     INCONCLUSIVE,
     MISSING,
-    SERVICE_RUN,
     Axes,
-    Claim,
     Effect,
     Row,
     Table,
-    Verdict,
     claim_rows,
     ratio,
     undecided,
 )
 from bench.claims.panels import bars, interval_errors
-from bench.claims.sizes import Sizes, spec
+from bench.claims.registry import (
+    CLAIMS_RUN,
+    SERVICE_RUN,
+    Verdict,
+    register_claim,
+    spec,
+)
 from bench.scenario import ScenarioSpec
 from bench.service import bounded_by_c
 
@@ -69,6 +72,21 @@ SERVICE_PAIRS = (("app-gunicorn-gthread", "app-uvicorn-workers", True),
                  ("threads", "asyncio", True),
                  ("app-gunicorn-gthread", "app-uvicorn", False))
 UNMATCHED = "one process against several: shown, decides nothing"
+
+
+@dataclass(frozen=True)
+class Sizes:
+    """What this claim's scenarios measure; `QUICK` keeps the shape and drops the cost."""
+
+    db_levels: tuple[int, ...] = (10, 100, 1000)  # claim 16: connections in flight
+    db_raw_levels: tuple[int, ...] = (100,)  # and where the raw drivers are paired too
+    db_tasks: int = 300  # at C above it, C tasks: every one in flight at once
+    db_rows: int = 100_000
+    db_pool: int = 10
+
+
+FULL = Sizes()
+QUICK = Sizes(db_levels=(2, 8), db_raw_levels=(8,), db_tasks=24, db_rows=1000)
 
 
 def scenarios(s: Sizes) -> list[ScenarioSpec]:
@@ -193,31 +211,6 @@ def served(table: Table) -> list[Served]:
     return found
 
 
-def check(table: Table) -> Verdict:
-    """Batch rows and served rows, each where present (see `_batch_check`); both decide,
-    and the claim holds only where neither says otherwise."""
-    batch = _batch_check(table) if "claim" in table and not claim_rows(table, KEY).empty \
-        else None
-    service = served(table)
-    if not service:
-        return batch or Verdict(CLAIM, MISSING, "")
-    outcomes = [pairing.within for pairing in service if UNMATCHED not in pairing.reasons]
-    verdict = FAILS if False in outcomes else HOLDS if outcomes and all(outcomes) else \
-        INCONCLUSIVE
-    evidence = "; ".join(pairing.text() for pairing in service)
-    details = [f"{pairing.label}: decides nothing ({'; '.join(pairing.reasons)})"
-               for pairing in service if pairing.reasons]
-    if batch is not None:
-        verdict = FAILS if FAILS in (verdict, batch.verdict) else \
-            HOLDS if verdict == batch.verdict == HOLDS else INCONCLUSIVE
-        evidence = f"{batch.evidence}; served: {evidence}"
-        details.insert(0, batch.details)
-    if verdict == INCONCLUSIVE and any(outcome is None for outcome in outcomes):
-        details.append("a served pairing's brackets straddle the line. To settle: a finer "
-                       "sweep (more --rate auto refinement) or a longer --duration-s")
-    return Verdict(CLAIM, verdict, evidence, ". ".join(part for part in details if part))
-
-
 def _batch_check(table: Table) -> Verdict:
     """Below THOUSANDS: every level wholly below EDGE holds; any level wholly above it
     (with the model, not the database, deciding) does not hold; else inconclusive.  The
@@ -225,7 +218,7 @@ def _batch_check(table: Table) -> Verdict:
     found = levels(table)
     claimed = [(level, effect, why) for level, effect, why in found if level < THOUSANDS]
     if not claimed:
-        return Verdict(CLAIM, MISSING, "")
+        return Verdict(KEY, MISSING, "")
     outcomes = [None if why else effect.below for _, effect, why in claimed]
     verdict = FAILS if False in outcomes else HOLDS if all(outcomes) else INCONCLUSIVE
     evidence = "; ".join(effect.text() for _, effect, _ in found)
@@ -246,7 +239,7 @@ def _batch_check(table: Table) -> Verdict:
     if verdict == INCONCLUSIVE:
         details.append(undecided([effect for _, effect, _ in claimed],
                                  "more rounds on a quieter machine"))
-    return Verdict(CLAIM, verdict, evidence, ". ".join(details))
+    return Verdict(KEY, verdict, evidence, ". ".join(details))
 
 
 def _served_panel(ax: Axes, service: list[Served]) -> None:
@@ -285,6 +278,32 @@ def panel(ax: Axes, rows: Table) -> None:
     ax.set_xlabel("connections in flight (C), ORM or raw driver", fontsize=8)
 
 
-CLAIM = Claim(KEY, "For database-heavy CRUD work, a sync ORM with threads serves within 10 % "
-              "of an async ORM until concurrent connections run into the thousands.", check,
-              panel, scenarios, runs=frozenset({CLAIMS_RUN, SERVICE_RUN}))
+@register_claim(
+    KEY,
+    "For database-heavy CRUD work, a sync ORM with threads serves within 10 % of an async"
+    " ORM until concurrent connections run into the thousands.",
+    panel, scenarios=scenarios, sizes=FULL, quick=QUICK,
+    runs=frozenset({CLAIMS_RUN, SERVICE_RUN}))
+def check(table: Table) -> Verdict:
+    """Batch rows and served rows, each where present (see `_batch_check`); both decide,
+    and the claim holds only where neither says otherwise."""
+    batch = _batch_check(table) if "claim" in table and not claim_rows(table, KEY).empty \
+        else None
+    service = served(table)
+    if not service:
+        return batch or Verdict(KEY, MISSING, "")
+    outcomes = [pairing.within for pairing in service if UNMATCHED not in pairing.reasons]
+    verdict = FAILS if False in outcomes else HOLDS if outcomes and all(outcomes) else \
+        INCONCLUSIVE
+    evidence = "; ".join(pairing.text() for pairing in service)
+    details = [f"{pairing.label}: decides nothing ({'; '.join(pairing.reasons)})"
+               for pairing in service if pairing.reasons]
+    if batch is not None:
+        verdict = FAILS if FAILS in (verdict, batch.verdict) else \
+            HOLDS if verdict == batch.verdict == HOLDS else INCONCLUSIVE
+        evidence = f"{batch.evidence}; served: {evidence}"
+        details.insert(0, batch.details)
+    if verdict == INCONCLUSIVE and any(outcome is None for outcome in outcomes):
+        details.append("a served pairing's brackets straddle the line. To settle: a finer "
+                       "sweep (more --rate auto refinement) or a longer --duration-s")
+    return Verdict(KEY, verdict, evidence, ". ".join(part for part in details if part))

@@ -5,6 +5,7 @@ claims suite runs once per model."""
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 from bench.claims.kit import (
     FAILS,
@@ -13,11 +14,9 @@ from bench.claims.kit import (
     LIMITS,
     MISSING,
     Axes,
-    Claim,
     Effect,
     Row,
     Table,
-    Verdict,
     claim_rows,
     colour,
     one,
@@ -28,10 +27,27 @@ from bench.claims.kit import (
     unfit,
 )
 from bench.claims.panels import points
+from bench.claims.registry import (
+    Verdict,
+    register_claim,
+)
 from bench.stats import median
 
 KEY = "c3_inflight_cost"
 CHEAPER_FACTOR = 2.0  # "much cheaper": threads cost at least twice what asyncio does
+
+
+@dataclass(frozen=True)
+class Sizes:
+    """What this claim's scenarios measure; `QUICK` keeps the shape and drops the cost."""
+
+    inflight: tuple[tuple[str, int], ...] = (("asyncio", 2000), ("threads", 2000),
+                                             ("processes", 32))
+
+
+FULL = Sizes()
+QUICK = Sizes(inflight=(("asyncio", 50), ("threads", 50), ("processes", 2)))
+
 
 
 def _per_task_s(row: Row) -> float:
@@ -56,6 +72,28 @@ def memory_effect(aio: Row, thr: Row) -> Effect:
                         method=f"{len(a)} and {len(t)} fresh interpreters")
 
 
+def panel(ax: Axes, rows: Table) -> None:
+    rows = rows.sort_values("runner", key=lambda runners: runners.map(runner_order))
+    memory = [median(_memory_samples(row)) for _, row in rows.iterrows()]
+    points(ax, list(rows["runner"]), memory, [colour(r) for r in rows["runner"]])
+    for index, (_, row) in enumerate(rows.iterrows()):
+        start = _per_task_s(row)
+        mark = " ⚠" if unfit(row) else ""
+        ax.annotate(f"start {start * 1e6:,.0f} µs{mark}\n(x{int(row['tasks'])})",
+                    (index, memory[index]), xytext=(0, 8), textcoords="offset points",
+                    ha="center", va="bottom", fontsize=8)
+    ax.set_yscale("log")
+    known = [m for m in memory if not math.isnan(m)]
+    if known:
+        ax.set_ylim(top=max(known) * 8)  # room for the labels above the tallest bar
+    ax.set_ylabel("memory per parked task (KiB, PSS; log scale)")
+
+
+@register_claim(
+    KEY,
+    "Coroutines are much cheaper than OS threads (memory and start-up per in-flight "
+    "task).",
+    panel, sizes=FULL, quick=QUICK)
 def check(table: Table) -> Verdict:
     """Start-up per task (threads over asyncio, bootstrap interval over the rounds) and
     memory per parked task (threads over asyncio, the range of the fresh interpreters'
@@ -64,7 +102,7 @@ def check(table: Table) -> Verdict:
     rows = claim_rows(table, KEY)
     aio, thr, proc = (one(rows, runner=r) for r in ("asyncio", "threads", "processes"))
     if aio is None or thr is None:
-        return Verdict(CLAIM, MISSING, "")
+        return Verdict(KEY, MISSING, "")
     start = ratio("threads / asyncio start-up per task", thr, aio, CHEAPER_FACTOR)
     memory = memory_effect(aio, thr)
     start_ok, memory_ok = start.above, memory.above
@@ -85,25 +123,4 @@ def check(table: Table) -> Verdict:
     if verdict == INCONCLUSIVE:
         details = undecided([start, memory], "a rerun whose start-up rows are precise and "
                             "quiet") + (f"; {details}" if details else "")
-    return Verdict(CLAIM, verdict, evidence, details)
-
-
-def panel(ax: Axes, rows: Table) -> None:
-    rows = rows.sort_values("runner", key=lambda runners: runners.map(runner_order))
-    memory = [median(_memory_samples(row)) for _, row in rows.iterrows()]
-    points(ax, list(rows["runner"]), memory, [colour(r) for r in rows["runner"]])
-    for index, (_, row) in enumerate(rows.iterrows()):
-        start = _per_task_s(row)
-        mark = " ⚠" if unfit(row) else ""
-        ax.annotate(f"start {start * 1e6:,.0f} µs{mark}\n(x{int(row['tasks'])})",
-                    (index, memory[index]), xytext=(0, 8), textcoords="offset points",
-                    ha="center", va="bottom", fontsize=8)
-    ax.set_yscale("log")
-    known = [m for m in memory if not math.isnan(m)]
-    if known:
-        ax.set_ylim(top=max(known) * 8)  # room for the labels above the tallest bar
-    ax.set_ylabel("memory per parked task (KiB, PSS; log scale)")
-
-
-CLAIM = Claim(KEY, "Coroutines are much cheaper than OS threads (memory and start-up per "
-              "in-flight task).", check, panel)
+    return Verdict(KEY, verdict, evidence, details)

@@ -5,29 +5,48 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 from bench.claims.kit import (
     INCONCLUSIVE,
     MISSING,
     Axes,
-    Claim,
     Effect,
     Row,
     Table,
-    Verdict,
     claim_rows,
     colour,
     decide,
     ratio,
     undecided,
 )
-from bench.claims.sizes import Sizes, spec
+from bench.claims.registry import (
+    Verdict,
+    register_claim,
+    spec,
+)
 from bench.scenario import ScenarioSpec
 
 KEY = "c4_scaling"
 HOLD_AT_MAX = 0.8  # "easily": at the top level, >= 80 % of its best throughput
 PLATEAU = 0.9  # "tops out": the top level gains less than 1/0.9 over TOP_OUT_LEVEL
 TOP_OUT_LEVEL = 1000  # "a few hundred": no real gain past 1,000
+
+
+@dataclass(frozen=True)
+class Sizes:
+    """What this claim's scenarios measure; `QUICK` keeps the shape and drops the cost."""
+
+    sweep_levels: tuple[int, ...] = (1, 10, 100, 1000, 10_000)
+    sweep_process_levels: tuple[int, ...] = (1, 8, 64)
+    sweep_sleep_s: float = 0.1
+    sweep_http_delay_ms: int = 50
+    sweep_max_tasks: int = 10_000
+
+
+FULL = Sizes()
+QUICK = Sizes(sweep_levels=(1, 10, 100), sweep_process_levels=(1, 4), sweep_sleep_s=0.01,
+              sweep_http_delay_ms=5, sweep_max_tasks=200)
 
 
 def _sweep(s: Sizes) -> Iterator[ScenarioSpec]:
@@ -57,6 +76,23 @@ def _best(rows: Table) -> Row:
     return rows.loc[rows["tasks_per_s"].idxmax()]
 
 
+def panel(ax: Axes, rows: Table) -> None:
+    for (workload, runner), mine in rows.groupby(["workload", "runner"]):
+        mine = mine.sort_values("concurrency")
+        ax.plot(mine["concurrency"], mine["tasks_per_s"], marker="o", markersize=3,
+                color=colour(str(runner)), linestyle="-" if workload == "http" else "--",
+                label=f"{workload}/{runner}")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("concurrency (log scale)")
+    ax.set_ylabel("throughput (tasks/s, log scale)")
+
+
+@register_claim(
+    KEY,
+    "asyncio handles 10,000+ concurrent tasks easily; threads top out around a few "
+    "hundred.",
+    panel, scenarios=scenarios, sizes=FULL, quick=QUICK)
 def check(table: Table) -> Verdict:
     """asyncio must complete the top level without failures (a count): else it does not
     hold.  It holds fully if asyncio keeps HOLD_AT_MAX of its best throughput there and
@@ -65,7 +101,7 @@ def check(table: Table) -> Verdict:
     with limits; an interval across its line is inconclusive."""
     rows = claim_rows(table, KEY)
     if rows.empty:
-        return Verdict(CLAIM, MISSING, "")
+        return Verdict(KEY, MISSING, "")
     completes, extras, effects, summary, parts = True, [], [], [], []
     for workload in ("sleep", "http"):
         for runner in ("asyncio", "threads", "processes"):
@@ -112,20 +148,4 @@ def check(table: Table) -> Verdict:
     if verdict == INCONCLUSIVE:
         details = undecided(effects, "more rounds of the sweep's top levels on a quieter "
                             "machine") + "; " + details
-    return Verdict(CLAIM, verdict, evidence, details)
-
-
-def panel(ax: Axes, rows: Table) -> None:
-    for (workload, runner), mine in rows.groupby(["workload", "runner"]):
-        mine = mine.sort_values("concurrency")
-        ax.plot(mine["concurrency"], mine["tasks_per_s"], marker="o", markersize=3,
-                color=colour(str(runner)), linestyle="-" if workload == "http" else "--",
-                label=f"{workload}/{runner}")
-    ax.set_xscale("log")
-    ax.set_yscale("log")
-    ax.set_xlabel("concurrency (log scale)")
-    ax.set_ylabel("throughput (tasks/s, log scale)")
-
-
-CLAIM = Claim(KEY, "asyncio handles 10,000+ concurrent tasks easily; threads top out around "
-              "a few hundred.", check, panel, scenarios)
+    return Verdict(KEY, verdict, evidence, details)

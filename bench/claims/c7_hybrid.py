@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from bench.claims.kit import (
     INCONCLUSIVE,
     MISSING,
     Axes,
-    Claim,
     Table,
-    Verdict,
     all_of,
     claim_rows,
     colour,
@@ -21,12 +21,31 @@ from bench.claims.kit import (
     undecided,
 )
 from bench.claims.panels import points
-from bench.claims.sizes import Sizes, spec
+from bench.claims.registry import (
+    Verdict,
+    register_claim,
+    spec,
+)
 from bench.scenario import ScenarioSpec
 
 KEY = "c7_hybrid"
 RESPONSIVE_LAG_S = 0.010  # a responsive loop's p99 lag is under 10 ms
 QUICKER = 1.10  # "quicker": the hybrid's speedup over asyncio wholly above 1.10x
+
+
+@dataclass(frozen=True)
+class Sizes:
+    """What this claim's scenarios measure; `QUICK` keeps the shape and drops the cost."""
+
+    cpu_n: int = 1_000_000
+    cpu_tasks: int = 16
+    mixed_wait_s: float = 0.05
+    mixed_n: int = 300_000
+    mixed_tasks: int = 32
+
+
+FULL = Sizes()
+QUICK = Sizes(cpu_n=20_000, cpu_tasks=4, mixed_wait_s=0.005, mixed_n=5_000, mixed_tasks=4)
 
 
 def scenarios(s: Sizes) -> list[ScenarioSpec]:
@@ -38,6 +57,18 @@ def scenarios(s: Sizes) -> list[ScenarioSpec]:
     return specs
 
 
+def panel(ax: Axes, rows: Table) -> None:
+    mine = rows[rows["runner"].isin(["asyncio", "hybrid"])]
+    labels = [f"{w}\n{r}" for w, r in zip(mine["workload"], mine["runner"], strict=True)]
+    lags = list(mine["loop_lag_p99_s"].fillna(0) * 1000)
+    points(ax, labels, lags, [colour(r) for r in mine["runner"]])
+    ax.set_yscale("log")
+    ax.set_ylabel("event-loop lag p99 (ms, log scale)")
+
+
+@register_claim(
+    KEY, "run_in_executor with a process pool keeps CPU work off the event loop.",
+    panel, scenarios=scenarios, sizes=FULL, quick=QUICK)
 def check(table: Table) -> Verdict:
     """The core: the hybrid loop stays responsive (the median over rounds of each round's
     p99 heartbeat lateness, its interval wholly under RESPONSIVE_LAG_S, from a row fit to
@@ -51,7 +82,7 @@ def check(table: Table) -> Verdict:
         mine = rows[rows["workload"] == workload]
         aio, hyb = one(mine, runner="asyncio"), one(mine, runner="hybrid")
         if aio is None or hyb is None:
-            return Verdict(CLAIM, MISSING, "")
+            return Verdict(KEY, MISSING, "")
         gain = speedup(hyb, aio, QUICKER, f"{workload}: hybrid speedup over asyncio")
         effects.append(gain)
         quicker.append(gain.above)
@@ -64,19 +95,6 @@ def check(table: Table) -> Verdict:
     verdict = decide(all_of(responsive), quicker)
     details = undecided(effects, "more rounds on a quieter machine") \
         if verdict == INCONCLUSIVE else ""
-    return Verdict(CLAIM, verdict, "; ".join(parts) + f" (responsive = each round's p99 "
+    return Verdict(KEY, verdict, "; ".join(parts) + f" (responsive = each round's p99 "
                    f"heartbeat lag under {ms(RESPONSIVE_LAG_S)}, their median's interval "
                    f"wholly below it; 'quicker' = above {QUICKER:.3g}x)", details)
-
-
-def panel(ax: Axes, rows: Table) -> None:
-    mine = rows[rows["runner"].isin(["asyncio", "hybrid"])]
-    labels = [f"{w}\n{r}" for w, r in zip(mine["workload"], mine["runner"], strict=True)]
-    lags = list(mine["loop_lag_p99_s"].fillna(0) * 1000)
-    points(ax, labels, lags, [colour(r) for r in mine["runner"]])
-    ax.set_yscale("log")
-    ax.set_ylabel("event-loop lag p99 (ms, log scale)")
-
-
-CLAIM = Claim(KEY, "run_in_executor with a process pool keeps CPU work off the event loop.",
-              check, panel, scenarios)

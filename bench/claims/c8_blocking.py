@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 from bench.claims.kit import (
     FAILS,
@@ -11,9 +12,7 @@ from bench.claims.kit import (
     LIMITS,
     MISSING,
     Axes,
-    Claim,
     Table,
-    Verdict,
     all_of,
     claim_rows,
     colour,
@@ -26,13 +25,29 @@ from bench.claims.kit import (
     undecided,
 )
 from bench.claims.panels import bars, iqr_errors
-from bench.claims.sizes import Sizes, spec
+from bench.claims.registry import (
+    Verdict,
+    register_claim,
+    spec,
+)
 from bench.scenario import ScenarioSpec
 
 KEY = "c8_blocking"
 STALLED_FRACTION = 0.5  # a stalled loop's p99 lag is >= half of one blocking call
 SLOWER = 2.0  # ... and its round takes wholly more than twice the awaiting round
 BLOCKING_COLOUR = "#d62728"
+
+
+@dataclass(frozen=True)
+class Sizes:
+    """What this claim's scenarios measure; `QUICK` keeps the shape and drops the cost."""
+
+    pitfall_ms: int = 20
+    pitfall_tasks: int = 32
+
+
+FULL = Sizes()
+QUICK = Sizes(pitfall_ms=5, pitfall_tasks=4)
 
 
 def scenarios(s: Sizes) -> list[ScenarioSpec]:
@@ -45,6 +60,18 @@ def scenarios(s: Sizes) -> list[ScenarioSpec]:
     return specs
 
 
+def panel(ax: Axes, rows: Table) -> None:
+    labels = [f"{w}\n{'blocking' if b else 'awaiting'}"
+              for w, b in zip(rows["workload"], rows["blocking"], strict=True)]
+    bars(ax, labels, list(rows["median_s"] * 1000),
+         [BLOCKING_COLOUR if b else colour("asyncio") for b in rows["blocking"]],
+         iqr_errors(rows, 1000))
+    ax.set_ylabel("wall time per round (ms)")
+
+
+@register_claim(
+    KEY, "A blocking call inside a coroutine stalls the whole event loop.",
+    panel, scenarios=scenarios, sizes=FULL, quick=QUICK)
 def check(table: Table) -> Verdict:
     """Per workload, the loop stalled if the blocking round takes wholly more than SLOWER
     times the awaiting one and the heartbeat's p99 lateness (from a row fit to decide) is
@@ -57,7 +84,7 @@ def check(table: Table) -> Verdict:
         mine = rows[rows["workload"] == workload]
         good, bad = one(mine, blocking=False), one(mine, blocking=True)
         if good is None or bad is None:
-            return Verdict(CLAIM, MISSING, "")
+            return Verdict(KEY, MISSING, "")
         per_call = float(bad["ideal_s"]) / math.ceil(bad["tasks"] / bad["concurrency"])
         slower = ratio(f"{workload}: blocking / awaiting round", bad, good, SLOWER)
         effects.append(slower)
@@ -84,19 +111,6 @@ def check(table: Table) -> Verdict:
     else:
         verdict = INCONCLUSIVE
         details = undecided(effects, "more rounds on a quieter machine") + "; " + details
-    return Verdict(CLAIM, verdict, "; ".join(parts) + f" (stalled = a round over "
+    return Verdict(KEY, verdict, "; ".join(parts) + f" (stalled = a round over "
                    f"{SLOWER:.3g}x and a lag of at least {STALLED_FRACTION:.0%} of one "
                    "blocking call)", details)
-
-
-def panel(ax: Axes, rows: Table) -> None:
-    labels = [f"{w}\n{'blocking' if b else 'awaiting'}"
-              for w, b in zip(rows["workload"], rows["blocking"], strict=True)]
-    bars(ax, labels, list(rows["median_s"] * 1000),
-         [BLOCKING_COLOUR if b else colour("asyncio") for b in rows["blocking"]],
-         iqr_errors(rows, 1000))
-    ax.set_ylabel("wall time per round (ms)")
-
-
-CLAIM = Claim(KEY, "A blocking call inside a coroutine stalls the whole event loop.", check,
-              panel, scenarios)

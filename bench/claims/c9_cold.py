@@ -14,6 +14,8 @@ table; they do not decide the verdict.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from bench.claims.kit import (
     FAILS,
     HOLDS,
@@ -21,10 +23,8 @@ from bench.claims.kit import (
     LIMITS,
     MISSING,
     Axes,
-    Claim,
     Effect,
     Table,
-    Verdict,
     claim_rows,
     colour,
     ms,
@@ -32,7 +32,11 @@ from bench.claims.kit import (
     speedup,
     undecided,
 )
-from bench.claims.sizes import Sizes, spec
+from bench.claims.registry import (
+    Verdict,
+    register_claim,
+    spec,
+)
 from bench.runners import START_METHODS
 from bench.scenario import ScenarioSpec
 
@@ -41,6 +45,20 @@ HANDFUL = 5  # "a handful of calls" is fewer than 5
 WORTH_IT = 1.10  # "worth it": the async script's speedup over sequential wholly above 1.10x
 NOTICEABLE_S = 0.1  # ... and saving at least this much, which a person would notice
 DELAY_STYLES = ("-", "--", ":", "-.")
+
+
+@dataclass(frozen=True)
+class Sizes:
+    """What this claim's scenarios measure; `QUICK` keeps the shape and drops the cost."""
+
+    cold_calls: tuple[int, ...] = (1, 4, 16)  # claim 9's in-process set-up rows
+    cold_delay_ms: int = 50
+    script_calls: tuple[int, ...] = (1, 2, 4)  # claim 9: the calls of a one-off script
+    script_delays_ms: tuple[int, ...] = (10, 100, 1000)  # and the server's delay per call
+
+
+FULL = Sizes()
+QUICK = Sizes(cold_calls=(1, 2), cold_delay_ms=5, script_calls=(1, 2), script_delays_ms=(5,))
 
 
 def scenarios(s: Sizes) -> list[ScenarioSpec]:
@@ -81,6 +99,26 @@ def at_delay(rows: Table) -> list[tuple[int, Effect, float, float]]:
     return found
 
 
+def panel(ax: Axes, rows: Table) -> None:
+    rows = scripts(rows)
+    for index, (params, by_delay) in enumerate(rows.groupby("params", sort=False)):
+        for runner, mine in by_delay.groupby("runner", sort=False):
+            mine = mine.sort_values("tasks")
+            ax.plot(mine["tasks"], mine["median_s"] * 1000, marker="o", markersize=3,
+                    color=colour(str(runner)),
+                    linestyle=DELAY_STYLES[index % len(DELAY_STYLES)],
+                    label=f"{runner}, {_delay(str(params))} ms")
+    calls = sorted(rows["tasks"].unique())
+    ax.set_xscale("log", base=2)
+    ax.set_xticks(calls, [str(c) for c in calls])
+    ax.set_yscale("log")
+    ax.set_xlabel("calls in the script (log scale)")
+    ax.set_ylabel("one-off script, start-up included (ms, log)")
+
+
+@register_claim(
+    KEY, "For a handful of calls in a one-off script, async is not worth it.",
+    panel, scenarios=scenarios, sizes=FULL, quick=QUICK)
 def check(table: Table) -> Verdict:
     """Per delay: async is worth it at some call count under HANDFUL if the asyncio
     script's speedup over the sequential script lies wholly above WORTH_IT and it saves at
@@ -91,7 +129,7 @@ def check(table: Table) -> Verdict:
     does not hold; at some and not others: holds with limits; anything else: inconclusive."""
     rows = scripts(table)
     if rows.empty:
-        return Verdict(CLAIM, MISSING, "")
+        return Verdict(KEY, MISSING, "")
     holds_at, fails_at, open_at, parts, effects = [], [], [], [], []
     for params, mine in rows.groupby("params", sort=False):
         delay = _delay(str(params))
@@ -124,25 +162,4 @@ def check(table: Table) -> Verdict:
     details = "; ".join(parts)
     if verdict == INCONCLUSIVE:
         details = undecided(effects, "more rounds of the one-off scripts") + "; " + details
-    return Verdict(CLAIM, verdict, f"{said} ({scope})", details)
-
-
-def panel(ax: Axes, rows: Table) -> None:
-    rows = scripts(rows)
-    for index, (params, by_delay) in enumerate(rows.groupby("params", sort=False)):
-        for runner, mine in by_delay.groupby("runner", sort=False):
-            mine = mine.sort_values("tasks")
-            ax.plot(mine["tasks"], mine["median_s"] * 1000, marker="o", markersize=3,
-                    color=colour(str(runner)),
-                    linestyle=DELAY_STYLES[index % len(DELAY_STYLES)],
-                    label=f"{runner}, {_delay(str(params))} ms")
-    calls = sorted(rows["tasks"].unique())
-    ax.set_xscale("log", base=2)
-    ax.set_xticks(calls, [str(c) for c in calls])
-    ax.set_yscale("log")
-    ax.set_xlabel("calls in the script (log scale)")
-    ax.set_ylabel("one-off script, start-up included (ms, log)")
-
-
-CLAIM = Claim(KEY, "For a handful of calls in a one-off script, async is not worth it.",
-              check, panel, scenarios)
+    return Verdict(KEY, verdict, f"{said} ({scope})", details)

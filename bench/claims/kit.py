@@ -15,7 +15,7 @@ their methods; SciPy is imported where the test runs.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -23,8 +23,6 @@ from bench.runinfo import RunnerStyle
 from bench.runners import RUNNERS
 
 if TYPE_CHECKING:
-    from bench.claims.sizes import Sizes
-    from bench.scenario import ScenarioSpec
     from bench.stats import Interval
 
 HOLDS, LIMITS, FAILS = "holds", "holds with limits", "does not hold"
@@ -36,40 +34,6 @@ Table = Any  # a pandas DataFrame of scenario rows (bench.report.table.scenario_
 Row = Any  # one row of it (a pandas Series)
 Axes = Any  # a matplotlib Axes
 Outcome = bool | None  # a part of a claim: True holds, False does not, None undecided
-CLAIMS_RUN, MATRIX_RUN, SERVICE_RUN = "claims", "matrix", "service"  # the runs that decide
-
-
-def no_scenarios(sizes: Sizes) -> list[ScenarioSpec]:
-    return []
-
-
-@dataclass(frozen=True)
-class Claim:
-    """One claim: what it says, the scenarios that test it, its check and its chart panel."""
-
-    key: str
-    statement: str  # the article's claim, in our words
-    check: Callable[[Table], Verdict]
-    panel: Callable[[Axes, Table], None]
-    scenarios: Callable[[Sizes], list[ScenarioSpec]] = no_scenarios
-    # The runs that decide it: CLAIMS_RUN (the claims suite, from its own scenarios),
-    # MATRIX_RUN (the default matrix of an interpreters run, `make interpreters`),
-    # SERVICE_RUN (a service-mode run, `make service`, from whatever rows it has).
-    runs: frozenset[str] = frozenset({"claims"})
-
-    @property
-    def own_rows(self) -> bool:
-        """Whether it reads only the rows of its own scenarios (claims suite only)."""
-        return self.runs == {CLAIMS_RUN}
-
-
-@dataclass(frozen=True)
-class Verdict:
-    claim: Claim
-    verdict: str
-    evidence: str  # short: the numbers that decided it, with the thresholds they met
-    details: str = ""  # everything else worth knowing, shown below the claims table
-    chart: str = "claims.png"
 
 
 def _flag(row: Row, column: str) -> bool:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from bench.claims import CLAIMS, INCONCLUSIVE, Verdict, verdicts
+from bench.claims import INCONCLUSIVE, Verdict, verdicts
 from bench.claims.kit import (
     claim_rows,
     fmt,
@@ -44,8 +44,8 @@ def setup_costs_markdown(table: pd.DataFrame) -> str:
 
 
 def number(verdict: Verdict) -> int:
-    """A claim's number: its place in the registry, the same in every report."""
-    return CLAIMS.index(verdict.claim) + 1
+    """A claim's number: the one in its key, the same in every report."""
+    return verdict.claim.number
 
 
 SERVICE_NOTE = ("In service mode a model's saturation is known only to lie between the "
