@@ -29,12 +29,22 @@ def test_harness_verdict_without_enough_rounds_is_inconclusive() -> None:
     assert "inconclusive" in harness_overhead.verdict("threads", [1.0], [1.0])
 
 
-def test_plain_drift_counts_back_to_back_pairs_within_five_percent() -> None:
-    runs = [{"sequential_s": 1.0, "threads_s": t} for t in (1.0, 1.02, 1.2, 1.21)]
-    text = plain_drift.report({"cpu": runs}, runs=4, rounds=8)
-    # Pairs: 1.0->1.02 (2 %), 1.02->1.2 (17.6 %), 1.2->1.21 (0.8 %).
-    assert "2 of 3 back-to-back pairs within 5%, the widest 17.6%" in text
-    assert "| cpu | 3 | 1000 | 1200.0 | 0.833 | -15.0% |" in text
+def _turn(side: str, seq: float, thr: float) -> dict[str, object]:
+    rounds = {"sequential": [seq] * 6, "threads": [thr] * 6}
+    return {"side": side, "rounds": {"cpu": rounds, "http": rounds}}
+
+
+def test_plain_drift_compares_the_two_sides_spread_from_run_to_run() -> None:
+    steady = [_turn("suite", 1.0, 0.5), _turn("plain", 1.0, 0.5), _turn("plain", 1.0, 0.5),
+              _turn("suite", 1.0, 0.55)]
+    moving = [_turn("suite", 1.0, 0.5), _turn("plain", 1.0, 0.4), _turn("plain", 1.0, 0.6),
+              _turn("suite", 1.0, 0.5)]
+    text = plain_drift.report(steady, max_rounds=10)
+    assert "| 4 | suite | cpu | 1000.0 | 550.0 | 1.818 | 6+6 |" in text
+    assert "passes of 6+4 rounds" in text
+    assert "- cpu: the suite's speedups moved more from run to run than the plain" in text
+    assert "- cpu: the suite's speedups moved less" in plain_drift.report(moving, 10)
+    assert plain_drift.plan(10) == [6, 4] and plain_drift.plan(16) == [6, 4, 4, 2]
 
 
 def test_plain_drift_refuses_a_single_run(capsys: pytest.CaptureFixture[str]) -> None:
@@ -42,6 +52,9 @@ def test_plain_drift_refuses_a_single_run(capsys: pytest.CaptureFixture[str]) ->
         plain_drift.main(["--runs", "1"])
     assert exited.value.code == 2
     assert "--runs must be at least 2" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exited:
+        plain_drift.main(["--max-rounds", "5"])
+    assert exited.value.code == 2
 
 
 def test_dask_gap_reads_the_committed_probe() -> None:
