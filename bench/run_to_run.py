@@ -9,6 +9,13 @@ run_to_run.json beside this file; the report adds it to the intervals of runs ma
 same kind of machine, and says so.  A run on another machine gets intervals within that
 run only, labelled as such; a workload the reruns did not include gets the largest term
 measured (the widest promise we have evidence for).
+
+Service runs have a term of their own: back-to-back `make service` runs give, per
+workload, the SD on the log scale of a model's saturation (the geometric middle of its
+bracket) from run to run, and of the ratio of two models' saturations in one run
+(`scripts/evidence/service_overlap.py spread`).  The report widens each saturation
+bracket by the first, and calls one model's saturation higher than another's only where
+their ratio, widened by the second, stays above 1.
 """
 
 from __future__ import annotations
@@ -21,6 +28,8 @@ from typing import Any
 SPREAD_FILE = Path(__file__).with_name("run_to_run.json")
 MEDIAN = "median"
 SPEEDUP = "speedup"
+SATURATION = "saturation"
+SATURATION_RATIO = "saturation_ratio"
 
 
 @dataclass(frozen=True)
@@ -29,13 +38,18 @@ class Spread:
 
     machine: str = ""
     runs: int = 0
+    sessions: int = 1  # of back-to-back runs, the SDs pooled within each
     commits: list[str] = field(default_factory=list)
     median: dict[str, float] = field(default_factory=dict)
     speedup: dict[str, float] = field(default_factory=dict)
+    saturation: dict[str, float] = field(default_factory=dict)
+    saturation_ratio: dict[str, float] = field(default_factory=dict)  # of two models' in a run
+    service_runs: int = 0  # the back-to-back service runs `saturation` was measured from
 
     def term(self, workload: str, kind: str) -> float:
         """The term for `workload`: its own, else the largest measured; 0 if none is."""
-        found = self.median if kind == MEDIAN else self.speedup
+        found = {MEDIAN: self.median, SPEEDUP: self.speedup, SATURATION: self.saturation,
+                 SATURATION_RATIO: self.saturation_ratio}[kind]
         if workload in found:
             return found[workload]
         return max(found.values(), default=0.0)
@@ -44,8 +58,11 @@ class Spread:
         return bool(self.machine) and machine == self.machine
 
     def as_dict(self) -> dict[str, Any]:
-        return {"machine": self.machine, "runs": self.runs, "commits": self.commits,
-                "median": self.median, "speedup": self.speedup}
+        return {"machine": self.machine, "runs": self.runs, "sessions": self.sessions,
+                "commits": self.commits,
+                "median": self.median, "speedup": self.speedup,
+                "service_runs": self.service_runs, "saturation": self.saturation,
+                "saturation_ratio": self.saturation_ratio}
 
 
 NONE = Spread()
@@ -57,8 +74,10 @@ def load(path: Path = SPREAD_FILE) -> Spread:
         return NONE
     found = json.loads(path.read_text())
     return Spread(str(found.get("machine", "")), int(found.get("runs", 0)),
-                  list(found.get("commits", [])), dict(found.get("median", {})),
-                  dict(found.get("speedup", {})))
+                  int(found.get("sessions", 1)), list(found.get("commits", [])),
+                  dict(found.get("median", {})), dict(found.get("speedup", {})),
+                  dict(found.get("saturation", {})), dict(found.get("saturation_ratio", {})),
+                  int(found.get("service_runs", 0)))
 
 
 def machine_of(machine_info: dict[str, Any]) -> str:

@@ -192,6 +192,21 @@ def ratio_interval(top: Passes, bottom: Passes, run_to_run: float = 0.0,
                     samples=min(len(a), len(b))).widened(middle, run_to_run)
 
 
+def rerun_bracket(best: float | None, above: float | None, run_to_run: float
+                  ) -> tuple[float | None, float | None]:
+    """A saturation bracket [best kept, lowest not kept) widened by a rerun's relative SD
+    of a saturation, as `Interval.widened` widens an interval about its geometric middle:
+    where a rerun's saturation on this machine should fall.  An open end stays open."""
+    if run_to_run <= 0:
+        return best, above
+    if best is None or above is None:
+        factor = math.exp(Z95 * run_to_run)
+        return (None if best is None else best / factor,
+                None if above is None else above * factor)
+    wide = Interval(best, above).widened(math.sqrt(best * above), run_to_run)
+    return wide.low, wide.high
+
+
 AGREE = "agree"
 DIFFER = "differ"
 UNDETERMINED = "undetermined"

@@ -6,6 +6,7 @@ import asyncio
 import dataclasses
 import itertools
 import json
+import math
 import re
 import time
 from dataclasses import dataclass
@@ -376,3 +377,35 @@ def test_a_model_that_kept_no_rate_judged_is_not_called_lower() -> None:
         "free-threaded holds the most: 35.0 req/s kept")
     # Its lowest fit rate not kept was 40: its saturation may lie above 35.
     assert _sentence(held, [], [(0.0, 40.0, "GIL build", row)]).startswith("No winner")
+
+
+def test_a_winner_is_named_only_where_its_lead_outlasts_what_a_rerun_moves() -> None:
+    """Kept 300 against another's 280 not kept: a lead within one run; with a ratio's
+    rerun SD of 10 % (x1.22 at 95 %) a rerun could reverse it, so no winner."""
+    from bench.report.service import _sentence
+
+    def row(ratio_term: float) -> pd.Series:
+        return pd.Series({"runner": "app-uvicorn", "cpu_per_request_s": 0.003,
+                          "runner_pss_mb": 30.0, "deployment_pss_mb": 30.0,
+                          "run_to_run_saturation": 0.1,
+                          "run_to_run_saturation_ratio": ratio_term})
+
+    for term, said in ((0.0, "uvicorn holds the most: 300 req/s kept"),
+                       (0.1, "No winner: the saturation brackets of uvicorn, gthread overlap")):
+        held = [(300.0, 330.0, "uvicorn", row(term)), (250.0, 280.0, "gthread", row(term))]
+        assert _sentence(held, [], []).startswith(said)
+    # Far enough apart, the winner stands, and the sentence says by what margin.
+    held = [(600.0, 660.0, "uvicorn", row(0.1)), (250.0, 280.0, "gthread", row(0.1))]
+    assert "by more than a rerun moves the ratio (x1.22)" in _sentence(held, [], [])
+
+
+def test_the_rerun_column_widens_each_bracket_by_what_a_rerun_moves() -> None:
+    from bench.report.service import _rerun_text
+
+    row = pd.Series({"run_to_run_saturation": 0.1})
+    assert _rerun_text(300.0, 330.0, pd.Series({})) == "-"
+    low, high = (float(x.replace(",", "")) for x in
+                 _rerun_text(300.0, 330.0, row).strip("[)").split(", "))
+    assert low < 300.0 and high > 330.0
+    assert math.isclose(math.sqrt(low * high), math.sqrt(300.0 * 330.0), rel_tol=0.01)
+    assert _rerun_text(300.0, None, row).startswith("≥ ")

@@ -18,6 +18,7 @@ from bench.stats import (
     order_interval,
     percentile,
     ratio_interval,
+    rerun_bracket,
 )
 
 
@@ -117,3 +118,16 @@ def test_ratio_interval_holds_the_ratio_and_says_its_level_when_short() -> None:
     (math.nan, math.nan, UNDETERMINED)])
 def test_equivalence_against_a_band(low: float, high: float, said: str) -> None:
     assert equivalence(Interval(low, high), 0.05) == said
+
+
+def test_a_saturation_bracket_widens_about_its_middle_and_open_ends_stay_open() -> None:
+    assert rerun_bracket(300.0, 330.0, 0.0) == (300.0, 330.0)
+    low, high = rerun_bracket(300.0, 330.0, 0.1)
+    assert low is not None and high is not None
+    assert low < 300.0 < 330.0 < high
+    assert math.isclose(low * high, 300.0 * 330.0, rel_tol=1e-9)
+    # The bracket's own half-width and the rerun's 95 % move add in quadrature.
+    half = math.hypot(math.log(330.0 / 300.0) / 2, 1.959963984540054 * 0.1)
+    assert math.isclose(math.log(high / low) / 2, half, rel_tol=1e-9)
+    assert rerun_bracket(300.0, None, 0.1)[1] is None
+    assert rerun_bracket(None, 330.0, 0.1)[0] is None

@@ -59,6 +59,7 @@ from bench.claims.registry import (
 )
 from bench.scenario import ScenarioSpec
 from bench.service import bounded_by_c
+from bench.stats import Z95
 
 KEY = "c16_database"
 EDGE = 1.10  # "within 10 %": threads' round over asyncio's wholly below 1.10
@@ -149,11 +150,15 @@ class Served:
     bounds of async's saturation over sync's, and why the pairing cannot decide."""
 
     def __init__(self, label: str, sync: tuple[float | None, float | None],
-                 asyn: tuple[float | None, float | None], reasons: list[str]) -> None:
+                 asyn: tuple[float | None, float | None], reasons: list[str],
+                 margin: float = 1.0) -> None:
+        """`margin`: what a rerun moves such a ratio (95 %, as a factor), applied to both
+        bounds."""
         self.label, self.sync, self.asyn, self.reasons = label, sync, asyn, reasons
+        self.margin = margin
         (sync_low, sync_high), (async_low, async_high) = sync, asyn
-        self.low = async_low / sync_high if async_low and sync_high else None
-        self.high = async_high / sync_low if async_high and sync_low else None
+        self.low = async_low / sync_high / margin if async_low and sync_high else None
+        self.high = async_high / sync_low * margin if async_high and sync_low else None
 
     @property
     def within(self) -> bool | None:
@@ -172,8 +177,11 @@ class Served:
             return f"{low or 0:.0f}-{high:.0f}" if high else f"at least {low or 0:.0f}"
         bounds = f"{self.low or 0:.2f}x-{self.high:.2f}x" if self.high else \
             f"at least {self.low or 0:.2f}x"
+        moves = f" (with what a rerun moves a ratio, x{self.margin:.2f})" \
+            if self.margin > 1 else ""
         return (f"{self.label}: saturation under the SLO {span(self.asyn)} against "
-                f"{span(self.sync)} req/s, async / sync {bounds} vs the {EDGE:.2f}x line")
+                f"{span(self.sync)} req/s, async / sync {bounds}{moves} vs the {EDGE:.2f}x "
+                "line")
 
 
 def _bracket(rows: Table) -> tuple[tuple[float | None, float | None], str | None]:
@@ -206,8 +214,11 @@ def served(table: Table) -> list[Served]:
             (sync, why_sync), (asyn, why_async) = (_bracket(side) for side in sides)
             api = _param(sides[0].iloc[0], "api") or "orm"
             reasons = [why for why in (why_sync, why_async) if why]
+            term = group["run_to_run_saturation_ratio"].iloc[0] \
+                if "run_to_run_saturation_ratio" in group else 0.0
+            margin = math.exp(Z95 * float(term)) if term and term == term else 1.0
             found.append(Served(f"C={level}: {async_runner} / {sync_runner} ({api})", sync,
-                                asyn, reasons + ([] if decides else [UNMATCHED])))
+                                asyn, reasons + ([] if decides else [UNMATCHED]), margin))
     return found
 
 

@@ -2,13 +2,19 @@
 published intervals hold on another run.
 
 `measure_spread` measures, per workload, the SD on the log scale of each row's median and
-speedup across back-to-back runs (the median over the workload's rows).  `check_markdown`
+speedup across back-to-back runs (the median over the workload's rows), pooled within
+sessions where the runs come from several: a host that is slower on another day moves
+every run of that day, which is not what a back-to-back rerun moves.  `check_markdown`
 judges the intervals the report publishes: over every pair of runs and every row of
 LONG_S or more, how often the two runs' 95 % intervals overlap, how often one run's median
 (speedup) lies inside the other's interval (about 83 % for intervals that are exactly
 right: the other run's figure has its own error too), and whether every workload's
 decision names the same winner or the same tie.  With `leave_one_out`, each run's term is
 measured from the other runs only, so no run is judged on its own data.
+
+`saturation_brackets` and `measure_saturation` do the same for service runs: each model's
+saturation bracket (the report's rule), and per workload the median over models of the
+rerun SD of log(geometric middle of a closed bracket).
 """
 
 from __future__ import annotations
@@ -21,10 +27,14 @@ from pathlib import Path
 import pandas as pd
 
 from bench import run_to_run
+from bench.claims.c15_one_core import GROUP, MODEL, model_bracket
 from bench.report.decision import best_of_each_model, verdict_of, workloads
 from bench.report.keys import ROW_KEY
 from bench.report.load import load_run
 from bench.report.table import scenario_table
+from bench.service import bounded_by_c
+
+Bracket = tuple[float | None, float | None]  # best kept, lowest not kept; None: open
 
 LONG_S = 0.1  # rows of at least this median are judged (shorter ones: timer and scheduler)
 
@@ -35,14 +45,52 @@ def _keyed(table: pd.DataFrame) -> pd.DataFrame:
     return table.assign(key=keys).set_index("key")
 
 
-def _sd(values: list[float]) -> float:
-    logs = [math.log(v) for v in values if v > 0 and not math.isnan(v)]
-    return statistics.stdev(logs) if len(logs) > 2 else math.nan
+SESSION_GAP_S = 1800  # runs started further apart than this are of different sessions
 
 
-def measure_spread(tables: list[pd.DataFrame], machine: str, commits: list[str]
-                   ) -> run_to_run.Spread:
-    """Per workload, the median over its rows of the rerun SD of log(median), log(speedup)."""
+def sessions(starts: list[str]) -> list[int]:
+    """Each run's session, numbered in time: a new session wherever a run started more
+    than SESSION_GAP_S after the one before it in time (ISO times; a run whose time is
+    unknown joins the session of the run listed before it)."""
+    from datetime import datetime
+
+    def when(start: str) -> float | None:
+        try:
+            return datetime.fromisoformat(start.replace("Z", "+00:00")).timestamp()
+        except ValueError:
+            return None
+
+    times = [when(start) for start in starts]
+    found: list[int | None] = [None] * len(starts)
+    session, before = 0, None
+    for index in sorted((i for i, t in enumerate(times) if t is not None),
+                        key=lambda i: times[i] or 0.0):
+        moment = times[index] or 0.0
+        if before is not None and moment - before > SESSION_GAP_S:
+            session += 1
+        found[index], before = session, moment
+    return [found[i] if found[i] is not None else (found[i - 1] if i else 0) or 0
+            for i in range(len(starts))]
+
+
+def _sd(values: list[float], groups: list[int] | None = None) -> float:
+    """The SD of log(values), pooled within groups (each group's own mean taken out: what
+    a back-to-back rerun moves, not a day-to-day change of the host); NaN with fewer than
+    two degrees of freedom."""
+    groups = groups or [0] * len(values)
+    by_group: dict[int, list[float]] = {}
+    for value, group in zip(values, groups, strict=True):
+        if value > 0 and not math.isnan(value):
+            by_group.setdefault(group, []).append(math.log(value))
+    squares = sum((x - statistics.fmean(xs)) ** 2 for xs in by_group.values() for x in xs)
+    freedom = sum(len(xs) - 1 for xs in by_group.values())
+    return math.sqrt(squares / freedom) if freedom >= 2 else math.nan
+
+
+def measure_spread(tables: list[pd.DataFrame], machine: str, commits: list[str],
+                   groups: list[int] | None = None) -> run_to_run.Spread:
+    """Per workload, the median over its rows of the rerun SD of log(median), log(speedup),
+    pooled within the sessions `groups` gives (default: one)."""
     keyed = [_keyed(table) for table in tables]
     common = set.intersection(*(set(table.index) for table in keyed))
     found: dict[str, dict[str, list[float]]] = {run_to_run.MEDIAN: {}, run_to_run.SPEEDUP: {}}
@@ -51,11 +99,11 @@ def measure_spread(tables: list[pd.DataFrame], machine: str, commits: list[str]
         for kind, column in ((run_to_run.MEDIAN, "median_s"), (run_to_run.SPEEDUP, "speedup")):
             if kind == run_to_run.SPEEDUP and str(keyed[0].loc[key, "runner"]) == "sequential":
                 continue
-            spread = _sd([float(table.loc[key, column]) for table in keyed])
+            spread = _sd([float(table.loc[key, column]) for table in keyed], groups)
             if not math.isnan(spread):
                 found[kind].setdefault(workload, []).append(spread)
     return run_to_run.Spread(
-        machine, len(tables), commits,
+        machine, len(tables), max(groups or [0]) + 1, commits,
         {w: round(statistics.median(v), 5) for w, v in found[run_to_run.MEDIAN].items()},
         {w: round(statistics.median(v), 5) for w, v in found[run_to_run.SPEEDUP].items()})
 
@@ -64,14 +112,19 @@ def _inside(value: float, low: float, high: float) -> bool:
     return bool(low <= value <= high)
 
 
-def calibration(tables: list[pd.DataFrame]) -> dict[str, tuple[int, int]]:
-    """(hits, cases) for overlap and inside, of medians and of speedups."""
+def calibration(tables: list[pd.DataFrame], groups: list[int] | None = None,
+                across: bool = False) -> dict[str, tuple[int, int]]:
+    """(hits, cases) for overlap and inside, of medians and of speedups, over the pairs of
+    runs of one session (`across`: of different sessions)."""
+    groups = groups or [0] * len(tables)
     keyed = [_keyed(table) for table in tables]
     counts = {name: [0, 0] for name in ("median overlap", "median inside", "speedup overlap",
                                        "speedup inside")}
     columns = {"median": ("median_s", "ci_low_s", "ci_high_s"),
                "speedup": ("speedup", "speedup_low", "speedup_high")}
     for a, b in itertools.permutations(range(len(keyed)), 2):
+        if (groups[a] != groups[b]) != across:
+            continue
         for key in keyed[a].index.intersection(keyed[b].index):
             one, other = keyed[a].loc[key], keyed[b].loc[key]
             if min(one["median_s"], other["median_s"]) < LONG_S:
@@ -106,24 +159,35 @@ def _tables(paths: list[Path], leave_one_out: bool, within_only: bool = False
         return [scenario_table([run]) for run in runs]
     plain = [scenario_table([run], run_to_run.NONE) for run in runs]
     machine = run_to_run.machine_of(runs[0].machine)
+    groups = sessions([run.datetime for run in runs])
     return [scenario_table([run], measure_spread(
-        [t for j, t in enumerate(plain) if j != i], machine, []))
+        [t for j, t in enumerate(plain) if j != i], machine, [],
+        [g for j, g in enumerate(groups) if j != i]))
         for i, run in enumerate(runs)]
+
+
+def _shares(found: dict[str, tuple[int, int]]) -> list[str]:
+    return ["| check | share | cases |", "|---|---|---|"] + [
+        f"| {name} | {hits / cases:.1%} | {cases} |" if cases else f"| {name} | - | 0 |"
+        for name, (hits, cases) in found.items()]
 
 
 def check_markdown(paths: list[Path], leave_one_out: bool, within_only: bool = False) -> str:
     tables = _tables(paths, leave_one_out, within_only)
-    found = calibration(tables)
+    groups = sessions([load_run(path).datetime for path in paths])
+    found = calibration(tables, groups)
     lines = [f"# Run to run: {len(paths)} runs", "",
              "Runs: " + ", ".join(f"`{path.name}`" for path in paths) + ".", "",
              "Run-to-run term: " + ("none: intervals within each run only." if within_only
                                     else "each run's from the other runs only (leave one "
                                     "out)." if leave_one_out else
                                     "the committed one (bench/run_to_run.json)."), "",
-             f"Rows of {LONG_S * 1000:.0f} ms or more, every pair of runs:", "",
-             "| check | share | cases |", "|---|---|---|"]
-    lines += [f"| {name} | {hits / cases:.1%} | {cases} |" if cases else f"| {name} | - | 0 |"
-              for name, (hits, cases) in found.items()]
+             f"Rows of {LONG_S * 1000:.0f} ms or more, every pair of back-to-back runs (of "
+             f"one session: {max(groups) + 1} here):", "", *_shares(found)]
+    if max(groups):
+        lines += ["", "For information, pairs of runs of different sessions (another day, "
+                  "perhaps another host of the same kind: what a back-to-back rerun's term "
+                  "does not promise):", "", *_shares(calibration(tables, groups, across=True))]
     decided = [decisions(table) for table in tables]
     lines += ["", "Decisions per workload (the same in every run?):", ""]
     for workload in decided[0]:
@@ -133,3 +197,59 @@ def check_markdown(paths: list[Path], leave_one_out: bool, within_only: bool = F
     return "\n".join(lines) + "\n"
 
 
+
+
+def saturation_brackets(table: pd.DataFrame) -> dict[str, tuple[Bracket, float, bool]]:
+    """Per model ('workload: model'), its bracket from fit rows, its row's rerun term, and
+    whether its slots bounded it (then the bracket is the harness's, not the model's)."""
+    rows = table[table["offered_rate"].notna()] if "offered_rate" in table else table.iloc[0:0]
+    found: dict[str, tuple[Bracket, float, bool]] = {}
+    for key, model in rows.groupby(GROUP[:1] + MODEL, sort=False, dropna=False):
+        best, above = model_bracket(model, fit_only=True)
+        listed = [row for _, row in model.iterrows()]
+        term = model["run_to_run_saturation"].iloc[0] if "run_to_run_saturation" in model \
+            else 0.0
+        capped = model["runner"].iloc[0] != "sequential" and bounded_by_c(listed, best, above)
+        found[f"{key[0]}: {key[2]}"] = ((best, above), float(term or 0.0), bool(capped))
+    return found
+
+
+def _middles(tables: list[pd.DataFrame]) -> dict[str, list[float | None]]:
+    """Per model, each run's saturation: the geometric middle of a closed bracket its
+    slots did not bound, else None."""
+    runs = [saturation_brackets(table) for table in tables]
+    return {model: [math.sqrt(run[model][0][0] * run[model][0][1])  # type: ignore[operator]
+                    if model in run and run[model][0][0] and run[model][0][1]
+                    and not run[model][2] else None for run in runs]
+            for model in sorted(set().union(*runs))}
+
+
+def _known(values: list[float | None], groups: list[int]) -> tuple[list[float], list[int]]:
+    kept = [(value, group) for value, group in zip(values, groups, strict=True) if value]
+    return [value for value, _ in kept], [group for _, group in kept]
+
+
+def measure_saturation(tables: list[pd.DataFrame], groups: list[int] | None = None
+                       ) -> tuple[dict[str, float], dict[str, float]]:
+    """Per workload: the median over models of the rerun SD of log(saturation), and the
+    median over pairs of models of the rerun SD of log(one's saturation / the other's in
+    the same run), pooled within the sessions `groups` gives; a model or pair with fewer
+    than two degrees of freedom is left out."""
+    middles = _middles(tables)
+    groups = groups or [0] * len(tables)
+    alone: dict[str, list[float]] = {}
+    paired: dict[str, list[float]] = {}
+    for model, found in middles.items():
+        workload = model.split(":")[0]
+        spread = _sd(*_known(found, groups))
+        if not math.isnan(spread):
+            alone.setdefault(workload, []).append(spread)
+        for other, theirs in middles.items():
+            if other.split(":")[0] != workload or other <= model:
+                continue
+            spread = _sd(*_known([a / b if a and b else None
+                                  for a, b in zip(found, theirs, strict=True)], groups))
+            if not math.isnan(spread):
+                paired.setdefault(workload, []).append(spread)
+    return ({w: round(statistics.median(v), 5) for w, v in alone.items()},
+            {w: round(statistics.median(v), 5) for w, v in paired.items()})

@@ -10,6 +10,7 @@ measured rates nothing is known: the report says "at least" and "below".
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import pandas as pd
@@ -20,6 +21,7 @@ from bench.loadgen import MAX_PROCESSES, MAX_RATE_PER_PROCESS
 from bench.report.formats import quoted
 from bench.report.keys import model_label
 from bench.service import BOUNDED, KEPT, P99_FROM, bounded_by_c, ceiling, generator_late, kept_above
+from bench.stats import Z95, rerun_bracket
 
 P999_FROM = 10_000  # and before a p99.9 is
 
@@ -128,12 +130,15 @@ def service_markdown(table: pd.DataFrame) -> list[str]:
              "kept below that (nothing is known between two measured rates; --rate auto "
              "bisects each bracket after the sweep); a rate whose generator ran late (⚠) "
              "or that was not kept while other work disturbed the machine (⚡) decides "
-             "nothing and is left out of the bracket.", "", *_generator_lines(rows)]
+             "nothing and is left out of the bracket.  On a rerun: the bracket widened by "
+             "what back-to-back runs on this kind of machine moved a saturation (95 %; "
+             "bench/run_to_run.json, '-' where it is not known for the machine); a winner "
+             "is named only where these separate.", "", *_generator_lines(rows)]
     for (workload, params, server), group in rows.groupby(GROUP, sort=False, dropna=False):
         where = f", {server} server" if isinstance(server, str) and server else ""
         lines += [f"**{workload}** ({params}{where})", "",
-                  "| model | in flight at most | saturation (req/s) | ceiling (req/s) | "
-                  "CPU per request | memory (MB) |", "|---|---|---|---|---|---|"]
+                  "| model | in flight at most | saturation (req/s) | on a rerun (req/s) | "
+                  "ceiling (req/s) | CPU per request | memory (MB) |", "|---" * 7 + "|"]
         rows_text, held, capped, unknown = _models(group, several)
         lines += rows_text
         lines += ["", _sentence(held, capped, unknown), ""]
@@ -217,6 +222,28 @@ def _busy_text(row: pd.Series) -> str:
 Held = tuple[float, float | None, str, pd.Series]  # best kept, saturation, label, its row
 
 
+def term(row: pd.Series) -> float:
+    """What a rerun moves a saturation on this row's machine (SD, log scale); 0 unknown."""
+    found = row.get("run_to_run_saturation")
+    return 0.0 if found is None or pd.isna(found) else float(found)
+
+
+def ratio_term(row: pd.Series) -> float:
+    """What a rerun moves the ratio of two models' saturations in one run; 0 unknown."""
+    found = row.get("run_to_run_saturation_ratio")
+    return 0.0 if found is None or pd.isna(found) else float(found)
+
+
+def _rerun_text(best: float | None, above: float | None, row: pd.Series) -> str:
+    """The bracket a rerun should fall in: '[a, b)', '≥ a', '< b'; '-' with no term."""
+    if not term(row):
+        return "-"
+    low, high = rerun_bracket(best or None, above, term(row))
+    if low is not None and high is not None:
+        return f"[{quoted(low)}, {quoted(high)})"
+    return f"≥ {quoted(low)}" if low is not None else f"< {quoted(high)}" if high else "-"
+
+
 def _models(group: pd.DataFrame, several: bool
             ) -> tuple[list[str], list[Held], list[Held], list[Held]]:
     """Each model's saturation row; the saturations that decide (held), those that
@@ -246,6 +273,7 @@ def _models(group: pd.DataFrame, several: bool
             text = f"bounded by {slots_text(at_best)} ({raise_hint(at_best)}); " + text
         limit = ceiling([row for _, row in model.iterrows()])
         lines.append(f"| {label} | {slots_text(at_best)} | {text} | "
+                     f"{_rerun_text(best, above, at_best)} | "
                      f"{'-' if pd.isna(limit) else quoted(limit)} | "
                      f"{cpu_text(at_best)} | {memory_text(at_best)} |")
         where = f"{label} ({slots_text(at_best)})"
@@ -283,8 +311,11 @@ def _sentence_of(held: list[Held], capped: list[Held] | None = None) -> str:
         return ("No model's saturation was measured: each kept none of the rates offered "
                 "(offer lower rates) or was bounded by its slots (raise them).")
     best_rate, _, label, row = max(held, key=lambda item: item[0])
+    # One's saturation is above another's where the lowest ratio the brackets allow, best
+    # kept over the other's lowest not kept, stays above 1 by what a rerun moves a ratio.
+    margin = math.exp(Z95 * ratio_term(row))
     others = [item for item in [*held, *(capped or [])] if item[2] != label]
-    overlapping = [item for item in others if item[1] is None or item[1] > best_rate]
+    overlapping = [item for item in others if item[1] is None or best_rate < item[1] * margin]
     if overlapping and all(item[1] is None for item in overlapping) and \
             max(held, key=lambda item: item[0])[1] is None:
         names = ", ".join([label, *(item[2] for item in overlapping)])
@@ -292,12 +323,14 @@ def _sentence_of(held: list[Held], capped: list[Held] | None = None) -> str:
                 f"{quoted(best_rate)} req/s at least, so none's saturation is known (rates "
                 "above were not offered, or their generator ran late and they decide "
                 "nothing).")
+    moves = f", or by less than a rerun moves it (x{margin:.2f})" if margin > 1 else ""
     if overlapping:
         names = ", ".join([label, *(item[2] for item in overlapping)])
         return (f"No winner: the saturation brackets of {names} overlap (the highest rate "
                 f"one kept, {quoted(best_rate)} req/s, is not above what the others did not "
-                "keep); narrower brackets (--rate auto bisects them) or longer runs could "
-                "tell them apart.")
+                f"keep{moves}); narrower brackets (--rate auto bisects them) or longer runs "
+                "could tell them apart.")
+    clear = f", by more than a rerun moves the ratio (x{margin:.2f})" if margin > 1 else ""
     return (f"{label} holds the most: {quoted(best_rate)} req/s kept, where every other "
-            f"model's saturation was lower, at {cpu_text(row)} of CPU per request and "
-            f"{memory_text(row)} MB of memory.")
+            f"model's saturation was lower{clear}, at {cpu_text(row)} of CPU per request "
+            f"and {memory_text(row)} MB of memory.")

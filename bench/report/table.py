@@ -147,6 +147,12 @@ def _published(table: pd.DataFrame, runs: list[Run], spread: run_to_run.Spread) 
     table["run_to_run_ratio"] = [spread.term(workload, run_to_run.SPEEDUP) if known else 0.0
                                  for workload, known in zip(table["workload"], applies,
                                                             strict=True)]
+    # A service row's saturation bracket is widened by what a rerun moves a saturation,
+    # and a ratio of two models' saturations by what a rerun moves such a ratio.
+    for kind in (run_to_run.SATURATION, run_to_run.SATURATION_RATIO):
+        table[f"run_to_run_{kind}"] = [spread.term(workload, kind) if known else 0.0
+                                       for workload, known in zip(table["workload"], applies,
+                                                                  strict=True)]
     result = ~table["failed_scenario"]
     spans = [speedup_interval(base, passes, spread.term(workload, run_to_run.SPEEDUP)
                               if known else 0.0)

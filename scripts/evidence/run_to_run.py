@@ -18,6 +18,7 @@ each run's term from the other runs only, so the check is not judged on its own 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 from pathlib import Path
@@ -26,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from bench import run_to_run
 from bench.report.load import load_run
-from bench.report.rerun import check_markdown, measure_spread
+from bench.report.rerun import check_markdown, measure_spread, sessions
 from bench.report.table import scenario_table
 
 
@@ -47,8 +48,14 @@ def main(argv: list[str] | None = None) -> int:
     else:
         runs = [load_run(path) for path in args.runs]
         tables = [scenario_table([run], run_to_run.NONE) for run in runs]
+        groups = sessions([run.datetime for run in runs])
         spread = measure_spread(tables, run_to_run.machine_of(runs[0].machine),
-                                sorted({str(run.commit.get("id", ""))[:7] for run in runs}))
+                                sorted({str(run.commit.get("id", ""))[:7] for run in runs}),
+                                groups)
+        committed = run_to_run.load()  # the service terms stay as they are
+        spread = dataclasses.replace(spread, saturation=committed.saturation,
+                                     saturation_ratio=committed.saturation_ratio,
+                                     service_runs=committed.service_runs)
         text = json.dumps(spread.as_dict(), indent=2) + "\n"
     if args.out:
         args.out.write_text(text)
