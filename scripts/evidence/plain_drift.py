@@ -169,11 +169,12 @@ def suite_run(max_rounds: int) -> Rounds:
              "-p", "no:cacheprovider", "--workload", ",".join(JOBS),
              "--runner", ",".join(SIDES), "--concurrency", str(THREADS),
              "--http-client", "requests", "--max-rounds", str(max_rounds),
-             "--precision", "0.001", "--max-seconds", "100000",
+             "--precision", "0.001", "--max-seconds", "86400",
              f"--benchmark-json={out}"],
             capture_output=True, text=True, check=False, cwd=REPO)
         if done.returncode != 0:
-            raise SystemExit(f"plain_drift: the suite run failed: {done.stdout[-400:]}")
+            said = (done.stderr.strip() or done.stdout.strip())[-400:]
+            raise SystemExit(f"plain_drift: the suite run failed: {said}")
         found: Rounds = {job: {side: [] for side in SIDES} for job in JOBS}
         for bench in json.loads(out.read_text())["benchmarks"]:
             info = bench["extra_info"]
@@ -251,8 +252,35 @@ def report(runs: list[dict[str, Any]], max_rounds: int) -> str:
         a, b = log_sd(by_side["suite"]), log_sd(by_side["plain"])
         word = "more" if a > b else "less" if a < b else "as much"
         lines.append(f"- {job}: the suite's speedups moved {word} from run to run than the "
-                     f"plain script's ({a:.1%} against {b:.1%}, SD on the log scale).")
+                     f"plain script's ({a:.1%} against {b:.1%}, SD on the log scale); "
+                     f"{_told(by_side['suite'], by_side['plain'])}.")
+    lines += [f"- {line}" for line in _farthest(runs)]
     return "\n".join(lines) + "\n"
+
+
+def _told(suite: list[float], plain: list[float]) -> str:
+    """Whether the F interval of the SD ratio tells the sides apart."""
+    found = sd_ratio(suite, plain)
+    if found == "-":
+        return "one side did not move: not compared"
+    low, high = (float(x) for x in found.split("(")[1].rstrip(")").split("-"))
+    return ("the suite moved more (the ratio's interval is above 1)" if low > 1 else
+            "the suite moved less (the ratio's interval is below 1)" if high < 1 else
+            "with this many runs the two cannot be told apart (the interval holds 1)")
+
+
+def _farthest(runs: list[dict[str, Any]]) -> list[str]:
+    """Per job and side, the turn whose median lies farthest from all turns' median."""
+    found = []
+    for job in JOBS:
+        for index, side in enumerate(SIDES):
+            values = [figures(run["rounds"], job)[index] for run in runs]
+            middle = statistics.median(values)
+            turn = max(range(len(values)), key=lambda i: abs(math.log(values[i] / middle)))
+            found.append(f"{job} {side}: the farthest turn from the median of all turns "
+                         f"({middle * 1e3:.1f} ms) is turn {turn + 1} ({runs[turn]['side']}), "
+                         f"{values[turn] * 1e3:.1f} ms ({values[turn] / middle - 1:+.0%}).")
+    return found
 
 
 def main(argv: list[str] | None = None) -> int:
