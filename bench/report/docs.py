@@ -27,7 +27,7 @@ from bench.report.decision import decision_markdown
 from bench.report.interpreters import interpreters_markdown
 from bench.report.load import Run, load_run
 from bench.report.markdown import markdown_table
-from bench.report.rerun import check_markdown
+from bench.report.rerun import check_markdown, saturation_check_markdown
 from bench.report.service import service_markdown
 from bench.report.table import scenario_table
 
@@ -173,12 +173,25 @@ def dask_block() -> str:
 def spread_block() -> str:
     """The run-to-run terms the report adds, from bench/run_to_run.json."""
     spread = run_to_run.load()
-    lines = [f"Measured from {spread.runs} back-to-back `make bench` runs (commits "
+    pooled = f" in {spread.sessions} sessions (each SD pooled within a session)" \
+        if spread.sessions > 1 else ""
+    lines = [f"Measured from {spread.runs} back-to-back `make bench` runs{pooled} (commits "
              f"{', '.join(spread.commits)}) on {spread.machine}:", "",
              "| workload | a median's rerun SD | a speedup's rerun SD |", "|---|---|---|"]
     for workload in spread.median:
         lines.append(f"| {workload} | {spread.median[workload]:.1%} | "
                      f"{spread.speedup.get(workload, float('nan')):.1%} |")
+    if spread.saturation:
+        lines += ["", f"And from {spread.service_runs} back-to-back `make service` runs "
+                  "(pooled the same way), what a rerun moves a saturation:", "",
+                  "| workload | a saturation's rerun SD | the ratio of two models' |",
+                  "|---|---|---|"]
+        lines += [f"| {workload} | {sd:.1%} | "
+                  + (f"{spread.saturation_ratio[workload]:.1%}"
+                     if workload in spread.saturation_ratio else
+                     f"- (not measured: {max(spread.saturation_ratio.values()):.1%}, the "
+                     "largest, is used)" if spread.saturation_ratio else "-") + " |"
+                  for workload, sd in spread.saturation.items()]
     return "\n".join(lines) + "\n"
 
 
@@ -196,6 +209,18 @@ def calibration_block() -> str:
             body = check_markdown(paths, leave_one_out).split("\n", 2)[2]
             parts.append(f"{what}\n\n{body.strip()}\n")
     return "\n".join(parts) or "No back-to-back runs are committed.\n"
+
+
+SERVICE_CHECK = REPO / "scripts" / "evidence" / "service_overlap" / "check"
+
+
+def service_rerun_block() -> str:
+    """Whether later back-to-back service runs' brackets, widened by the committed term,
+    overlap (bench.report.rerun.saturation_check_markdown)."""
+    paths = sorted(SERVICE_CHECK.glob("*.json"))
+    if len(paths) < 2:
+        return "No later back-to-back service runs are committed.\n"
+    return saturation_check_markdown(paths).split("\n", 2)[2]
 
 
 def deployments_block() -> str:
@@ -227,6 +252,7 @@ BLOCKS: dict[str, Callable[[], str]] = {
     "database-claim": database_claim_block,
     "database-served": database_served_block,
     "spread": spread_block,
+    "service-rerun": service_rerun_block,
     "calibration": calibration_block,
 }
 

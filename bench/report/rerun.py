@@ -33,6 +33,7 @@ from bench.report.keys import ROW_KEY
 from bench.report.load import load_run
 from bench.report.table import scenario_table
 from bench.service import bounded_by_c
+from bench.stats import rerun_bracket
 
 Bracket = tuple[float | None, float | None]  # best kept, lowest not kept; None: open
 
@@ -69,8 +70,10 @@ def sessions(starts: list[str]) -> list[int]:
         if before is not None and moment - before > SESSION_GAP_S:
             session += 1
         found[index], before = session, moment
-    return [found[i] if found[i] is not None else (found[i - 1] if i else 0) or 0
-            for i in range(len(starts))]
+    for index, session_of in enumerate(found):
+        if session_of is None:
+            found[index] = found[index - 1] if index else 0
+    return [session_of or 0 for session_of in found]
 
 
 def _sd(values: list[float], groups: list[int] | None = None) -> float:
@@ -253,3 +256,80 @@ def measure_saturation(tables: list[pd.DataFrame], groups: list[int] | None = No
                 paired.setdefault(workload, []).append(spread)
     return ({w: round(statistics.median(v), 5) for w, v in alone.items()},
             {w: round(statistics.median(v), 5) for w, v in paired.items()})
+
+
+TERMS = ("committed", "none", "leave-one-out")
+
+
+def overlap(every: list[Bracket]) -> bool:
+    """Whether brackets [a, b) all share a point; an open end reaches infinity."""
+    low = max((best or 0.0) for best, _ in every)
+    high = min((above if above is not None else math.inf) for _, above in every)
+    return low < high
+
+
+def _bracket_text(bracket: Bracket) -> str:
+    best, above = bracket
+    return f"[{best or 0:,.0f}, {'open' if above is None else f'{above:,.0f}'})"
+
+
+def _run_name(path: Path) -> str:
+    """A run by its folder (`.../RUN/benchmark.json`), else by its file's name."""
+    return path.parent.name if path.name == "benchmark.json" else path.stem
+
+
+def _service_tables(paths: list[Path], term: str) -> list[pd.DataFrame]:
+    runs = [load_run(path) for path in paths]
+    plain = [scenario_table([run], run_to_run.NONE) for run in runs]
+    if term == "none":
+        return plain
+    if term == "committed":
+        return [scenario_table([run]) for run in runs]
+    machine = run_to_run.machine_of(runs[0].machine)
+    groups = sessions([run.datetime for run in runs])
+    found = [measure_saturation([t for j, t in enumerate(plain) if j != i],
+                                [g for j, g in enumerate(groups) if j != i])
+             for i in range(len(runs))]
+    return [scenario_table([run], run_to_run.Spread(machine, saturation=alone,
+                                                    saturation_ratio=paired))
+            for run, (alone, paired) in zip(runs, found, strict=True)]
+
+
+def saturation_check_markdown(paths: list[Path], term: str = "committed") -> str:
+    """Per model, each run's bracket widened by the term (`TERMS`) and whether all runs'
+    overlap; a model its slots bounded in any run is shown, not judged."""
+    runs = [saturation_brackets(table) for table in _service_tables(paths, term)]
+    said = {"committed": "the committed one (bench/run_to_run.json)",
+            "none": "none: each run's brackets alone",
+            "leave-one-out": "each run's from the other runs only"}[term]
+    lines = [f"# Saturation brackets of {len(paths)} back-to-back runs", "",
+             "Runs: " + ", ".join(f"`{_run_name(path)}`" for path in paths) + ".", "",
+             f"Run-to-run term: {said}.  Each cell: the run's bracket, then the bracket "
+             "widened by the term (what a rerun should fall in).", "",
+             "| model | " + " | ".join(f"run {i + 1}" for i in range(len(paths)))
+             + " | overlap |", "|---" * (len(paths) + 2) + "|"]
+    agree = judged = pairs = paired = 0
+    models = [model for model in runs[0] if all(model in run for run in runs)]
+    for model in models:
+        cells, wide, bounded = [], [], False
+        for run in runs:
+            bracket, found, capped = run[model]
+            widened = rerun_bracket(bracket[0] or None, bracket[1], found)
+            wide.append(widened)
+            bounded = bounded or capped
+            cells.append(_bracket_text(bracket) + (f" → {_bracket_text(widened)}" if found else "")
+                         + (" (bounded by its slots)" if capped else ""))
+        if bounded:
+            verdict = "not judged: bounded by its slots"
+        else:
+            judged += 1
+            fine = overlap(wide)
+            agree += fine
+            for one, other in itertools.combinations(wide, 2):
+                pairs += 1
+                paired += overlap([one, other])
+            verdict = "yes" if fine else "**no**"
+        lines.append(f"| {model} | " + " | ".join(cells) + f" | {verdict} |")
+    lines += ["", f"{agree} of {judged} models' brackets overlap in every run; "
+              f"{paired} of {pairs} pairs of runs' brackets of a model overlap."]
+    return "\n".join(lines) + "\n"

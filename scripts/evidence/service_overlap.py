@@ -26,84 +26,17 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
-import math
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-import pandas as pd
 
 from bench import run_to_run
 from bench.report.load import load_run
-from bench.report.rerun import Bracket, measure_saturation, saturation_brackets, sessions
+from bench.report.rerun import TERMS, measure_saturation, saturation_check_markdown, sessions
 from bench.report.table import scenario_table
-from bench.stats import rerun_bracket
 from scripts.evidence import emit
-
-TERMS = ("committed", "none", "leave-one-out")
-
-
-def overlap(every: list[Bracket]) -> bool:
-    low = max((best or 0.0) for best, _ in every)
-    high = min((above if above is not None else math.inf) for _, above in every)
-    return low < high
-
-
-def _text(bracket: Bracket) -> str:
-    best, above = bracket
-    return f"[{best or 0:,.0f}, {'open' if above is None else f'{above:,.0f}'})"
-
-
-def _tables(paths: list[Path], term: str) -> list[pd.DataFrame]:
-    runs = [load_run(path) for path in paths]
-    plain = [scenario_table([run], run_to_run.NONE) for run in runs]
-    if term == "none":
-        return plain
-    if term == "committed":
-        return [scenario_table([run]) for run in runs]
-    machine = run_to_run.machine_of(runs[0].machine)
-    groups = sessions([run.datetime for run in runs])
-    found = [measure_saturation([t for j, t in enumerate(plain) if j != i],
-                                [g for j, g in enumerate(groups) if j != i])
-             for i in range(len(runs))]
-    return [scenario_table([run], run_to_run.Spread(machine, saturation=alone,
-                                                    saturation_ratio=paired))
-            for run, (alone, paired) in zip(runs, found, strict=True)]
-
-
-def check(paths: list[Path], term: str) -> str:
-    runs = [saturation_brackets(table) for table in _tables(paths, term)]
-    said = {"committed": "the committed one (bench/run_to_run.json)",
-            "none": "none: each run's brackets alone",
-            "leave-one-out": "each run's from the other runs only"}[term]
-    lines = [f"# Saturation brackets of {len(paths)} back-to-back runs", "",
-             "Runs: " + ", ".join(f"`{path.parent.name}`" for path in paths) + ".", "",
-             f"Run-to-run term: {said}.  Each cell: the run's bracket, then the bracket "
-             "widened by the term (what a rerun should fall in).", "",
-             "| model | " + " | ".join(f"run {i + 1}" for i in range(len(paths)))
-             + " | overlap |", "|---" * (len(paths) + 2) + "|"]
-    agree = judged = 0
-    models = [model for model in runs[0] if all(model in run for run in runs)]
-    for model in models:
-        cells, wide, bounded = [], [], False
-        for run in runs:
-            bracket, found, capped = run[model]
-            widened = rerun_bracket(bracket[0] or None, bracket[1], found)
-            wide.append(widened)
-            bounded = bounded or capped
-            cells.append(_text(bracket) + (f" → {_text(widened)}" if found else "")
-                         + (" (bounded by its slots)" if capped else ""))
-        if bounded:
-            verdict = "not judged: bounded by its slots"
-        else:
-            judged += 1
-            fine = overlap(wide)
-            agree += fine
-            verdict = "yes" if fine else "**no**"
-        lines.append(f"| {model} | " + " | ".join(cells) + f" | {verdict} |")
-    lines += ["", f"{agree} of {judged} models' brackets overlap in every run."]
-    return "\n".join(lines) + "\n"
 
 
 def spread(paths: list[Path], write: bool) -> str:
@@ -139,7 +72,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"give at least {fewest} runs")
     if args.action == "spread":
         return emit(spread(args.runs, args.write), args.out)
-    return emit(check(args.runs, args.term), args.out)
+    return emit(saturation_check_markdown(args.runs, args.term), args.out)
 
 
 if __name__ == "__main__":
