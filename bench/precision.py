@@ -23,7 +23,9 @@ DEFAULT_TARGET = 0.03  # half-width of the interval, as a share of the median
 FIRST_PASS_ROUNDS = FEWEST_FOR_95  # the fewest rounds with a 95 % interval of the median
 LATER_PASS_ROUNDS = 4
 DEFAULT_MAX_ROUNDS = 30
-DEFAULT_MAX_SECONDS = 10.0  # of measured round time per scenario; passes stop past it
+# Of measured round time per scenario; passes stop past it.  Past two passes a row's
+# published interval is set by the run-to-run term (bench/run_to_run.json), not its rounds.
+DEFAULT_MAX_SECONDS = 7.0
 
 
 @dataclass(frozen=True)

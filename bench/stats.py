@@ -207,6 +207,7 @@ def rerun_bracket(best: float | None, above: float | None, run_to_run: float
     return wide.low, wide.high
 
 
+BAND = 0.05  # a ratio within 1 ± BAND is no change (--compare) and no lead (the decision)
 AGREE = "agree"
 DIFFER = "differ"
 UNDETERMINED = "undetermined"

@@ -15,9 +15,10 @@ import argparse
 import sys
 from pathlib import Path
 
-from bench.report.compare import BAND, write_compare
+from bench.report.compare import write_compare
 from bench.report.load import ReportError, newest_run, run_file
 from bench.report.page import write_report
+from bench.stats import BAND
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -46,6 +46,17 @@ def test_two_models_whose_intervals_overlap_tie() -> None:
     assert "is fastest" not in text
 
 
+def test_a_lead_under_the_equivalence_band_is_a_tie_even_beyond_both_intervals() -> None:
+    """4 % ahead with intervals of ±0.5 %: separate within this run, but a lead that
+    --compare would call no change, and that back-to-back runs do not keep."""
+    text = block(model("asyncio", 0.700, 0.005), model("threads", 0.728, 0.005))
+    assert "Tie within noise: asyncio has the lowest median" in text
+    assert "or lies below it by less than 5%" in text
+    text = block(model("asyncio", 0.700, 0.005), model("threads", 0.770, 0.005))
+    assert "**asyncio** is fastest, 1.10x ahead of threads beyond both intervals by more " \
+        "than 5%" in text
+
+
 def test_a_winner_is_named_only_beyond_both_intervals_with_its_costs() -> None:
     text = block(model("sequential", 0.7, 0.02),
                  model("processes", 0.36, 0.02, start_method="fork", client_cpu_load=1.97,

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from bench import precision, service, stats
-from bench.report import compare, docs, marks, rerun
+from bench.report import docs, marks, rerun
 from bench.runners import cluster
 
 REPO = Path(__file__).resolve().parents[1]
@@ -34,7 +34,9 @@ COMMIT = re.compile(r"\b[0-9a-f]{7,40}\b")
 CONSTANTS: dict[str, float] = {
     "±3 %": precision.DEFAULT_TARGET * 100,  # the precision target
     "95 %": stats.CONFIDENCE * 100,  # the confidence of every interval
-    "10 s": precision.DEFAULT_MAX_SECONDS,  # the cap on a scenario's rounds, and Dask's
+    "7 s": precision.DEFAULT_MAX_SECONDS,  # the cap on a scenario's rounds
+    "10 s": cluster.WORKERLESS_S,  # Dask's wait for a worker
+    "30 minutes": rerun.SESSION_GAP_S / 60,  # runs further apart are of different sessions
     "10 %": marks.NOISE_LIMIT * 100,  # ⚠ noise
     "0.25 cores": marks.NEIGHBOUR_LIMIT,  # ⚡ neighbours
     "100 %": marks.OVER_IDEAL * 100,  # ⚑ efficiency
@@ -42,7 +44,7 @@ CONSTANTS: dict[str, float] = {
     "1 %": service.GENERATOR_LATE * 100,  # ⚠ generator late
     "99 %": service.KEPT * 100,  # a rate kept
     "90 %": service.BOUNDED * 100,  # a saturation at C's ceiling
-    "±5 %": compare.BAND * 100,  # --compare's equivalence band
+    "±5 %": stats.BAND * 100,  # --compare's equivalence band
     "100 ms": rerun.LONG_S * 1000,  # rows the calibration judges
     "50 ms": 50.0,  # `make service`'s SLO, checked against the Makefile below
     "83 %": 83.0,  # exactly-right intervals' coverage, computed below

@@ -20,9 +20,15 @@ from bench import drift
 from bench.report.keys import ROW_KEY
 from bench.report.load import ReportError, Run, atomic_path, load_run, write_text
 from bench.report.table import scenario_table
-from bench.stats import AGREE, DIFFER, UNDETERMINED, Interval, equivalence, ratio_interval
-
-BAND = 0.05  # two runs agree when B/A's whole interval lies within 1 ± BAND
+from bench.stats import (
+    AGREE,
+    BAND,
+    DIFFER,
+    UNDETERMINED,
+    Interval,
+    equivalence,
+    ratio_interval,
+)
 
 
 def machine_drift(a: Run, b: Run) -> dict[str, float] | None:

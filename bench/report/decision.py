@@ -2,9 +2,12 @@
 
 One short table per workload and size (one row per model at its best measured
 concurrency) and one computed sentence.  The sentence names a winner only where the
-winner's 95 % interval of the median lies wholly below every other model's; otherwise it
-says which models tie within noise.  It names the winner's costs (client CPU, the memory
-its runner added, its start-up), and says so when the winner's row is not fit to cite.
+winner's 95 % interval of the median lies wholly below every other model's by more than
+the equivalence band (bench.stats.BAND, 5 %: the lowest ratio the two intervals allow is
+above 1.05); otherwise it says which models tie.  A lead smaller than that is what
+`--compare` would call no change between two runs, and back-to-back runs do not keep it.
+It names the winner's costs (client CPU, the memory its runner added, its start-up), and
+says so when the winner's row is not fit to cite.
 Rows of every interpreter of a run compete in one table, so a model on one Python can be
 seen to beat another model on another.
 """
@@ -24,6 +27,7 @@ from bench.report.keys import GROUP, MODEL, model_label
 from bench.report.marks import marks
 from bench.report.service import ms
 from bench.runners import RUNNERS
+from bench.stats import BAND
 
 
 def best_of_each_model(rows: pd.DataFrame) -> pd.DataFrame:
@@ -59,8 +63,8 @@ def _failed(row: pd.Series) -> str:
 
 
 def separated(best: pd.Series, other: pd.Series) -> bool:
-    """`best`'s interval of the median lies wholly below `other`'s."""
-    return bool(best["ci_high_s"] < other["ci_low_s"])
+    """`best`'s interval of the median lies wholly below `other`'s, by more than BAND."""
+    return bool(best["ci_high_s"] * (1 + BAND) < other["ci_low_s"])
 
 
 def ties_of(results: pd.DataFrame) -> list[pd.Series]:
@@ -97,12 +101,14 @@ def sentence(models: pd.DataFrame, with_interpreter: bool) -> str:
         if ties:
             names = ", ".join(label(row) for row in ties)
             text = (f"Tie within noise: {label(best)} has the lowest median, but its 95 % "
-                    f"interval overlaps that of {names}, so the data cannot order them")
+                    f"interval overlaps that of {names}, or lies below it by less than "
+                    f"{BAND:.0%}, so the data cannot order them")
         else:
             runner_up = results.iloc[1]
             lead = quoted(runner_up["median_s"] / best["median_s"])
             text = (f"**{label(best)}** is fastest, {lead}x ahead of {label(runner_up)} "
-                    "beyond both intervals") + _library_note(results, best, runner_up, label)
+                    f"beyond both intervals by more than {BAND:.0%}") + \
+                _library_note(results, best, runner_up, label)
     costs = [f"{quoted(best['client_cpu_load'])} cores of client CPU"]
     if not pd.isna(best["runner_pss_mb"]):
         costs.append(f"{mb(best['runner_pss_mb'])} MB for its runner")
