@@ -31,7 +31,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="compare exactly two runs, A then B, scenario by scenario")
     parser.add_argument("--band", type=float, default=BAND,
                         help="--compare: the equivalence band, as a share "
-                             f"(default {BAND}: B/A within 1 ± {BAND:.0%} agrees)")
+                             f"(default {BAND}: B/A within 1 ± {BAND * 100:g} %% agrees)")
     args = parser.parse_args(argv)
     try:
         if args.out is not None and args.out.exists() and not args.out.is_dir():

@@ -51,10 +51,10 @@ def test_a_lead_under_the_equivalence_band_is_a_tie_even_beyond_both_intervals()
     --compare would call no change, and that back-to-back runs do not keep."""
     text = block(model("asyncio", 0.700, 0.005), model("threads", 0.728, 0.005))
     assert "Tie within noise: asyncio has the lowest median" in text
-    assert "or lies below it by less than 5%" in text
+    assert "or lies below it by less than 5 %" in text
     text = block(model("asyncio", 0.700, 0.005), model("threads", 0.770, 0.005))
     assert "**asyncio** is fastest, 1.10x ahead of threads beyond both intervals by more " \
-        "than 5%" in text
+        "than 5 %" in text
 
 
 def test_a_winner_is_named_only_beyond_both_intervals_with_its_costs() -> None:

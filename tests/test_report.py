@@ -459,3 +459,13 @@ def test_an_interpreter_column_names_version_origin_and_settings(build: dict[str
     from bench.report.load import Run
 
     assert Run(Path("x.json"), {"machine_info": {"python_build": build}}).interpreter == label
+
+
+def test_the_report_commands_help_prints_its_band() -> None:
+    """A percent sign in an argparse help string must be escaped, or --help fails or
+    prints the option's internals."""
+    result = subprocess.run([sys.executable, "scripts/report.py", "--help"],
+                            capture_output=True, text=True, cwd=REPO, check=False)
+    assert result.returncode == 0, result.stderr
+    assert "within 1 ± 5 % agrees" in " ".join(result.stdout.split())
+    assert "option_strings" not in result.stdout

@@ -102,12 +102,12 @@ def sentence(models: pd.DataFrame, with_interpreter: bool) -> str:
             names = ", ".join(label(row) for row in ties)
             text = (f"Tie within noise: {label(best)} has the lowest median, but its 95 % "
                     f"interval overlaps that of {names}, or lies below it by less than "
-                    f"{BAND:.0%}, so the data cannot order them")
+                    f"{BAND * 100:g} %, so the data cannot order them")
         else:
             runner_up = results.iloc[1]
             lead = quoted(runner_up["median_s"] / best["median_s"])
             text = (f"**{label(best)}** is fastest, {lead}x ahead of {label(runner_up)} "
-                    f"beyond both intervals by more than {BAND:.0%}") + \
+                    f"beyond both intervals by more than {BAND * 100:g} %") + \
                 _library_note(results, best, runner_up, label)
     costs = [f"{quoted(best['client_cpu_load'])} cores of client CPU"]
     if not pd.isna(best["runner_pss_mb"]):

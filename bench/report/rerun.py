@@ -297,7 +297,8 @@ def _service_tables(paths: list[Path], term: str) -> list[pd.DataFrame]:
 
 def saturation_check_markdown(paths: list[Path], term: str = "committed") -> str:
     """Per model, each run's bracket widened by the term (`TERMS`) and whether all runs'
-    overlap; a model its slots bounded in any run is shown, not judged."""
+    overlap; a model its slots bounded in a run is marked (that bracket is the harness's
+    or the configuration's limit, not the model's)."""
     runs = [saturation_brackets(table) for table in _service_tables(paths, term)]
     said = {"committed": "the committed one (bench/run_to_run.json)",
             "none": "none: each run's brackets alone",
@@ -319,16 +320,15 @@ def saturation_check_markdown(paths: list[Path], term: str = "committed") -> str
             bounded = bounded or capped
             cells.append(_bracket_text(bracket) + (f" → {_bracket_text(widened)}" if found else "")
                          + (" (bounded by its slots)" if capped else ""))
-        if bounded:
-            verdict = "not judged: bounded by its slots"
-        else:
-            judged += 1
-            fine = overlap(wide)
-            agree += fine
-            for one, other in itertools.combinations(wide, 2):
-                pairs += 1
-                paired += overlap([one, other])
-            verdict = "yes" if fine else "**no**"
+        judged += 1
+        fine = overlap(wide)
+        agree += fine
+        for one, other in itertools.combinations(wide, 2):
+            pairs += 1
+            paired += overlap([one, other])
+        verdict = ("yes" if fine else "**no**") + (
+            " (bounded by its slots in a run: that bracket is its slots', not its own)"
+            if bounded else "")
         lines.append(f"| {model} | " + " | ".join(cells) + f" | {verdict} |")
     lines += ["", f"{agree} of {judged} models' brackets overlap in every run; "
               f"{paired} of {pairs} pairs of runs' brackets of a model overlap."]

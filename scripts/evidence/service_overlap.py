@@ -18,7 +18,7 @@ report uses (`--term committed`, the default), by none (`none`: the brackets of 
 alone), or by a term measured from the other runs only (`leave-one-out`), and says per
 model whether the brackets of all the runs overlap.  Two brackets [a, b) and [c, d)
 overlap when a < d and c < b; an open end reaches infinity.  A bracket its slots bounded
-is the harness's limit, not the model's: shown, not judged.
+is the harness's or the configuration's limit, not the model's: marked so.
 """
 
 from __future__ import annotations
