@@ -7,7 +7,7 @@ from pathlib import Path
 
 from bench import run_to_run
 from bench.report.load import load_run
-from bench.report.rerun import _sd, measure_saturation, saturation_brackets, sessions
+from bench.report.rerun import _sd, measure_saturation, rewidened, saturation_brackets, sessions
 from bench.report.table import scenario_table
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -43,3 +43,14 @@ def test_saturation_terms_come_from_the_committed_service_runs() -> None:
     committed = run_to_run.load()
     assert committed.service_runs == len(SERVICE_RUNS)
     assert committed.saturation == alone and committed.saturation_ratio == paired
+
+
+def test_widening_a_table_made_without_a_term_equals_making_it_with_the_term() -> None:
+    run = load_run(sorted((ROOT / "results/reference/run-to-run/runs").glob("*.json"))[0])
+    spread = run_to_run.Spread(run_to_run.machine_of(run.machine), median={"cpu": 0.05},
+                               speedup={"cpu": 0.04, "http": 0.06, "sleep": 0.01})
+    made = scenario_table([run], spread)
+    widened = rewidened(scenario_table([run], run_to_run.NONE), spread)
+    for column in ("ci_low_s", "ci_high_s", "speedup_low", "speedup_high"):
+        assert made[column].fillna(-1).round(12).tolist() == \
+            widened[column].fillna(-1).round(12).tolist(), column

@@ -33,7 +33,7 @@ from bench.report.keys import ROW_KEY
 from bench.report.load import load_run
 from bench.report.table import scenario_table
 from bench.service import bounded_by_c
-from bench.stats import rerun_bracket
+from bench.stats import Interval, rerun_bracket
 
 Bracket = tuple[float | None, float | None]  # best kept, lowest not kept; None: open
 
@@ -163,10 +163,29 @@ def _tables(paths: list[Path], leave_one_out: bool, within_only: bool = False
     plain = [scenario_table([run], run_to_run.NONE) for run in runs]
     machine = run_to_run.machine_of(runs[0].machine)
     groups = sessions([run.datetime for run in runs])
-    return [scenario_table([run], measure_spread(
+    return [rewidened(table, measure_spread(
         [t for j, t in enumerate(plain) if j != i], machine, [],
         [g for j, g in enumerate(groups) if j != i]))
-        for i, run in enumerate(runs)]
+        for i, table in enumerate(plain)]
+
+
+def rewidened(plain: pd.DataFrame, spread: run_to_run.Spread) -> pd.DataFrame:
+    """A table made with no run-to-run term, its median and speedup intervals widened by
+    `spread`'s terms: what scenario_table gives with that spread for the columns the check
+    reads (the same bootstrap, SEED fixed, is not drawn again)."""
+    table = plain.copy()
+    for column, low, high, kind in (("median_s", "ci_low_s", "ci_high_s", run_to_run.MEDIAN),
+                                    ("speedup", "speedup_low", "speedup_high",
+                                     run_to_run.SPEEDUP)):
+        spans = [Interval(a, b).widened(middle, spread.term(workload, kind))
+                 if not (pd.isna(a) or pd.isna(b) or pd.isna(middle)) else None
+                 for middle, a, b, workload in zip(table[column], table[low], table[high],
+                                                   table["workload"], strict=True)]
+        table[low] = [span.low if span else a for span, a in zip(spans, table[low],
+                                                                  strict=True)]
+        table[high] = [span.high if span else b for span, b in zip(spans, table[high],
+                                                                   strict=True)]
+    return table
 
 
 def _shares(found: dict[str, tuple[int, int]]) -> list[str]:
