@@ -145,10 +145,12 @@ def test_service_mode_runs_as_pytest_benchmark_and_reports_saturation(tmp_path: 
     assert report.startswith("# concurrency-bench report: service mode")
     # 100 a second is past one worker's 50 (physics): never kept.  A row whose generator ran
     # late (⚠), or one not kept while neighbours took the cores (⚡), decides nothing and
-    # stays out of the bracket, so a busy machine may drop either end of it.
-    assert re.search(r"\| sequential \| C=1 \| (at least 10\.0, below 100|at least 10\.0|"
-                     r"below 100) \| ", report), \
-        [line for line in report.splitlines() if "sequential" in line]
+    # stays out of the bracket, so a busy machine may drop either end of it, or both (then
+    # no saturation is claimed at all).
+    rows = [line for line in report.splitlines() if line.startswith("| sequential | C=1 |")]
+    assert re.match(r"\| sequential \| C=1 \| (at least 10\.0, below 100|at least 10\.0|"
+                    r"below 100|none of the rates measured) \| ", rows[0]), rows
+    assert "at least 100" not in rows[0]
     assert (tmp_path / "service.png").read_bytes().startswith(b"\x89PNG")
     # Waits have no pure-Python CPU: claim 15 is not measured, so no claims section or files.
     assert "## Claims" not in report
