@@ -243,22 +243,30 @@ def ensure_env(interpreter: Interpreter) -> Path:
                                        f"virtual environment: {_refused(done.stderr)}")
             wheel = _pip_wheel(Path(wheels))
             # A pip wheel runs as a zip: it installs itself, then the project.
-            steps = [[python, str(wheel / "pip"), "install", *quiet, "--no-index",
-                      "--find-links", wheels, "pip"],
-                     [python, "-m", "pip", "install", *quiet, "--only-binary=:all:", "-e",
-                      f"{REPO}[subinterpreters]"]]
-            for step in steps:
-                done = subprocess.run(step, capture_output=True, text=True, timeout=1800)
+            project = [python, "-m", "pip", "install", *quiet, "--only-binary=:all:", "-e"]
+            done = subprocess.run([python, str(wheel / "pip"), "install", *quiet,
+                                   "--no-index", "--find-links", wheels, "pip"],
+                                  capture_output=True, text=True, timeout=1800)
+            if done.returncode != 0:
+                raise InterpreterError(f"interpreter {interpreter.given}: cannot install "
+                                       f"pip: {_refused(done.stderr)}")
+            # With the servers of the real deployments (app-* runners) in one go where
+            # every one has a build; else the project alone, then each server where a
+            # build of it installs (one without leaves those runners skipped, with why).
+            together = subprocess.run([*project, f"{REPO}[subinterpreters,{OPTIONAL_EXTRA}]"],
+                                      capture_output=True, text=True, timeout=1800)
+            if together.returncode != 0:
+                done = subprocess.run([*project, f"{REPO}[subinterpreters]"],
+                                      capture_output=True, text=True, timeout=1800)
                 if done.returncode != 0:
                     raise InterpreterError(
                         f"interpreter {interpreter.given}: cannot install "
                         f"{_failed_package(done.stdout + done.stderr)} (no build of it for "
                         f"{interpreter.build})")
-            # The servers of the real deployments (app-* runners), each where a build of it
-            # installs: a package without one leaves those runners skipped, with the reason.
-            for requirement in _optional(OPTIONAL_EXTRA):
-                subprocess.run([python, "-m", "pip", "install", *quiet, "--only-binary=:all:",
-                                requirement], capture_output=True, text=True, timeout=1800)
+                for requirement in _optional(OPTIONAL_EXTRA):
+                    subprocess.run([python, "-m", "pip", "install", *quiet,
+                                    "--only-binary=:all:", requirement],
+                                   capture_output=True, text=True, timeout=1800)
         shutil.rmtree(interpreter.env, ignore_errors=True)
         partial.rename(interpreter.env)
         stamp.write_text(_fingerprint(interpreter))
