@@ -1,7 +1,5 @@
 # concurrency-bench: `make bench` measures, `make test` checks.  Both create the
-# virtual environment in .venv on first use and reinstall when pyproject.toml changes
-# (--no-compile: Python compiles what it imports when it first imports it, not every file
-# of every package at install time, about 20 s of a fresh install here).
+# virtual environment in .venv on first use and reinstall when pyproject.toml changes.
 #
 # `make bench PYTHON=/path/to/python` measures under another interpreter, in an
 # environment of its own under .venvs/ holding only what measuring needs; the test server
@@ -35,7 +33,7 @@ all: test
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(BASE_PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-compile -e '.[report,dev,subinterpreters,uvloop,servers,dask,db]'
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[report,dev,subinterpreters,uvloop,servers,dask,db]'
 	@touch $@
 
 # $(call run_suite,FOLDER-SUFFIX,PYTEST-TARGET): each run gets a new folder named by its
