@@ -178,8 +178,8 @@ def ratio_interval(top: Passes, bottom: Passes, run_to_run: float = 0.0,
     middle = median(a) / median(b)
     if _short(top) or _short(bottom):
         span_a, span_b = order_interval(a), order_interval(b)
-        if not (span_a.known and span_b.known):
-            return NO_INTERVAL
+        if not (span_a.known and span_b.known) or span_b.low <= 0:
+            return NO_INTERVAL  # a bottom that may be 0 leaves the ratio unbounded
         return Interval(span_a.low / span_b.high, span_a.high / span_b.low,
                         span_a.level * span_b.level, ranged=True,
                         samples=min(len(a), len(b))).widened(middle, run_to_run)

@@ -131,3 +131,11 @@ def test_a_saturation_bracket_widens_about_its_middle_and_open_ends_stay_open() 
     assert math.isclose(math.log(high / low) / 2, half, rel_tol=1e-9)
     assert rerun_bracket(300.0, None, 0.1)[1] is None
     assert rerun_bracket(None, 330.0, 0.1)[0] is None
+
+
+def test_a_ratio_over_a_bottom_that_may_be_zero_has_no_interval_and_raises_nothing() -> None:
+    from bench.claims.kit import sample_ratio
+
+    assert not ratio_interval([[1.0, 2.0, 3.0]], [[0.0, 1.0, 2.0]]).known
+    effect = sample_ratio("memory", [4.0, 5.0, 6.0], [0.0, 0.0, 0.0], 2.0, method="3 and 3")
+    assert math.isnan(effect.value) and "the denominator's median is 0" in effect.method

@@ -241,9 +241,13 @@ def sample_ratio(what: str, top: list[float], bottom: list[float], line: float,
     (a range, with the level it reaches, where the samples are too few for 95 %)."""
     from bench.stats import median, ratio_interval
 
-    if not top or not bottom:
+    if not top or not bottom or median(bottom) <= 0:
+        # No samples, or a bottom of nothing (a memory too small for the meter to see):
+        # no ratio to judge.
+        said = f"{method}; " if method else ""
         return Effect(what, math.nan, math.nan, math.nan, line, unfit=_unfit_of(*rows),
-                      method=method)
+                      method=said + ("the denominator's median is 0: no ratio"
+                                     if bottom and top else "no samples"))
     # Samples that are not rounds (memory, start-up) have no measured rerun spread: their
     # interval is within this run.
     return _effect(what, median(top) / median(bottom), ratio_interval([top], [bottom]),
