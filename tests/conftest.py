@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import fcntl
 import os
 import signal
 import subprocess
 import sys
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -66,12 +68,22 @@ def run_suite(*args: str) -> subprocess.CompletedProcess[str]:
 
 
 @pytest.fixture(scope="session")
-def suite_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """pytest-benchmark JSON from a real short run of the suite (4 rounds, 1 warm-up)."""
-    out = tmp_path_factory.mktemp("run") / "benchmark.json"
-    result = run_suite("--benchmark-only", "--rounds", "4", "--warmup-rounds", "1",
-                       f"--benchmark-json={out}", "-q")
-    assert result.returncode == 0, result.stdout + result.stderr
+def suite_run(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Path:
+    """pytest-benchmark JSON from a real short run of the suite (4 rounds, 1 warm-up),
+    made once for the whole test session: under `make test`'s two xdist workers the first
+    to need it runs it and the other waits and reads it (a session folder both share)."""
+    base = tmp_path_factory.getbasetemp()
+    shared = base if worker_id == "master" else base.parent
+    out = shared / "suite-run" / "benchmark.json"
+    with open(shared / "suite-run.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not out.exists():
+            out.parent.mkdir(exist_ok=True)
+            partial = out.with_suffix(".partial")
+            result = run_suite("--benchmark-only", "--rounds", "4", "--warmup-rounds", "1",
+                               f"--benchmark-json={partial}", "-q")
+            assert result.returncode == 0, result.stdout + result.stderr
+            partial.rename(out)
     return out
 
 
@@ -109,6 +121,26 @@ def command_line(process: psutil.Process) -> str | None:
         return " ".join(process.cmdline())
     except psutil.NoSuchProcess:
         return None
+
+
+def living_children(text: str = "", exclude: set[int] | None = None) -> set[int]:
+    """This process's descendants whose command line holds `text` (all, by default), less
+    `exclude`.  One that has exited -- a zombie not yet reaped included -- is on its way
+    out, not left behind, and is not counted."""
+    return {child.pid for child in psutil.Process().children(recursive=True)
+            if child.pid not in (exclude or set())
+            and text in (command_line(child) if command_line(child) is not None else "\0")}
+
+
+def settled(look: Callable[[], set[int]], timeout_s: float = 10.0) -> set[int]:
+    """What `look` still finds after waiting up to `timeout_s` for it to find nothing:
+    a process being stopped or reaped gets that long to go."""
+    deadline = time.monotonic() + timeout_s
+    found = look()
+    while found and time.monotonic() < deadline:
+        time.sleep(0.1)
+        found = look()
+    return found
 
 
 def is_interpreter_helper(process: psutil.Process) -> bool:

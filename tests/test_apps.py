@@ -22,7 +22,7 @@ import pytest
 
 from bench.runners import RUNNERS
 from bench.service import Schedule
-from tests.conftest import REPO, default_sigint, interrupted
+from tests.conftest import REPO, default_sigint, interrupted, living_children, settled
 from workloads.http import HttpWorkload
 from workloads.serve import Deployment, DeploymentError, DeploymentProcess, free_port
 from workloads.server import ServerProcess
@@ -193,8 +193,7 @@ def test_a_generator_that_does_not_start_leaves_no_deployment(
     with pytest.raises(GeneratorError, match="the load generator did not start"):
         runner.open()
     assert runner._live is None and list(tmp_path.iterdir()) == []
-    assert not [child for child in psutil.Process().children(recursive=True)
-                if "gunicorn" in " ".join(child.cmdline())]
+    assert settled(lambda: living_children("gunicorn")) == set()
 
 
 def test_a_port_in_use_is_one_line() -> None:

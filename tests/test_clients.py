@@ -11,13 +11,12 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
-import psutil
 import pytest
 import requests
 
 from bench.options import OptionError, parse_settings
 from bench.scenario import scenarios_for
-from tests.conftest import REPO, has_exited
+from tests.conftest import REPO, has_exited, living_children, settled
 from tests.test_workloads import run_async_twin
 from workloads import HttpWorkload, TaskFailed
 from workloads.clients import ASYNC, CLIENTS, SYNC, serves
@@ -161,8 +160,7 @@ def test_a_runner_with_no_client_for_its_twin_is_skipped_with_the_reason(tmp_pat
 
 def test_the_matrix_runs_every_client_against_both_servers(tmp_path: Path) -> None:
     out = tmp_path / "run.json"
-    me = psutil.Process()
-    before = {child.pid for child in me.children(recursive=True)}
+    before = living_children()
     result = subprocess.run(
         [sys.executable, "-m", "pytest", "bench", "--benchmark-only", "--workload", "http",
          "--runner", "asyncio,to_thread,threads", "--http-client", "aiohttp,httpx,requests",
@@ -180,7 +178,7 @@ def test_the_matrix_runs_every_client_against_both_servers(tmp_path: Path) -> No
                      for client in clients}
     assert all(r["ok"] == 6 * r["rounds"] and r["failed"] == 0 for r in records)
     assert set(data["machine_info"]["servers"]) == set(SERVERS)
-    left = {child.pid for child in me.children(recursive=True)} - before
+    left = settled(lambda: living_children(exclude=before))
     assert not left, f"processes left behind: {left}"
     report = subprocess.run([sys.executable, "scripts/report.py", str(out)], cwd=REPO,
                             capture_output=True, text=True, timeout=300)

@@ -24,7 +24,7 @@ from bench.environment import usable_cores
 from bench.limits import LimitError, check_workers, files_needed
 from bench.runners import RUNNERS, make_runner
 from bench.runners.cluster import local_workers
-from tests.conftest import REPO, is_interpreter_helper
+from tests.conftest import REPO, is_interpreter_helper, settled
 from workloads import CpuWorkload, Workload, WrongResult
 
 pytestmark = pytest.mark.skipif(RUNNERS["dask"].unavailable() is not None,
@@ -200,7 +200,7 @@ def test_the_suite_uses_a_hand_started_cluster_and_leaves_it_running(
     assert details["worker_python"] and details["worker_distributed"]
     assert dask["task_overhead_s"] > 0
     assert all(process.poll() is None for process in processes), "the cluster was shut down"
-    assert suite_processes() - before == set()
+    assert settled(lambda: suite_processes() - before) == set()
 
 
 @pytest.mark.parametrize("address, message", [
