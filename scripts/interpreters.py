@@ -23,8 +23,9 @@ Each binary gets its own virtual environment under `.venvs/`, named after its bu
 version and origin (`cp313-3.13.0-pyenv-…`, `cp313t-3.13.5-source-…`, `cp314-3.14.10-Debian-…`)
 and remade when the project's requirements change, holding only what measuring needs:
 the project without its `report` extra, so pandas, matplotlib and SciPy never have to
-install there.  The environment is made without ensurepip (Debian's and Ubuntu's Pythons do
-not have it): pip is put in from its wheel, which the main environment's pip fetches.  The
+install there.  The environment is made and filled by the main environment's uv, which
+needs neither pip nor ensurepip in the interpreter (Debian's and Ubuntu's Pythons lack
+ensurepip) and takes seconds where pip took a minute.  The
 test server and the report run on this (the main) environment's Python, so every
 interpreter's column talks to the same server.
 
@@ -43,7 +44,6 @@ import re
 import shutil
 import subprocess
 import sys
-import tempfile
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -53,7 +53,6 @@ ENVS = REPO / ".venvs"
 RUNS = REPO / "results" / "runs"
 MIN_VERSION = (3, 11)
 SERVER_PYTHON = "CONCURRENCY_BENCH_SERVER_PYTHON"  # read by workloads.server.ServerProcess
-PIP_MIN = "pip>=24.1"  # the first pip that knows free-threaded wheel tags
 # What the interpreter says of itself under its settings (bench.environment needs only the
 # standard library, so it imports on any interpreter before its environment exists).
 PROBE = ("import json, sys, sysconfig; sys.path.insert(0, {repo!r}); "
@@ -189,7 +188,7 @@ def _fingerprint(interpreter: Interpreter) -> str:
 
 
 OPTIONAL_EXTRA = "servers"  # installed package by package where each has a build
-RECIPE = 2  # how an environment is made: a change here makes every environment anew
+RECIPE = 3  # how an environment is made: a change here makes every environment anew
 
 
 def _optional(extra: str) -> list[str]:
@@ -200,8 +199,11 @@ def _optional(extra: str) -> list[str]:
 
 
 def _failed_package(output: str) -> str:
-    """The package pip could not install, from its own words."""
+    """The package the installer (uv, or pip) could not install, from its own words."""
     for pattern in (r"No matching distribution found for ([A-Za-z0-9_.\-]+)",
+                    r"Because ([A-Za-z0-9_.\-]+?)(?:[<>=!~][^ ]*)? has no (?:usable )?wheels",
+                    r"Because only ([A-Za-z0-9_.\-]+?)[<>=!~]",
+                    r"Because there (?:is|are) no versions? of ([A-Za-z0-9_.\-]+?)[<>=!~ ]",
                     r"Failed to build ([A-Za-z0-9_.\-]+)",
                     r"Could not build wheels for ([A-Za-z0-9_.\-]+)",
                     r"Building wheel for ([A-Za-z0-9_.\-]+) \(pyproject\.toml\) did not run"):
@@ -211,18 +213,11 @@ def _failed_package(output: str) -> str:
     return "a dependency"
 
 
-def _pip_wheel(into: Path) -> Path:
-    """pip's wheel, fetched by the main environment's pip: a new environment is made
-    without ensurepip (which distribution builds lack) and gets pip from it."""
-    done = subprocess.run([sys.executable, "-m", "pip", "download", "--quiet",
-                           "--disable-pip-version-check", "--no-deps", "--only-binary=:all:",
-                           "--dest", str(into), PIP_MIN], capture_output=True, text=True,
-                          timeout=600)
-    wheels = sorted(into.glob("pip-*.whl"))
-    if done.returncode != 0 or not wheels:
-        raise InterpreterError(f"cannot fetch pip's wheel ({PIP_MIN}) with the main "
-                               "environment's pip")
-    return wheels[-1]
+def _uv(*args: str) -> subprocess.CompletedProcess[str]:
+    """uv (the main environment's) makes and fills an environment: it needs no pip and no
+    ensurepip in the interpreter (which distribution builds lack), and installs in seconds."""
+    return subprocess.run([sys.executable, "-m", "uv", *args], capture_output=True, text=True,
+                          timeout=1800)
 
 
 def ensure_env(interpreter: Interpreter) -> Path:
@@ -233,40 +228,25 @@ def ensure_env(interpreter: Interpreter) -> Path:
     partial = interpreter.env.with_name(interpreter.env.name + ".partial")
     shutil.rmtree(partial, ignore_errors=True)
     python = str(partial / "bin" / "python")
-    quiet = ["--quiet", "--disable-pip-version-check"]
+    install = ["pip", "install", "--quiet", "--python", python, "--only-binary", ":all:"]
     try:
-        with tempfile.TemporaryDirectory(prefix="concurrency-bench-pip-") as wheels:
-            done = subprocess.run([str(interpreter.path), "-m", "venv", "--without-pip",
-                                   str(partial)], capture_output=True, text=True, timeout=600)
+        done = _uv("venv", "--quiet", "--python", str(interpreter.path), str(partial))
+        if done.returncode != 0:
+            raise InterpreterError(f"interpreter {interpreter.given}: cannot make a "
+                                   f"virtual environment: {_refused(done.stderr)}")
+        # With the servers of the real deployments (app-* runners) in one go where every
+        # one has a build; else the project alone, then each server where a build of it
+        # installs (one without leaves those runners skipped, with why).
+        together = _uv(*install, "-e", f"{REPO}[subinterpreters,{OPTIONAL_EXTRA}]")
+        if together.returncode != 0:
+            done = _uv(*install, "-e", f"{REPO}[subinterpreters]")
             if done.returncode != 0:
-                raise InterpreterError(f"interpreter {interpreter.given}: cannot make a "
-                                       f"virtual environment: {_refused(done.stderr)}")
-            wheel = _pip_wheel(Path(wheels))
-            # A pip wheel runs as a zip: it installs itself, then the project.
-            project = [python, "-m", "pip", "install", *quiet, "--only-binary=:all:", "-e"]
-            done = subprocess.run([python, str(wheel / "pip"), "install", *quiet,
-                                   "--no-index", "--find-links", wheels, "pip"],
-                                  capture_output=True, text=True, timeout=1800)
-            if done.returncode != 0:
-                raise InterpreterError(f"interpreter {interpreter.given}: cannot install "
-                                       f"pip: {_refused(done.stderr)}")
-            # With the servers of the real deployments (app-* runners) in one go where
-            # every one has a build; else the project alone, then each server where a
-            # build of it installs (one without leaves those runners skipped, with why).
-            together = subprocess.run([*project, f"{REPO}[subinterpreters,{OPTIONAL_EXTRA}]"],
-                                      capture_output=True, text=True, timeout=1800)
-            if together.returncode != 0:
-                done = subprocess.run([*project, f"{REPO}[subinterpreters]"],
-                                      capture_output=True, text=True, timeout=1800)
-                if done.returncode != 0:
-                    raise InterpreterError(
-                        f"interpreter {interpreter.given}: cannot install "
-                        f"{_failed_package(done.stdout + done.stderr)} (no build of it for "
-                        f"{interpreter.build})")
-                for requirement in _optional(OPTIONAL_EXTRA):
-                    subprocess.run([python, "-m", "pip", "install", *quiet,
-                                    "--only-binary=:all:", requirement],
-                                   capture_output=True, text=True, timeout=1800)
+                raise InterpreterError(
+                    f"interpreter {interpreter.given}: cannot install "
+                    f"{_failed_package(done.stdout + done.stderr)} (no build of it for "
+                    f"{interpreter.build})")
+            for requirement in _optional(OPTIONAL_EXTRA):
+                _uv(*install, requirement)
         shutil.rmtree(interpreter.env, ignore_errors=True)
         partial.rename(interpreter.env)
         stamp.write_text(_fingerprint(interpreter))
