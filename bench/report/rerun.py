@@ -120,16 +120,18 @@ def calibration(tables: list[pd.DataFrame], groups: list[int] | None = None,
     """(hits, cases) for overlap and inside, of medians and of speedups, over the pairs of
     runs of one session (`across`: of different sessions)."""
     groups = groups or [0] * len(tables)
-    keyed = [_keyed(table) for table in tables]
-    counts = {name: [0, 0] for name in ("median overlap", "median inside", "speedup overlap",
-                                       "speedup inside")}
     columns = {"median": ("median_s", "ci_low_s", "ci_high_s"),
                "speedup": ("speedup", "speedup_low", "speedup_high")}
+    needed = ["runner", *(column for names in columns.values() for column in names)]
+    # Rows as plain dicts of the columns read: a pandas row per pair of runs cost seconds.
+    keyed = [_keyed(table)[needed].to_dict("index") for table in tables]
+    counts = {name: [0, 0] for name in ("median overlap", "median inside", "speedup overlap",
+                                       "speedup inside")}
     for a, b in itertools.permutations(range(len(keyed)), 2):
         if (groups[a] != groups[b]) != across:
             continue
-        for key in keyed[a].index.intersection(keyed[b].index):
-            one, other = keyed[a].loc[key], keyed[b].loc[key]
+        for key in [key for key in keyed[a] if key in keyed[b]]:
+            one, other = keyed[a][key], keyed[b][key]
             if min(one["median_s"], other["median_s"]) < LONG_S:
                 continue
             for what, (value, low, high) in columns.items():

@@ -8,6 +8,7 @@ from __future__ import annotations
 import statistics
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from bench import run_to_run, stats
@@ -45,20 +46,31 @@ SAMPLE_ROWS = tuple(column.row or name for name, column in record_columns()
                     if column.merge == SAMPLES)
 
 
-def _weighted(rows: pd.DataFrame, column: str, weights: pd.Series) -> float:
-    """Mean of `column` over the passes, weighted; percentiles of equal-sized passes
+def _weighted(values: list[Any], weights: list[Any]) -> float:
+    """Mean of a column over the passes, weighted; percentiles of equal-sized passes
     combine this way (quantile averaging), and per-round means exactly."""
-    known = rows[column].notna() & (weights > 0)
-    if not known.any():
+    known = [(value, weight) for value, weight in zip(values, weights, strict=True)
+             if pd.notna(value) and weight > 0]
+    if not known:
         return float("nan")
-    return float((rows.loc[known, column] * weights[known]).sum() / weights[known].sum())
+    value, weight = (np.array(part, dtype=float) for part in zip(*known, strict=True))
+    return float((value * weight).sum() / weight.sum())
 
 
-def _merged(ordered: pd.DataFrame, column: str, how: str) -> Any:
+def _numbers(values: list[Any], how: str) -> float:
+    """The largest, least or median of the numbers among `values` (NaN if none)."""
+    numbers = pd.to_numeric(np.asarray(values, dtype=object), errors="coerce").astype(float)
+    numbers = numbers[~np.isnan(numbers)]
+    if not len(numbers):
+        return float("nan")
+    return float({MAX: np.max, MIN: np.min, MEDIAN: np.median}[how](numbers))
+
+
+def _merged(columns: dict[str, list[Any]], column: str, how: str) -> Any:
     """One value from the passes' values of `column`, as its declaration says."""
-    values = ordered[column]
+    values = columns[column]
     if how == SUM:
-        return int(values.sum())
+        return int(sum(values))
     if how == SAMPLES:
         return [value for found in values for value in found]
     if how == COUNTS:
@@ -74,13 +86,12 @@ def _merged(ordered: pd.DataFrame, column: str, how: str) -> Any:
                 first.setdefault(kind, text)
         return first
     if how == PER_ROUND:
-        return _weighted(ordered, column, ordered["rounds"])
+        return _weighted(values, columns["rounds"])
     if how == PER_TASK:
-        return _weighted(ordered, column, ordered["ok"])
+        return _weighted(values, columns["ok"])
     if how in (MAX, MIN, MEDIAN):
-        numbers = pd.to_numeric(values, errors="coerce")
-        return float(getattr(numbers, how)())
-    return values.iloc[0]
+        return _numbers(values, how)
+    return values[0]
 
 
 def _merge_passes(passes: pd.DataFrame) -> dict[str, Any]:
@@ -90,16 +101,17 @@ def _merge_passes(passes: pd.DataFrame) -> dict[str, Any]:
         return dict(passes.iloc[0])
     ordered = passes.sort_values("pass_index")
     merged = dict(ordered.iloc[0])
-    data = pd.Series([value for values in ordered["rounds_data"] for value in values])
+    columns = ordered.to_dict("list")  # plain lists: a Series per field cost seconds a report
+    data = pd.Series([value for values in columns["rounds_data"] for value in values])
     q1, median, q3 = (float(data.quantile(q)) for q in (0.25, 0.5, 0.75))
     merged.update(rounds_data=list(data), rounds=len(data),
-                  rounds_by_pass=[list(values) for values in ordered["rounds_data"]],
+                  rounds_by_pass=[list(values) for values in columns["rounds_data"]],
                   median_s=median, q1_s=q1, q3_s=q3, iqr_s=q3 - q1,
                   min_s=float(data.min()), passes=len(ordered))
     for name, column in record_columns():
         row = column.row or name
-        if column.merge != FIRST and row in ordered:
-            merged[row] = _merged(ordered, row, column.merge)
+        if column.merge != FIRST and row in columns:
+            merged[row] = _merged(columns, row, column.merge)
     return merged
 
 
