@@ -82,6 +82,20 @@ def test_docs_readme_is_short_and_leads_with_the_decision() -> None:
         assert f"**{workload}**" in block
 
 
+def test_docs_readme_shows_the_chart_of_the_run_its_decision_quotes() -> None:
+    """The picture beside README's decision is the reference's main chart, drawn from the
+    same run as the tables (the run is in the chart's metadata), in both its files."""
+    from PIL import Image
+
+    text = (REPO / "README.md").read_text()
+    chart = REPO / "results" / "reference" / docs.DECISION_CHART
+    assert f"](results/reference/{docs.DECISION_CHART})" in text.split("<!-- end: decision")[0]
+    with Image.open(chart) as image:
+        assert image.text["Description"] == docs.chart_source("")
+    svg = chart.with_suffix(".svg").read_text()
+    assert f"<dc:description>{docs.chart_source('')}</dc:description>" in svg
+
+
 @pytest.mark.parametrize("page", PAGES, ids=lambda path: path.name)
 def test_docs_blocks_are_what_their_data_makes(page: Path) -> None:
     assert docs.stale(page) == [], "run: python scripts/docs.py"

@@ -261,6 +261,7 @@ def add_footnote(fig: Figure, *lines: str, size: int = 7) -> None:
     width = int(fig.get_figwidth() * 120 / size)  # characters of this size per line
     text = "\n".join(textwrap.fill(line, width) for line in lines if line)
     fig.text(0.01, 0.005, text, fontsize=size, color="#444444", ha="left", va="bottom")
+    fig.set_label(lines[0])  # and in the file's metadata (save_figure), for a docs check
 
 
 def legend_above_data(ax: Axes) -> None:
@@ -360,14 +361,17 @@ def _clients_figure(table: pd.DataFrame, footnote: str) -> Figure:
 
 
 def save_figure(fig: Figure, out: Path, name: str) -> list[Path]:
-    """Write `fig` as PNG and SVG (each atomically) and close it."""
+    """Write `fig` as PNG and SVG (each atomically) and close it.  The run it was drawn
+    from (its footnote's first line: machine, build, run time, commit) is the files'
+    Description, so a page that shows a chart can check it is the one its data makes."""
     paths = []
     try:
         for suffix in ("png", "svg"):
             path = out / f"{name}.{suffix}"
             with atomic_path(path) as partial:
                 # No date in the SVG: the same data makes the same file.
-                metadata = {"Date": None} if suffix == "svg" else {}
+                metadata = {"Description": fig.get_label()} | (
+                    {"Date": None} if suffix == "svg" else {})
                 fig.savefig(partial, dpi=DPI, format=suffix, metadata=metadata)
             paths.append(path)
     finally:

@@ -27,6 +27,7 @@ from bench.report.decision import decision_markdown
 from bench.report.interpreters import interpreters_markdown
 from bench.report.load import Run, load_run
 from bench.report.markdown import markdown_table
+from bench.report.provenance import footnote
 from bench.report.rerun import check_markdown, saturation_check_markdown
 from bench.report.service import service_markdown
 from bench.report.table import scenario_table
@@ -75,11 +76,23 @@ def _decision(folder: str) -> str:
     return "\n".join([DECISION_NOTE, *lines[3:]]).strip() + "\n"
 
 
+# README's picture: the default reference's main chart, drawn from the run the block quotes
+# (tests/test_docs.py reads the run out of the chart's metadata).
+DECISION_CHART = "speedup_efficiency.png"
+
+
 def decision_block() -> str:
-    """README's decision: the default reference's "Which model?" block."""
+    """README's decision: the default reference's main chart and "Which model?" block."""
     return (f"From `make bench` at commit {_commit('')} on the machine in "
             f"[results/reference/REPORT.md](results/reference/REPORT.md):\n\n"
-            + _decision(""))
+            f"![Speedup over sequential per workload and concurrency, with 95 % intervals "
+            f"(top), and efficiency against the ideal time (bottom)]"
+            f"(results/reference/{DECISION_CHART})\n\n" + _decision(""))
+
+
+def chart_source(folder: str) -> str:
+    """What a chart of a reference folder should say it was drawn from."""
+    return footnote(list(_runs(folder)))
 
 
 def options_block() -> str:
