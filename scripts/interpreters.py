@@ -188,7 +188,7 @@ def _fingerprint(interpreter: Interpreter) -> str:
 
 
 OPTIONAL_EXTRA = "servers"  # installed package by package where each has a build
-RECIPE = 3  # how an environment is made: a change here makes every environment anew
+RECIPE = 4  # how an environment is made: a change here makes every environment anew
 
 
 def _optional(extra: str) -> list[str]:
@@ -228,7 +228,9 @@ def ensure_env(interpreter: Interpreter) -> Path:
     partial = interpreter.env.with_name(interpreter.env.name + ".partial")
     shutil.rmtree(partial, ignore_errors=True)
     python = str(partial / "bin" / "python")
-    install = ["pip", "install", "--quiet", "--python", python, "--only-binary", ":all:"]
+    # Compiled at install, as pip does (with PYTHONDONTWRITEBYTECODE set, never after).
+    install = ["pip", "install", "--quiet", "--compile-bytecode", "--python", python,
+               "--only-binary", ":all:"]
     try:
         done = _uv("venv", "--quiet", "--python", str(interpreter.path), str(partial))
         if done.returncode != 0:

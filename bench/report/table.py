@@ -63,7 +63,9 @@ def _numbers(values: list[Any], how: str) -> float:
     numbers = numbers[~np.isnan(numbers)]
     if not len(numbers):
         return float("nan")
-    return float({MAX: np.max, MIN: np.min, MEDIAN: np.median}[how](numbers))
+    if how == MAX:
+        return float(numbers.max())
+    return float(numbers.min()) if how == MIN else float(np.median(numbers))
 
 
 def _merged(columns: dict[str, list[Any]], column: str, how: str) -> Any:
@@ -101,7 +103,9 @@ def _merge_passes(passes: pd.DataFrame) -> dict[str, Any]:
         return dict(passes.iloc[0])
     ordered = passes.sort_values("pass_index")
     merged = dict(ordered.iloc[0])
-    columns = ordered.to_dict("list")  # plain lists: a Series per field cost seconds a report
+    # Plain lists: a Series per field cost seconds a report.
+    columns: dict[str, list[Any]] = {str(name): values for name, values
+                                     in ordered.to_dict("list").items()}
     data = pd.Series([value for values in columns["rounds_data"] for value in values])
     q1, median, q3 = (float(data.quantile(q)) for q in (0.25, 0.5, 0.75))
     merged.update(rounds_data=list(data), rounds=len(data),
