@@ -15,6 +15,8 @@ STAMP := $(VENV)/.installed
 RUNS := results/runs
 # Extra pytest options for `make bench`, e.g. BENCH_ARGS="--workload http --rounds 10".
 BENCH_ARGS ?=
+# Extra pytest options for `make test`, e.g. TEST_ARGS="--durations=20".
+TEST_ARGS ?=
 
 # `make service`: service mode (bench/service.py), each deployment's saturation under a
 # 50 ms SLO: the twins served by uvicorn and gunicorn (bench/runners/apps.py), loaded from
@@ -88,7 +90,7 @@ charts: $(STAMP)
 # where PYTHONDONTWRITEBYTECODE is set each would compile them anew.
 test: $(STAMP)
 	@$(BIN)/python -m compileall -q bench workloads scripts tests
-	$(BIN)/python -m pytest tests -n 2 --dist loadfile
+	$(BIN)/python -m pytest tests -n 2 --dist loadfile $(TEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check bench workloads scripts tests

@@ -75,3 +75,23 @@ def test_dask_gap_refuses_a_run_without_dask(tmp_path: Path) -> None:
     path.write_text(json.dumps(data))
     with pytest.raises(SystemExit, match="has no dask rows"):
         dask_gap.rows_of(path)
+
+
+def test_test_durations_sums_each_file_and_lists_the_slowest(tmp_path: Path) -> None:
+    from scripts.evidence import test_durations
+
+    junit = tmp_path / "junit.xml"
+    junit.write_text(
+        '<testsuites><testsuite name="pytest">'
+        '<testcase classname="tests.test_a" name="test_one" time="2.5"/>'
+        '<testcase classname="tests.test_a" name="test_two" time="1.0"><skipped/></testcase>'
+        '<testcase classname="tests.test_b" name="test_three" time="4.0"><failure/></testcase>'
+        '</testsuite></testsuites>')
+    out = tmp_path / "durations.json"
+    assert test_durations.main(["--junit", str(junit), "--wall-s", "3.2", "--out",
+                                str(out)]) == 0
+    found = json.loads(out.read_text())
+    assert found["files"] == {"tests/test_b.py": 4.0, "tests/test_a.py": 3.5}
+    assert found["outcomes"] == {"passed": 1, "failed": 1, "skipped": 1}
+    assert found["slowest"][0] == {"test": "tests/test_b.py::test_three", "seconds": 4.0}
+    assert found["wall_s"] == 3.2 and found["test_seconds"] == 7.5

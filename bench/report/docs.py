@@ -13,6 +13,7 @@ test that checks so also checks every design constant they name against the code
 from __future__ import annotations
 
 import functools
+import json
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -251,6 +252,28 @@ def deployments_freethreaded_block() -> str:
             f"{_commit('service-freethreaded')}:\n\n{_saturation('service-freethreaded')}\n")
 
 
+TEST_DURATIONS = REPO / "scripts" / "evidence" / "test_durations.json"
+
+
+def test_durations_block() -> str:
+    """What a fresh clone's `make test` took, and its slowest files and tests
+    (scripts/evidence/test_durations.py)."""
+    if not TEST_DURATIONS.exists():
+        return "No timed `make test` is committed.\n"
+    found = json.loads(TEST_DURATIONS.read_text())
+    minutes, seconds = divmod(round(found["wall_s"]), 60)
+    counts = ", ".join(f"{count} {kind}" for kind, count in found["outcomes"].items() if count)
+    lines = [f"A fresh clone's `make test` on {found['machine']} ({found['made']}): "
+             f"{minutes}:{seconds:02d} of wall time from the clone on, the environment "
+             f"included; {counts}; {found['test_seconds']:,.0f} s of tests over the two "
+             "workers.", "", "| test file | seconds (summed) |", "|---|---|"]
+    lines += [f"| {name} | {seconds:,.1f} |" for name, seconds in found["files"].items()
+              if seconds >= 10]
+    lines += ["", "| slowest tests | seconds |", "|---|---|"]
+    lines += [f"| `{case['test']}` | {case['seconds']:,.1f} |" for case in found["slowest"]]
+    return "\n".join(lines) + "\n"
+
+
 BLOCKS: dict[str, Callable[[], str]] = {
     "deployments": deployments_block,
     "deployments-freethreaded": deployments_freethreaded_block,
@@ -267,6 +290,7 @@ BLOCKS: dict[str, Callable[[], str]] = {
     "spread": spread_block,
     "service-rerun": service_rerun_block,
     "calibration": calibration_block,
+    "test-durations": test_durations_block,
 }
 
 
