@@ -95,3 +95,17 @@ def test_test_durations_sums_each_file_and_lists_the_slowest(tmp_path: Path) -> 
     assert found["outcomes"] == {"passed": 1, "failed": 1, "skipped": 1}
     assert found["slowest"][0] == {"test": "tests/test_b.py::test_three", "seconds": 4.0}
     assert found["wall_s"] == 3.2 and found["test_seconds"] == 7.5
+
+
+def test_gil_threads_counts_the_suite_turns_within_ten_percent_of_plain() -> None:
+    from scripts.evidence import gil_threads
+
+    def turn(side: str, threads: float) -> dict[str, object]:
+        return {"side": side, "concurrency": 2, "python": "python3",
+                "sequential": {"wall": 1.0, "cpu": 1.0},
+                "threads": {"wall": threads, "cpu": threads}}
+
+    page = gil_threads.render([turn("plain", 1.0), turn("suite", 1.05), turn("suite", 2.0),
+                               turn("plain", 1.0)])
+    assert "| 2 | suite | 2 | 1.525 (1.050-2.000) | 1.525 (1.050-2.000) | 1 of 2 |" in page
+    assert "| 2 | plain | 2 | 1.000 (1.000-1.000) | 1.000 (1.000-1.000) | 2 of 2 |" in page
