@@ -18,6 +18,7 @@ from bench import run_to_run
 from bench.report.charts import CHARTS
 from bench.report.compare import compare_table
 from bench.report.load import ReportError, load_run, newest_run
+from bench.report.markdown import markdown_table
 from bench.report.page import write_report
 from bench.report.table import scenario_table
 from tests.conftest import REPO
@@ -425,6 +426,34 @@ def test_a_cpu_reading_above_the_machines_cores_is_a_meter_error(
     write_report([path], tmp_path)
     assert "✗ meter" in (tmp_path / "table.md").read_text()
     assert "CPU reading above the machine's cores" in (tmp_path / "REPORT.md").read_text()
+
+
+def test_gil_threads_paying_more_cpu_per_task_than_sequential_are_marked_and_decide_nothing(
+        suite_run: Path, tmp_path: Path) -> None:
+    """Pure-Python CPU on one GIL costs its CPU per task whatever runs it: a threads row
+    at twice sequential's CPU per task (the bias seen under the suite) is ✗ CPU, says why
+    in the summary, and keeps a claim from deciding on it; the real run has no such row."""
+    from bench.claims.kit import unfit
+    from bench.report.summary import summary_lines
+
+    real = scenario_table([load_run(suite_run)])
+    assert not real["inflated_cpu"].any()
+
+    def doubled(data: dict[str, Any]) -> None:
+        for bench in data["benchmarks"]:
+            info = bench["extra_info"]
+            if info["workload"] == "cpu" and info["runner"] == "threads":
+                info["cpu_s"] *= 2
+
+    path = _edited_copy(suite_run, tmp_path / "inflated.json", doubled)
+    table = scenario_table([load_run(path)])
+    inflated = table[table["inflated_cpu"]]
+    assert list(inflated["runner"]) == ["threads"] and list(inflated["workload"]) == ["cpu"]
+    assert "✗ CPU" in markdown_table(table)
+    assert any("CPU per task above sequential's in this run" in line
+               for line in summary_lines([load_run(path)], table))
+    assert "✗ CPU per task above sequential's" in str(unfit(inflated.iloc[0].to_dict()))
+    assert "CPU per task" not in str(unfit(real[real["runner"] == "threads"].iloc[0].to_dict()))
 
 
 def test_passes_merge_by_scenario_even_when_pytest_renamed_repeated_ids(

@@ -70,6 +70,8 @@ def unfit(row: Row) -> str | None:
                        if not missing(row.get("neighbours")) else "⚡ disturbed")
     if _flag(row, "meter_error"):
         reasons.append("✗ meter error")
+    if _flag(row, "inflated_cpu"):
+        reasons.append("✗ CPU per task above sequential's")
     return f"{_label(row)}: {', '.join(reasons)}" if reasons else None
 
 

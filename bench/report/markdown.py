@@ -83,7 +83,8 @@ def markdown_table(table: pd.DataFrame) -> str:
         + table["over_ideal"].map(lambda over: " ⚑" if over else ""),
         **_declared(table),
         "client_cpu_load": table["client_cpu_load"].map(lambda v: fixed(v, "{:.2f}"))
-        + table["meter_error"].map(lambda error: " ✗ meter" if error else ""),
+        + table["meter_error"].map(lambda error: " ✗ meter" if error else "")
+        + table["inflated_cpu"].map(lambda inflated: " ✗ CPU" if inflated else ""),
         "server_load": table["server_load"].map(lambda v: fixed(v, "{:.2f}")),
         "neighbours": table["neighbours"].map(lambda v: fixed(v, "{:.2f}"))
         + table["disturbed"].map(lambda disturbed: " ⚡" if disturbed else ""),

@@ -58,6 +58,14 @@ def _impossible_lines(table: pd.DataFrame, label: Callable[[pd.Series], str]) ->
         lines.append("- ✗ CPU reading above the machine's cores (a meter error, not a "
                      "result): " + ", ".join(f"{r['workload']} {label(r)}"
                                              for _, r in broken.iterrows()) + ".")
+    inflated = table[table["inflated_cpu"]] if "inflated_cpu" in table else table.iloc[0:0]
+    if len(inflated):
+        lines.append("- ✗ CPU per task above sequential's in this run (pure-Python CPU on one "
+                     "GIL costs the same per task whatever runs it): " + ", ".join(
+            f"{r['workload']} {label(r)} ({r['cpu_s'] / r['tasks'] * 1000:.3g} ms a task "
+            f"against {r['baseline_cpu_task_s'] * 1000:.3g} ms)" for _, r in inflated.iterrows())
+            + ". Something outside the model cost these rows CPU (a harness or the host): "
+            "they decide nothing; rerun, and see docs/reading-the-output.md.")
     over = table[table["over_ideal"]]
     if len(over):
         lines.append("- ⚑ Efficiency above 100 %: " + ", ".join(

@@ -38,7 +38,14 @@ from bench.report.keys import (
     workload_order,
 )
 from bench.report.load import Run, _rows, label_runs
-from bench.report.marks import METER_SLACK, NEIGHBOUR_LIMIT, NOISE_LIMIT, OVER_IDEAL, one_gil_bound
+from bench.report.marks import (
+    METER_SLACK,
+    NEIGHBOUR_LIMIT,
+    NOISE_LIMIT,
+    OVER_IDEAL,
+    inflated_cpu,
+    one_gil_bound,
+)
 
 # The declared fields read as numbers, and those that hold lists of readings.
 NUMERIC = tuple(column.row or name for name, column in record_columns() if column.numeric)
@@ -290,6 +297,7 @@ def scenario_table(runs: list[Run], spread: run_to_run.Spread | None = None) -> 
     table["speedup"] = (table["baseline_s"] / table["median_s"]).where(result)
     _published(table, runs, run_to_run.load() if spread is None else spread)
     _speedup_bound(table)
+    table["inflated_cpu"] = inflated_cpu(table)
     # Per-task speed: one task alone under this runner against one alone under sequential.
     table["per_task_speed"] = (table["baseline_solo_s"] / table["solo_task_s"]).where(result)
     return _in_reading_order(table)
@@ -315,4 +323,7 @@ def _baselines(table: pd.DataFrame) -> pd.DataFrame:
                          "baseline_passes": baseline["rounds_by_pass"].first(),
                          "baseline_solo_s": baseline["solo_task_s"].first(),
                          "baseline_ideal_s": baseline["ideal_s"].first(),
-                         "baseline_task_s": baseline["task_s"].first()})
+                         "baseline_task_s": baseline["task_s"].first(),
+                         "baseline_cpu_task_s": (baseline["cpu_s"].first()
+                                                 / baseline["tasks"].first()),
+                         "baseline_noise": baseline["noise"].first()})
