@@ -62,15 +62,19 @@ class SessionDatabase:
         return None if self.process is None else self.process.pid
 
     def stop(self) -> None:
+        """Drop the suite's schemas, then stop the embedded server: whatever dropping
+        raised (or an interrupt during it), the server and its data folder go."""
         problems = []
-        for schema in self.schemas.values():
-            try:
-                schema.drop()
-            except DatabaseError as exc:
-                problems.append(str(exc))
-        self.schemas.clear()
-        if self.process is not None:
-            self.process.stop()
-            self.process = None
+        try:
+            for schema in self.schemas.values():
+                try:
+                    schema.drop()
+                except DatabaseError as exc:
+                    problems.append(str(exc))
+        finally:
+            self.schemas.clear()
+            if self.process is not None:
+                self.process.stop()
+                self.process = None
         if problems:
             raise DatabaseError("; ".join(problems))

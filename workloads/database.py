@@ -43,6 +43,7 @@ USER = "bench"
 DATABASE = "postgres"
 START_TIMEOUT_S = 30.0
 STOP_TIMEOUT_S = 10.0
+REMOVE_TRIES = 40  # the data folder, 50 ms apart, while killed backends finish dying
 CONNECT_TIMEOUT_S = 5  # libpq's connect_timeout: a bad --db-url fails well within 10 s
 # Enough for the process pool at C=1,000 (one connection per worker) and the pools of
 # the other runners, with PostgreSQL's reserved superuser slots on top.
@@ -219,7 +220,12 @@ class DatabaseProcess:
         if process is not None:
             end(process, lambda: process.send_signal(signal.SIGINT), STOP_TIMEOUT_S,
                 group=True)
-        shutil.rmtree(self.root, ignore_errors=True)
+        # Backends killed with the group may still be going for a moment: try again.
+        for _ in range(REMOVE_TRIES):
+            shutil.rmtree(self.root, ignore_errors=True)
+            if not self.root.exists():
+                break
+            time.sleep(0.05)
         if self.install is not None:
             self.install.close()
 
