@@ -98,6 +98,13 @@ def ratios(turn: dict[str, Any]) -> tuple[float, float]:
     return thr["wall"] / seq["wall"], thr["cpu"] / seq["cpu"]
 
 
+def _shown(python: str) -> str:
+    """The interpreter as the page names it: relative to the repository where it is in it
+    (the project's .venv), so the page names no machine's folders."""
+    path = Path(python).absolute()
+    return str(path.relative_to(REPO)) if path.is_relative_to(REPO) else python
+
+
 def render(rows: list[dict[str, Any]]) -> str:
     lines = [f"# GIL threads on CPU work: the suite against a plain script ({len(rows)} turns)",
              "", "| turn | side | C | threads / sequential, wall | CPU |", "|---|---|---|---|---|"]
@@ -149,7 +156,7 @@ def main(argv: list[str] | None = None) -> int:
                 found = suite_turn(args.python, concurrency, env) if side == "suite" \
                     else plain_turn(args.python, concurrency)
                 rows.append({"side": side, "concurrency": concurrency, "at": time.time(),
-                             "python": args.python, "suite_env": env if side == "suite"
+                             "python": _shown(args.python), "suite_env": env if side == "suite"
                              else {}, **found})
                 wall, cpu = ratios(rows[-1])
                 print(f"turn {turn + 1} C={concurrency} {side}: wall {wall:.3f} cpu {cpu:.3f}",
