@@ -408,7 +408,12 @@ def serve_with(executor: Executor, workload: Workload, offsets: list[float],
         due = start + offset
         _wait_until(due)
         outcome.lateness.append(time.perf_counter() - due)
-        future = send(executor, workload.for_task(index))
+        try:
+            future = send(executor, workload.for_task(index))
+        except BrokenProcessPool as exc:  # a worker died: the pool refuses every later request
+            refused: Future[TaskResult] = Future()
+            refused.set_exception(exc)
+            future = refused
         future.add_done_callback(returned)
         sent.append((future, due))
     outcome.generator_cpu_s = time.thread_time() - cpu_before

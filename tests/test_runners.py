@@ -195,6 +195,27 @@ def test_dead_worker_fails_its_tasks_instead_of_hanging() -> None:
     assert dict(outcome.failures) == {"worker_died": 5}
 
 
+@pytest.mark.usefixtures("assert_no_leftovers")
+def test_a_pool_broken_before_the_round_hands_over_fails_every_task_instead_of_raising() -> None:
+    """The race a dead worker starts: the pool breaks while tasks are still being submitted
+    and refuses the rest.  Made certain here by breaking it in a round before."""
+    with ProcessRunner(DyingWorkload(), 2, "fork") as runner:
+        assert dict(runner.run(1).failures) == {"worker_died": 1}
+        outcome = runner.run(5)
+    assert outcome.ok == 0
+    assert dict(outcome.failures) == {"worker_died": 5}
+    assert "terminated abruptly" in outcome.examples["worker_died"]
+
+
+@pytest.mark.usefixtures("assert_no_leftovers")
+def test_a_pool_broken_while_serving_fails_every_later_request_instead_of_raising() -> None:
+    with ProcessRunner(DyingWorkload(), 2, "fork") as runner:
+        runner.run(1)
+        outcome = runner.serve([0.0, 0.001, 0.002])
+    assert outcome.ok == 0
+    assert dict(outcome.failures) == {"worker_died": 3}
+
+
 @pytest.mark.parametrize("name, concurrency, message", [
     ("nope", 1, "unknown runner 'nope'"),
     ("threads", 0, "concurrency must be at least 1"),

@@ -47,8 +47,18 @@ class PoolRunner(Runner):
         if self._pool is None:
             raise RuntimeError("open the runner before running it")
         clock = RoundClock()
-        futures = [clock.watch(self._pool.submit(run_task, self.workload.for_task(i)))
-                   for i in range(tasks)]
+        futures: list[Future[TaskResult]] = []
+        try:
+            for i in range(tasks):
+                futures.append(clock.watch(self._pool.submit(run_task,
+                                                             self.workload.for_task(i))))
+        except BrokenProcessPool as exc:
+            # A worker died while the round was still handing tasks over (the first task
+            # can kill its worker before the last is submitted): the pool refuses the rest,
+            # which count as failed like the ones it had taken.
+            outcome = collect(futures, clock)
+            outcome.fail(WORKER_DIED, tasks - len(futures), describe(exc))
+            return outcome
         return collect(futures, clock)
 
     def serve(self, offsets: list[float]) -> ServiceOutcome:
