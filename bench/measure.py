@@ -44,6 +44,7 @@ from bench.runners import WORKER_DIED, Runner, make_runner
 from bench.scenario import ScenarioSpec, side_of
 from bench.service import Schedule, ServiceOutcome
 from bench.stats import FEWEST_FOR_95, median, percentile
+from bench.watchdog import bounded, round_bound
 from workloads.base import Workload
 
 
@@ -124,6 +125,7 @@ class RoundLoop:
     lag_p99_rounds: list[float] = field(default_factory=list)
     setups: list[float] = field(default_factory=list)
     teardowns: list[float] = field(default_factory=list)
+    first_round_s: float | None = None  # bounds later rounds where no task time is known
 
     @property
     def wanted(self) -> int:
@@ -154,15 +156,26 @@ class RoundLoop:
         elif self.rounds_started > self.warmups + 1:  # between counted rounds: not the client's
             self.meter.leave_out(time.process_time() - before)
 
+    def _bounded_run(self) -> Outcome:
+        """The round's tasks, stopped (`Stalled`) if they take far longer than they should."""
+        bound = round_bound(self.runner.workload.task_seconds(), self.spec.tasks,
+                            self.first_round_s)
+        start = time.perf_counter()
+        with bounded(bound, f"a round of {self.spec.tasks} tasks"):
+            outcome = self.runner.run(self.spec.tasks)
+        if self.first_round_s is None:
+            self.first_round_s = time.perf_counter() - start
+        return outcome
+
     def one_round(self) -> Outcome:
         if self.spec.timed_setup:
             self.setups.append(_duration(self.runner.open))
             try:
-                outcome = self.runner.run(self.spec.tasks)
+                outcome = self._bounded_run()
             finally:
                 self.teardowns.append(_duration(self.runner.close))
         else:
-            outcome = self.runner.run(self.spec.tasks)
+            outcome = self._bounded_run()
         if not self.warming:
             self.counted.extend(outcome)
             if outcome.loop_lags:
