@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fcntl
+import json
 import os
 import signal
 import subprocess
@@ -28,6 +29,27 @@ for _mark in ("PYTEST_XDIST_WORKER", "PYTEST_XDIST_WORKER_COUNT", "PYTEST_XDIST_
     os.environ.pop(_mark, None)
 
 REPO = Path(__file__).resolve().parent.parent
+DURATIONS = REPO / "scripts" / "evidence" / "test_durations.json"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The longest first, as a recorded fresh-clone run timed them: files by their summed
+    time, and in each file its slowest tests first, the rest in their own order.  Two
+    workers that start with the long ones end together, instead of one finishing a
+    two-minute test alone at the end; a file's tests stay together, so its module fixtures
+    are made once.  The same order on every worker, as pytest-xdist requires."""
+    try:
+        recorded = json.loads(DURATIONS.read_text())
+    except (OSError, ValueError):
+        return
+    slowest = {row["test"]: row["seconds"] for row in recorded.get("slowest", [])}
+    files = recorded.get("files", {})
+
+    def cost(item: pytest.Item) -> tuple[float, float]:
+        path = item.nodeid.split("::", 1)[0]
+        return (-files.get(path, 0.0), -slowest.get(item.nodeid, 0.0))
+
+    items.sort(key=cost)  # stable: within a file, tests keep their order
 # A matrix small enough to run in seconds: every workload and runner, one concurrency level.
 SMALL = ["--tasks", "6", "--concurrency", "3", "--sleep-ms", "5", "--http-delay-ms", "2",
          "--cpu-n", "50000"]

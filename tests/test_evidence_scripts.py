@@ -109,3 +109,23 @@ def test_gil_threads_counts_the_suite_turns_within_ten_percent_of_plain() -> Non
                                turn("plain", 1.0)])
     assert "| 2 | suite | 2 | 1.525 (1.050-2.000) | 1.525 (1.050-2.000) | 1 of 2 |" in page
     assert "| 2 | plain | 2 | 1.000 (1.000-1.000) | 1.000 (1.000-1.000) | 2 of 2 |" in page
+
+
+def _gil_turn(side: str, ratio: float) -> dict[str, object]:
+    return {"side": side, "concurrency": 2, "sequential": {"wall": 1.0, "cpu": 1.0},
+            "threads": {"wall": ratio, "cpu": ratio}}
+
+
+def test_gil_threads_contrast_puts_an_interval_on_the_suite_over_the_plain_script() -> None:
+    from scripts.evidence import gil_threads
+    plain = [_gil_turn("plain", r) for r in (0.95, 1.0, 1.05, 0.98, 1.02, 1.01)]
+    doubled = [_gil_turn("suite", 2 * r) for r in (0.95, 1.0, 1.05, 0.98, 1.02, 1.01)]
+    lines = gil_threads.contrast(plain + doubled)
+    wall = next(line for line in lines if line.startswith("| 2 | wall"))
+    low, high = (float(x) for x in wall.split("|")[4].split("-"))
+    assert 1.8 < low <= 2.0 <= high < 2.2
+    same = [_gil_turn("suite", r) for r in (1.0, 0.97, 1.03, 0.99, 1.04, 0.96)]
+    wall = next(line for line in gil_threads.contrast(plain + same)
+                if line.startswith("| 2 | wall"))
+    low, high = (float(x) for x in wall.split("|")[4].split("-"))
+    assert low < 1.0 < high
