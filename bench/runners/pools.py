@@ -135,8 +135,9 @@ def started_thread_pool(count: int) -> ThreadPoolExecutor:
     at a closed gate force all of them into existence.  The gate then lets them go one at a
     time, each waited for before the next: released together (a barrier's last arrival
     wakes every waiter), thousands of threads wake at once and fight for the GIL and the
-    barrier's lock (measured, 10,000 threads: 19-30 s of wall time and 20-40 s of CPU,
-    half of it system time, against about 2 s one at a time).
+    barrier's lock (measured, 10,000 threads: 19-89 s of wall time, up to 155 s of it
+    system CPU on two cores, against 11-19 s one at a time, most of that CPython starting
+    the threads; scripts/evidence/many_threads.md).
     """
     pool = ThreadPoolExecutor(max_workers=count, thread_name_prefix="bench-worker")
     gate, finished = threading.Semaphore(0), threading.Semaphore(0)
