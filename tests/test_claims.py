@@ -734,3 +734,12 @@ def test_evidence_shows_effects_with_intervals_and_their_lines() -> None:
     assert "vs the 1.10x line ('no gain')" in found.evidence
     assert "p=" not in found.evidence
     assert len(found.evidence) < 700
+
+
+@pytest.mark.parametrize("low, high, text", [
+    (0.5, 1.5, "0.50x-1.50x"), (0.5, None, "at least 0.50x"),
+    (None, 1.5, "below 1.50x (no lower bound)"), (0.0, 1.5, "below 1.50x (no lower bound)"),
+    (None, None, "no bound"), (0.0, None, "no bound")])
+def test_database_bounds_never_print_at_least_zero(low: float | None, high: float | None,
+                                                   text: str) -> None:
+    assert c16_database.bound_text(low, high, "{:.2f}x") == text

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from bench import precision, service, stats
+from bench import precision, service, stats, watchdog
 from bench.report import docs, marks, rerun
 from bench.runners import cluster
 
@@ -49,6 +49,8 @@ CONSTANTS: dict[str, float] = {
     "50 ms": 50.0,  # `make service`'s SLO, checked against the Makefile below
     "83 %": 83.0,  # exactly-right intervals' coverage, computed below
     "75 %": 75.0,  # what the range of three values reaches, computed below
+    "60 s": watchdog.STALL_FLOOR_S,  # the least bound on a round
+    "1 ms": watchdog.PER_TASK_S * 1000,  # the harness's cost per task in that bound
 }
 
 

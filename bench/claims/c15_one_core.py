@@ -133,8 +133,9 @@ def _below(best: float | None, above: float | None, line: float) -> bool | None:
 
 
 def _range(best: float | None, above: float | None) -> str:
-    low = "-" if best is None else sig3(best)
-    return f"{low} to {sig3(above)}" if above is not None else f"at least {low}"
+    if best is None:
+        return "no bound" if above is None else f"below {sig3(above)} (no lower bound)"
+    return f"{sig3(best)} to {sig3(above)}" if above is not None else f"at least {sig3(best)}"
 
 
 def panel(ax: Axes, rows: Table) -> None:

@@ -173,15 +173,26 @@ class Served:
 
     def text(self) -> str:
         def span(pair: tuple[float | None, float | None]) -> str:
-            low, high = pair
-            return f"{low or 0:.0f}-{high:.0f}" if high else f"at least {low or 0:.0f}"
-        bounds = f"{self.low or 0:.2f}x-{self.high:.2f}x" if self.high else \
-            f"at least {self.low or 0:.2f}x"
+            return bound_text(*pair, "{:.0f}")
+        bounds = bound_text(self.low, self.high, "{:.2f}x")
         moves = f" (with what a rerun moves a ratio, x{self.margin:.2f})" \
             if self.margin > 1 else ""
         return (f"{self.label}: saturation under the SLO {span(self.asyn)} against "
                 f"{span(self.sync)} req/s, async / sync {bounds}{moves} vs the {EDGE:.2f}x "
                 "line")
+
+
+def bound_text(low: float | None, high: float | None, form: str) -> str:
+    """An interval as far as it is bounded: "a-b", "at least a", "below b", or "no bound"
+    (never "at least 0", which bounds nothing)."""
+    low = low or None  # a bound of zero is no bound
+    if low is not None and high is not None:
+        return f"{form.format(low)}-{form.format(high)}"
+    if low is not None:
+        return f"at least {form.format(low)}"
+    if high is not None:
+        return f"below {form.format(high)} (no lower bound)"
+    return "no bound"
 
 
 def _bracket(rows: Table) -> tuple[tuple[float | None, float | None], str | None]:
