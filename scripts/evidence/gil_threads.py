@@ -195,8 +195,8 @@ def contrast(rows: list[dict[str, Any]]) -> list[str]:
             found = bootstrap(sides, _ratio_of_medians, n_resamples=4000, vectorized=True,
                               random_state=0, method="percentile")
             low, high = found.confidence_interval
-            lines.append(f"| {concurrency} | {measure} | {_ratio_of_medians(*sides):.3f} | "
-                         f"{low:.3f}-{high:.3f} |")
+            point = _ratio_of_medians(sides[0], sides[1])
+            lines.append(f"| {concurrency} | {measure} | {point:.3f} | {low:.3f}-{high:.3f} |")
     return lines
 
 
