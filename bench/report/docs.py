@@ -17,6 +17,7 @@ import json
 import re
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -255,6 +256,16 @@ def deployments_freethreaded_block() -> str:
 TEST_DURATIONS = REPO / "scripts" / "evidence" / "test_durations.json"
 
 
+def _cpu_sentence(found: dict[str, Any]) -> str:
+    """How busy the cores were: a run that keeps them busy is bound by the work it does,
+    and more workers would not shorten it."""
+    cpu, cores = found.get("cpu_s"), int(found["machine"].split(", ")[1].split()[0])
+    if not cpu:
+        return ""
+    return (f"  Every process it started used {cpu:,.0f} s of CPU (user and system), "
+            f"{cpu / (found['wall_s'] * cores):.0%} of the {cores} cores over the wall time.")
+
+
 def test_durations_block() -> str:
     """What a fresh clone's `make test` took, and its slowest files and tests
     (scripts/evidence/test_durations.py)."""
@@ -266,7 +277,8 @@ def test_durations_block() -> str:
     lines = [f"A fresh clone's `make test` on {found['machine']} ({found['made']}): "
              f"{minutes}:{seconds:02d} of wall time from the clone on, the environment "
              f"included; {counts}; {found['test_seconds']:,.0f} s of tests over the two "
-             "workers.", "", "| test file | seconds (summed) |", "|---|---|"]
+             "workers." + _cpu_sentence(found), "", "| test file | seconds (summed) |",
+             "|---|---|"]
     lines += [f"| {name} | {seconds:,.1f} |" for name, seconds in found["files"].items()
               if seconds >= 10]
     lines += ["", "| slowest tests | seconds |", "|---|---|"]

@@ -2,9 +2,10 @@
 
 Clones what is committed here into a folder only this user may enter (`mktemp -d`, as
 .ci/run does), runs `make test` there -- the virtual environment made anew, the tests with a
-JUnit XML report -- and writes the whole wall time, each test file's summed time and the
-slowest tests to a JSON file beside this script (docs/testing.md shows it from a generated
-block).  `--junit` reads a report a run already made instead.
+JUnit XML report -- and writes the whole wall time, the CPU every process it started used,
+each test file's summed time and the slowest tests to a JSON file beside this script
+(docs/testing.md shows it from a generated block).  `--junit` reads a report a run
+already made instead.
 
     python scripts/evidence/test_durations.py [--junit FILE.xml --wall-s S] [--out FILE.json]
 """
@@ -15,6 +16,7 @@ import argparse
 import json
 import os
 import platform
+import resource
 import subprocess
 import sys
 import tempfile
@@ -29,14 +31,21 @@ OUT = Path(__file__).with_suffix(".json")
 SLOWEST = 12  # tests listed one by one
 
 
-def run_tests(folder: Path, junit: Path) -> tuple[float, int]:
-    """`make test` in a fresh clone inside `folder`, timed from the clone on; its exit
-    status."""
-    start = time.perf_counter()
+def _children_cpu_s() -> float:
+    """User and system CPU of every finished child process of this one and their own
+    waited-for children, so far."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def run_tests(folder: Path, junit: Path) -> tuple[float, float, int]:
+    """`make test` in a fresh clone inside `folder`, timed from the clone on: its wall
+    time, the CPU it used (every process it started), and its exit status."""
+    start, cpu = time.perf_counter(), _children_cpu_s()
     subprocess.run(["git", "clone", "--quiet", str(REPO), str(folder / "p")], check=True)
     done = subprocess.run(["make", "test", f"TEST_ARGS=--junitxml={junit}"],
                           cwd=folder / "p", check=False)
-    return time.perf_counter() - start, done.returncode
+    return time.perf_counter() - start, _children_cpu_s() - cpu, done.returncode
 
 
 def durations(junit: Path) -> list[dict[str, Any]]:
@@ -58,12 +67,14 @@ def durations(junit: Path) -> list[dict[str, Any]]:
     return cases
 
 
-def summary(cases: list[dict[str, Any]], wall_s: float) -> dict[str, Any]:
+def summary(cases: list[dict[str, Any]], wall_s: float,
+            cpu_s: float | None = None) -> dict[str, Any]:
     files: dict[str, float] = defaultdict(float)
     for case in cases:
         files[case["file"]] += case["seconds"]
     slowest = sorted(cases, key=lambda case: -case["seconds"])[:SLOWEST]
     return {"wall_s": round(wall_s, 1), "test_seconds": round(sum(files.values()), 1),
+            "cpu_s": None if cpu_s is None else round(cpu_s, 1),
             "tests": len(cases),
             "outcomes": {kind: sum(case["outcome"] == kind for case in cases)
                          for kind in ("passed", "failed", "skipped")},
@@ -89,11 +100,11 @@ def main(argv: list[str] | None = None) -> int:
     else:
         with tempfile.TemporaryDirectory() as folder:
             junit = Path(folder) / "junit.xml"
-            wall, status = run_tests(Path(folder), junit)
+            wall, cpu, status = run_tests(Path(folder), junit)
             if not junit.exists():
                 print(f"the tests wrote no report (exit {status})", file=sys.stderr)
                 return 1
-            found = summary(durations(junit), wall)
+            found = summary(durations(junit), wall, cpu)
     args.out.write_text(json.dumps(found, indent=1) + "\n")
     print(f"wrote {args.out}: {found['wall_s']} s wall, {found['test_seconds']} s of tests")
     return 0
