@@ -9,11 +9,14 @@ import re
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from bench.options import OptionError, parse_settings
+from bench.watchdog import bounded
 from tests.conftest import REPO
+from workloads import WrongResult
 
 NO_ASYNC = '''
 from dataclasses import dataclass
@@ -198,6 +201,24 @@ def test_a_workload_that_raises_says_what_it_raised(tmp_path: Path) -> None:
     assert "Traceback" not in result.stdout
     # A failed scenario's timings are not a result: not in pytest-benchmark's table either.
     assert "benchmark 'explodes'" not in result.stdout
+
+
+def test_docs_own_http_workloads_check_does_not_do_the_work_again(tmp_path: Path) -> None:
+    """Deployments run `check` inside the handler: a check that repeated the summation
+    would double the CPU each request is measured with.  With n = 10**12 a repeated sum
+    would run for days; the check must answer at once (well inside 5 s)."""
+    namespace: dict[str, Any] = {}
+    exec(compile(readme_example("class FetchPage("), "myservice.py", "exec"), namespace)
+    page = namespace["FetchPage"](base_url="http://127.0.0.1:1/", size=8, n=10**12)
+    expected = page.size + sum_of_squares_below(page.n)
+    with bounded(5.0, "FetchPage.check"):
+        page.check(expected)
+        with pytest.raises(WrongResult):
+            page.check(expected + 1)
+
+
+def sum_of_squares_below(n: int) -> int:
+    return (n - 1) * n * (2 * n - 1) // 6
 
 
 def test_docs_own_http_workload_runs_as_written_in_batch_and_service_mode(
