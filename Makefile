@@ -21,8 +21,10 @@ TEST_ARGS ?=
 # `make service`: service mode (bench/service.py), each deployment's saturation under a
 # 50 ms SLO: the twins served by uvicorn and gunicorn (bench/runners/apps.py), loaded from
 # generator processes of their own, on the http workload (deployment -> local test server)
-# and a wait-then-compute handler (20 ms wait, about 3 ms of pure Python).  The in-process
-# models instead: make service SERVICE_RUNNERS=asyncio,threads,processes SERVICE_C=16
+# and a wait-then-compute handler (20 ms wait, then the sum of 70,000 squares: its pure-
+# Python time depends on the machine, and the report gives the CPU each request took).
+# The in-process models instead:
+# make service SERVICE_RUNNERS=asyncio,threads,processes SERVICE_C=16
 SERVICE_RUNNERS ?= app-uvicorn,app-uvicorn-workers,app-gunicorn-sync,app-gunicorn-gthread
 SERVICE_C ?= 256
 SERVICE_ARGS ?= --workload http,mixed --mixed-wait-ms 20 --mixed-n 70000 \
