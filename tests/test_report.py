@@ -505,3 +505,40 @@ def test_the_report_commands_help_prints_its_band() -> None:
     assert result.returncode == 0, result.stderr
     assert "within 1 ± 5 % agrees" in " ".join(result.stdout.split())
     assert "option_strings" not in result.stdout
+
+
+def test_a_workload_without_a_docstring_is_still_described(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    import types
+    from dataclasses import dataclass
+    from typing import ClassVar
+
+    from bench.report.summary import _described
+    from workloads import WORKLOADS, Workload
+
+    @dataclass(frozen=True)
+    class Bare(Workload):
+        name: ClassVar[str] = "bare_for_report"
+
+        def call(self) -> None:
+            return None
+
+        async def acall(self, client: object) -> None:
+            return None
+
+        def check(self, result: object) -> None:
+            pass
+
+    Bare.__doc__ = None  # a dataclass writes its signature there otherwise
+    Bare.__module__ = "bare_module_for_report"  # a user's file with no docstring either
+    monkeypatch.setitem(sys.modules, "bare_module_for_report",
+                        types.ModuleType("bare_module_for_report"))
+    WORKLOADS["bare_for_report"] = Bare
+    try:
+        assert "with no docstring" in _described("bare_for_report")
+        Bare.__doc__ = "Counts sheep.\n\nAt length."
+        assert _described("bare_for_report") == "Counts sheep."
+    finally:
+        del WORKLOADS["bare_for_report"]
+    assert "not registered where this report was made" in _described("bare_for_report")
+    assert _described("sleep")  # a built-in: its module's first line

@@ -129,15 +129,27 @@ EXPERIMENT_JOBS = {
 }
 
 
+def _described(workload: str) -> str:
+    """A workload's job in one line: a built-in's module docstring, a user's class
+    docstring (each falling back on the other), else what is known of it; never empty."""
+    if workload in EXPERIMENT_JOBS:
+        return EXPERIMENT_JOBS[workload]
+    cls = WORKLOADS.get(workload)
+    if cls is None:
+        return "A workload not registered where this report was made (a user's own class)."
+    module = sys.modules[cls.__module__].__doc__
+    built_in = cls.__module__.startswith("workloads.")
+    for doc in (module, cls.__doc__) if built_in else (cls.__doc__, module):
+        if doc and doc.strip():
+            return doc.strip().splitlines()[0]
+    return f"A workload of its own ({cls.__module__}:{cls.__name__}), with no docstring."
+
+
 def workload_lines(table: pd.DataFrame) -> list[str]:
     """Each workload's job and its sizing knobs, in words."""
     lines = []
     for (workload, params), rows in table.groupby(["workload", "params"], sort=False):
-        cls = WORKLOADS.get(str(workload))
-        job = EXPERIMENT_JOBS.get(str(workload), "")
-        if cls is not None:
-            doc = sys.modules[cls.__module__].__doc__ or ""
-            job = doc.strip().splitlines()[0] if doc.strip() else ""
+        job = _described(str(workload))
         tasks = ", ".join(str(t) for t in sorted(rows["tasks"].unique()))
         lines.append(f"- **{workload}**: {job} Knobs: {params or 'none'}; tasks per round: "
                      f"{tasks}.")
