@@ -381,6 +381,24 @@ def test_a_model_that_kept_no_rate_judged_is_not_called_lower() -> None:
     assert _sentence(held, [], [(0.0, 40.0, "GIL build", row)]).startswith("No winner")
 
 
+def test_one_model_measured_is_not_said_to_hold_more_than_others() -> None:
+    from bench.report.service import _sentence
+
+    row = pd.Series({"runner": "app-uvicorn", "cpu_per_request_s": 0.003,
+                     "runner_pss_mb": 30.0, "deployment_pss_mb": 30.0})
+    said = _sentence([(300.0, 330.0, "uvicorn", row)], [], [])
+    assert said.startswith("Only uvicorn was measured: 300 req/s kept, saturating below 330")
+    assert "other model's" not in said and "holds the most" not in said
+
+
+def test_postgresqls_cpu_is_named_as_such() -> None:
+    from bench.report.service import cpu_text
+    row = pd.Series({"runner": "app-gunicorn-gthread", "workload": "db", "tasks_run": 100,
+                     "cpu_per_request_s": 0.003, "deployment_cpu_s": 0.2,
+                     "generator_cpu_s": 0.1, "server_cpu_s": 0.05})
+    assert cpu_text(row) == "app 2.00 ms / gen 1.00 ms / PostgreSQL 0.500 ms"
+
+
 def test_a_winner_is_named_only_where_its_lead_outlasts_what_a_rerun_moves() -> None:
     """Kept 300 against another's 280 not kept: a lead within one run; with a ratio's
     rerun SD of 10 % (x1.22 at 95 %) a rerun could reverse it, so no winner."""

@@ -69,14 +69,16 @@ def _known(value: Any) -> float:
 
 def cpu_text(row: pd.Series) -> str:
     """CPU per request offered: the client's (workers included); for a real deployment,
-    the deployment's, the generator's and the upstream test server's apart."""
+    the deployment's, the generator's and the upstream's apart (the test server's, or
+    PostgreSQL's for the db workload)."""
     requests = float(row.get("tasks_run") or 0) or float(row.get("tasks") or 0)
     if not is_deployment(row) or not requests:
         return ms(float(row["cpu_per_request_s"]))
+    upstream = "PostgreSQL" if row.get("workload") == "db" else "upstream"
     parts = [("app", row.get("deployment_cpu_s")), ("gen", row.get("generator_cpu_s")),
-             ("upstream", row.get("server_cpu_s"))]
+             (upstream, row.get("server_cpu_s"))]
     return " / ".join(f"{name} {ms(_known(value) / requests) if _given(value) else '-'}"
-                      for name, value in parts if name != "upstream" or _given(value))
+                      for name, value in parts if name != upstream or _given(value))
 
 
 def memory_text(row: pd.Series) -> str:
@@ -330,7 +332,12 @@ def _sentence_of(held: list[Held], capped: list[Held] | None = None) -> str:
                 f"one kept, {quoted(best_rate)} req/s, is not above what the others did not "
                 f"keep{moves}); narrower brackets (--rate auto bisects them) or longer runs "
                 "could tell them apart.")
+    cost = f"at {cpu_text(row)} of CPU per request and {memory_text(row)} MB of memory"
+    if not others:  # one model measured: nothing to hold more than
+        saturation = f", saturating below {quoted(row_above)} req/s" if (
+            row_above := max(held, key=lambda item: item[0])[1]) is not None else ""
+        return (f"Only {label} was measured: {quoted(best_rate)} req/s kept{saturation}, "
+                f"{cost}; no other model to compare it with.")
     clear = f", by more than a rerun moves the ratio (x{margin:.2f})" if margin > 1 else ""
     return (f"{label} holds the most: {quoted(best_rate)} req/s kept, where every other "
-            f"model's saturation was lower{clear}, at {cpu_text(row)} of CPU per request "
-            f"and {memory_text(row)} MB of memory.")
+            f"model's saturation was lower{clear}, {cost}.")
