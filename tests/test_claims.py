@@ -743,3 +743,13 @@ def test_evidence_shows_effects_with_intervals_and_their_lines() -> None:
 def test_database_bounds_never_print_at_least_zero(low: float | None, high: float | None,
                                                    text: str) -> None:
     assert c16_database.bound_text(low, high, "{:.2f}x") == text
+
+
+def test_claim_15_names_a_deployments_slots_not_the_generators_c() -> None:
+    from bench.claims import c15_one_core
+
+    rows = service_sweep(600.0, 700.0)
+    rows.loc[rows["runner"] == "procs-asyncio", "slots_by"] = "workers=5 x threads=4"
+    found = c15_one_core.check(rows)
+    assert "procs-asyncio workers=5 x threads=4" in found.evidence
+    assert "asyncio C=" in found.evidence  # where C is what holds it, C it is

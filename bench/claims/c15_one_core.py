@@ -118,7 +118,10 @@ def _models(table: Table) -> list[tuple[str, bool, float, float | None, float | 
             if not is_baseline(first["runner"]) and bounded_by_c(
                     [row for _, row in rows.iterrows()], best, above):
                 above = None  # the rate it did not keep was C's limit, not the model's
-            label = f"{workload}: {first['runner']} C={first['concurrency']}"
+            # A deployment's slots are its workers (x threads), not the generator's C.
+            slots = first.get("slots_by")
+            held = slots if isinstance(slots, str) and slots else f"C={first['concurrency']}"
+            label = f"{workload}: {first['runner']} {held}"
             found.append((label, not single, core, best, above))
     return found
 
