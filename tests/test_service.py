@@ -152,6 +152,10 @@ def test_service_mode_runs_as_pytest_benchmark_and_reports_saturation(tmp_path: 
                     r"below 100|none of the rates measured) \| ", rows[0]), rows
     assert "at least 100" not in rows[0]
     assert (tmp_path / "service.png").read_bytes().startswith(b"\x89PNG")
+    # The full table has the service's columns, not a batch's median, rounds or speedup.
+    header = (tmp_path / "table.md").read_text().splitlines()[0]
+    assert "median (ms)" not in header and "rounds" not in header and "speedup" not in header
+    assert "runner" in header and "failed" in header
     # Waits have no pure-Python CPU: claim 15 is not measured, so no claims section or files.
     assert "## Claims" not in report
     assert not (tmp_path / "claims.md").exists() and not (tmp_path / "claims.png").exists()

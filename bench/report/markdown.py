@@ -97,7 +97,15 @@ def markdown_table(table: pd.DataFrame) -> str:
     for column in ("client", "server"):  # only where some row has one
         if not (table[column].fillna("") != "").any():
             shown = shown.drop(columns=[MARKDOWN_COLUMNS[column]])
+    if "offered_rate" in table and table["offered_rate"].notna().all():
+        # Service rows: one long "round" of arrivals; a batch's median, rounds and speedup
+        # would describe nothing measured.  Their own columns (rate, latency) stay.
+        shown = shown.drop(columns=[MARKDOWN_COLUMNS[column] for column in BATCH_ONLY])
     return str(shown.to_markdown(index=False, disable_numparse=True))
+
+
+BATCH_ONLY = ("median_ms", "ci_ms", "rounds", "iqr_ms", "noise_pct", "tasks_per_s", "speedup",
+              "per_task_speed", "efficiency_pct")
 
 
 CSV_DROP = ("rounds_data", "rounds_by_pass", "extra", "kinds", "examples", *SAMPLE_ROWS)
