@@ -433,3 +433,14 @@ def test_the_rerun_column_widens_each_bracket_by_what_a_rerun_moves() -> None:
     assert low < 300.0 and high > 330.0
     assert math.isclose(math.sqrt(low * high), math.sqrt(300.0 * 330.0), rel_tol=0.01)
     assert _rerun_text(300.0, None, row).startswith("≥ ")
+
+
+def test_a_busy_machine_is_said_on_the_first_screen() -> None:
+    from bench.report.service import _busy_lines
+
+    quiet = pd.DataFrame({"disturbed": [False, False], "neighbours": [0.1, 0.0]})
+    assert _busy_lines(quiet) == []
+    busy = pd.DataFrame({"disturbed": [True, False, True], "neighbours": [0.6, 0.1, 1.8]})
+    line = _busy_lines(busy)[0]
+    assert line.startswith("**A busy machine (⚡):** other processes used this machine during "
+                           "2 of the 3 rates measured, up to 1.80 cores")

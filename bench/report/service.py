@@ -115,6 +115,20 @@ def _generator_lines(rows: pd.DataFrame) -> list[str]:
             "known.", ""]
 
 
+def _busy_lines(rows: pd.DataFrame) -> list[str]:
+    """First, where it happened: the machine was busy with other work during some rates,
+    which then decide nothing (and leave brackets open, winners unnamed)."""
+    if "disturbed" not in rows or not rows["disturbed"].fillna(False).astype(bool).any():
+        return []
+    busy = rows[rows["disturbed"].fillna(False).astype(bool)]
+    most = pd.to_numeric(busy["neighbours"], errors="coerce").max()
+    cores = f", up to {most:.2f} cores" if pd.notna(most) else ""
+    return [f"**A busy machine (⚡):** other processes used this machine during {len(busy)} "
+            f"of the {len(rows)} rates measured{cores}.  Such a rate that was not kept "
+            "decides nothing, so saturations below may read \"at least\" and no winner may "
+            "be named for that reason alone; rerun on a quiet machine to decide them.", ""]
+
+
 def service_markdown(table: pd.DataFrame) -> list[str]:
     """Per workload: which model holds the highest rate, then every model at every rate."""
     rows = table[table["offered_rate"].notna()]
@@ -135,7 +149,8 @@ def service_markdown(table: pd.DataFrame) -> list[str]:
              "nothing and is left out of the bracket.  On a rerun: the bracket widened by "
              "what back-to-back runs on this kind of machine moved a saturation (95 %; "
              "bench/run_to_run.json, '-' where it is not known for the machine); a winner "
-             "is named only where these separate.", "", *_generator_lines(rows)]
+             "is named only where these separate.", "", *_busy_lines(rows),
+             *_generator_lines(rows)]
     for (workload, params, server), group in rows.groupby(GROUP, sort=False, dropna=False):
         where = f", {server} server" if isinstance(server, str) and server else ""
         lines += [f"**{workload}** ({params}{where})", "",
