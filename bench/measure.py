@@ -343,7 +343,8 @@ def _service_fields(schedule: Schedule, outcome: ServiceOutcome, usage: Resource
     summary = outcome.summary(schedule, slo_s)
     keys = ("achieved_rate", "arrival_latency_p50_s", "arrival_latency_p90_s",
             "arrival_latency_p99_s", "arrival_latency_p999_s", "late_requests",
-            "generator_lateness_p99_s", "generator_cpu_s", "service_p50_s")
+            "generator_lateness_p99_s", "generator_cpu_s", "service_p50_s",
+            "service_mean_s")
     sent = sorted(outcome.sent_latencies)
     return {**{key: summary[key] for key in keys},
             "sent_latency_p50_s": percentile(sent, 50) if sent else None,

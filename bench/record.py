@@ -176,6 +176,7 @@ class ScenarioRecord:
     # How long a request held its slot (first instruction to result): with C slots, the
     # most a model can serve is C over this (Little's law; bench.report.service).
     service_p50_s: float | None = metric(numeric=True)
+    service_mean_s: float | None = metric(numeric=True)  # the mean: what Little's law needs
     late_requests: int | None = metric(numeric=True)  # handed over > 5 ms after their time
     # Requests waiting or in service: their growth over the schedule, and whether it was
     # within what a model that keeps up shows (bench.service.Backlog).

@@ -20,6 +20,7 @@ from __future__ import annotations
 import bisect
 import math
 import random
+import statistics
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -131,25 +132,38 @@ def _number(value: Any) -> float | None:
     return None if value is None or value != value else float(value)
 
 
-def ceiling(rows: list[Any]) -> float:
+def ceiling(rows: list[Any], best: float | None = None, above: float | None = None) -> float:
     """The most requests per second one model's slots can serve (Little's law): its slots
-    (C, or a deployment's workers and threads where fewer) over
-    the time a request holds its slot, the least median service time among its rates; a
-    run that did not record service time gives the least median latency from arrival
-    instead (at a rate it kept, queueing adds little); nan where neither is known."""
-    held = [value for row in rows if (value := _number(row.get("service_p50_s")))]
-    if not held:
-        held = [value for row in rows
-                if (value := _number(row.get("arrival_latency_p50_s")))]
-    slots = _number(rows[0].get("slots")) or float(rows[0]["concurrency"])
-    return math.nan if not held else slots / min(held)
+    (C, or a deployment's workers and threads where fewer) over the mean time a request
+    holds its slot near its saturation: at the first rate it did not keep (`above`), else
+    at the highest it kept (`best`), else at its highest rate measured.  The mean, not the
+    median: a skewed service time holds slots longer than its median says (1.44x for an
+    exponential one).  A record without the mean gives its median service time, and one
+    without service times its median latency from arrival; nan where none is known."""
+    near = _near(rows, best, above)
+    for key in ("service_mean_s", "service_p50_s", "arrival_latency_p50_s"):
+        held = _number(near.get(key))
+        if held:
+            slots = _number(near.get("slots")) or float(near["concurrency"])
+            return slots / held
+    return math.nan
+
+
+def _near(rows: list[Any], best: float | None, above: float | None) -> Any:
+    """The row of the rate nearest the saturation: the first not kept, else the highest
+    kept, else the highest rate measured."""
+    by_rate = {float(row["offered_rate"]): row for row in rows}
+    for rate in (above, best):
+        if rate is not None and float(rate) in by_rate:
+            return by_rate[float(rate)]
+    return by_rate[max(by_rate)]
 
 
 def bounded_by_c(rows: list[Any], best: float | None, above: float | None) -> bool:
     """Whether one model's saturation (its rows, one per offered rate) is its concurrency
     limit's rather than its own: the highest rate it kept, or what it achieved at the
     first rate it did not keep, reached BOUNDED of the ceiling that C allows."""
-    limit = ceiling(rows)
+    limit = ceiling(rows, best, above)
     if math.isnan(limit):
         return False
     for row in rows:
@@ -374,6 +388,8 @@ class ServiceOutcome:
         for name, q in (("p50", 50), ("p90", 90), ("p99", 99), ("p999", 99.9)):
             found[f"arrival_latency_{name}_s"] = percentile(latencies, q)
         found["service_p50_s"] = (median(self.service_times) if self.service_times else None)
+        found["service_mean_s"] = (statistics.fmean(self.service_times) if self.service_times
+                                   else None)
         if slo_s is not None:
             found["slo_s"] = slo_s
             found["within_slo"] = sum(1 for latency in latencies if latency <= slo_s)

@@ -279,6 +279,28 @@ def test_a_saturation_at_cs_ceiling_is_the_harness_limit_not_the_models() -> Non
     assert round(ceiling(old)) == 1333 and bounded_by_c(old, 1130, 1600)
 
 
+def test_the_ceiling_holds_slots_for_the_mean_service_time_near_the_saturation() -> None:
+    """Exponential service times of mean 5 ms on one slot: 200 requests a second at most.
+    Their median (5 ms x ln 2) would print 289 and hide a saturation at the slot; and a
+    low rate's shorter hold time (less contention) would print a ceiling never reachable
+    at the rates that decide."""
+    import random
+
+    from bench.service import bounded_by_c, ceiling
+
+    draws = random.Random(7)
+    times = sorted(draws.expovariate(1 / 0.005) for _ in range(20_000))
+    mean, median = sum(times) / len(times), times[len(times) // 2]
+    rows = [{**_rate_row(100, 100, 0.003, c=1), "service_mean_s": 0.003},
+            {**_rate_row(180, 180, median, c=1), "service_mean_s": mean},
+            {**_rate_row(220, 193, median, c=1), "service_mean_s": mean}]
+    assert 190 < ceiling(rows, 180, 220) < 210  # one slot over the mean, at the bracket
+    assert 270 < 1 / median < 310  # what the median would have said
+    assert bounded_by_c(rows, 180, 220)  # 193 achieved: the one slot's ceiling, not the model's
+    # Without a bracket, the highest rate measured stands for it.
+    assert ceiling(rows) == ceiling(rows, 180, 220)
+
+
 def test_a_p99_from_fewer_than_a_thousand_requests_is_shown_as_the_max_of_n() -> None:
     import pandas as pd
 

@@ -288,7 +288,7 @@ def _models(group: pd.DataFrame, several: bool
             [row for _, row in model.iterrows()], best, above)
         if capped:
             text = f"bounded by {slots_text(at_best)} ({raise_hint(at_best)}); " + text
-        limit = ceiling([row for _, row in model.iterrows()])
+        limit = ceiling([row for _, row in model.iterrows()], best, above)
         lines.append(f"| {label} | {slots_text(at_best)} | {text} | "
                      f"{_rerun_text(best, above, at_best)} | "
                      f"{'-' if pd.isna(limit) else quoted(limit)} | "
