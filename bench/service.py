@@ -125,56 +125,6 @@ def kept_above(points: list[tuple[float, bool]]) -> list[float]:
                   and rate > above)
 
 
-BOUNDED = 0.9  # a saturation at or above this share of C's ceiling is the harness's limit
-
-
-def _number(value: Any) -> float | None:
-    return None if value is None or value != value else float(value)
-
-
-def ceiling(rows: list[Any], best: float | None = None, above: float | None = None) -> float:
-    """The most requests per second one model's slots can serve (Little's law): its slots
-    (C, or a deployment's workers and threads where fewer) over the mean time a request
-    holds its slot near its saturation: at the first rate it did not keep (`above`), else
-    at the highest it kept (`best`), else at its highest rate measured.  The mean, not the
-    median: a skewed service time holds slots longer than its median says (1.44x for an
-    exponential one).  A record without the mean gives its median service time, and one
-    without service times its median latency from arrival; nan where none is known."""
-    near = _near(rows, best, above)
-    for key in ("service_mean_s", "service_p50_s", "arrival_latency_p50_s"):
-        held = _number(near.get(key))
-        if held:
-            slots = _number(near.get("slots")) or float(near["concurrency"])
-            return slots / held
-    return math.nan
-
-
-def _near(rows: list[Any], best: float | None, above: float | None) -> Any:
-    """The row of the rate nearest the saturation: the first not kept, else the highest
-    kept, else the highest rate measured."""
-    by_rate = {float(row["offered_rate"]): row for row in rows}
-    for rate in (above, best):
-        if rate is not None and float(rate) in by_rate:
-            return by_rate[float(rate)]
-    return by_rate[max(by_rate)]
-
-
-def bounded_by_c(rows: list[Any], best: float | None, above: float | None) -> bool:
-    """Whether one model's saturation (its rows, one per offered rate) is its concurrency
-    limit's rather than its own: the highest rate it kept, or what it achieved at the
-    first rate it did not keep, reached BOUNDED of the ceiling that C allows."""
-    limit = ceiling(rows, best, above)
-    if math.isnan(limit):
-        return False
-    for row in rows:
-        rate = float(row["offered_rate"])
-        reached = best if rate == best else _number(row.get("achieved_rate")) \
-            if rate == above else None
-        if reached is not None and reached >= BOUNDED * limit:
-            return True
-    return False
-
-
 REFINE_STEPS = 3  # --rate auto: bisections of each model's bracket after the sweep
 REFINED = 1.10  # a bracket this narrow (not kept / kept) is not bisected further
 

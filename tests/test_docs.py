@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from bench import precision, service, stats, watchdog
+from bench import ceilings, precision, service, stats, watchdog
 from bench.report import docs, marks, rerun
 from bench.runners import cluster
 
@@ -43,7 +43,7 @@ CONSTANTS: dict[str, float] = {
     "5 ms": service.LATE_S * 1000,  # a request handed over late
     "1 %": service.GENERATOR_LATE * 100,  # ⚠ generator late
     "99 %": service.KEPT * 100,  # a rate kept
-    "90 %": service.BOUNDED * 100,  # a saturation at C's ceiling
+    "90 %": ceilings.BOUNDED * 100,  # a saturation at C's ceiling
     "±5 %": stats.BAND * 100,  # --compare's equivalence band
     "100 ms": rerun.LONG_S * 1000,  # rows the calibration judges
     "50 ms": 50.0,  # `make service`'s SLO, checked against the Makefile below

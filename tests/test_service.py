@@ -264,7 +264,7 @@ def _rate_row(offered: float, achieved: float, held_s: float | None, c: int = 16
 
 
 def test_a_saturation_at_cs_ceiling_is_the_harness_limit_not_the_models() -> None:
-    from bench.service import bounded_by_c, ceiling
+    from bench.ceilings import bounded_by_c, ceiling
 
     # C=16 slots held 12 ms each allow 1,333 requests per second at most (Little's law).
     rows = [_rate_row(800, 800, 0.012), _rate_row(1130, 1130, 0.012),
@@ -286,7 +286,7 @@ def test_the_ceiling_holds_slots_for_the_mean_service_time_near_the_saturation()
     at the rates that decide."""
     import random
 
-    from bench.service import bounded_by_c, ceiling
+    from bench.ceilings import bounded_by_c, ceiling
 
     draws = random.Random(7)
     times = sorted(draws.expovariate(1 / 0.005) for _ in range(20_000))
@@ -466,3 +466,37 @@ def test_a_busy_machine_is_said_on_the_first_screen() -> None:
     line = _busy_lines(busy)[0]
     assert line.startswith("**A busy machine (⚡):** other processes used this machine during "
                            "2 of the 3 rates measured, up to 1.80 cores")
+
+
+def _deployment_row(offered: float, achieved: float, workers: int, threads: int,
+                    mean_s: float, app_ms: float, gen_ms: float, upstream_ms: float,
+                    slots: int | None = None) -> dict[str, object]:
+    requests = 1000
+    return {"offered_rate": offered, "achieved_rate": achieved, "service_mean_s": mean_s,
+            "concurrency": 256, "slots": slots, "cores": 2, "tasks_run": requests,
+            "gil_enabled": True,
+            "runner_details": {"deployment": {"workers": workers, "threads": threads}},
+            "deployment_cpu_s": app_ms / 1000 * requests,
+            "generator_cpu_s": gen_ms / 1000 * requests,
+            "server_cpu_s": upstream_ms / 1000 * requests}
+
+
+def test_each_saturation_names_the_ceiling_it_ran_into() -> None:
+    from bench.ceilings import binding, ceilings
+
+    # Five sync workers holding a request 12.16 ms: 411 a second; 367 kept is 89 % of it.
+    sync = [_deployment_row(r, a, 5, 1, 0.01216, 4.0, 0.4, 0.1, slots=5)
+            for r, a in ((367, 367), (400, 370))]
+    found = ceilings(sync, 367, 400, parallel=True, max_rate=6000)
+    assert round(found["slots"]) == 411
+    assert binding(found, 367, 400) == "slots: 411"
+    # One uvicorn process: 2,934 kept against two cores shared by every tier, 0.574 ms a
+    # request in all: the machine (3,484) binds before its one core (4,484).
+    uvicorn = [_deployment_row(r, a, 1, 1, 0.002, 0.223, 0.232, 0.119)
+               for r, a in ((2934, 2934), (3200, 3000))]
+    found = ceilings(uvicorn, 2934, 3200, parallel=False, max_rate=6000)
+    assert round(found["the machine"]) == 3484 and round(found["one core (GIL)"]) == 4484
+    assert binding(found, 2934, 3200) == "the machine: 3,484"
+    # Far below every ceiling: the model's own.
+    assert binding(found, 1000, 1200).startswith("none near (lowest: the machine: 3,484")
+    assert binding({}, 10, 20) == "-"

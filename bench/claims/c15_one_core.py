@@ -21,6 +21,7 @@ from typing import Any
 
 import pandas as pd
 
+from bench.ceilings import bounded_by_c
 from bench.claims.kit import (
     FAILS,
     HOLDS,
@@ -40,7 +41,7 @@ from bench.claims.registry import (
     Verdict,
     register_claim,
 )
-from bench.service import bounded_by_c, bracket, generator_late, kept
+from bench.service import bracket, generator_late, kept
 
 KEY = "c15_one_core"
 ONE_CORE = 1.10  # a single GIL process "saturates near" one core: below 1.10x of 1/C

@@ -35,6 +35,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from bench.ceilings import bounded_by_c
 from bench.claims.c15_one_core import model_bracket
 from bench.claims.kit import (
     FAILS,
@@ -58,7 +59,6 @@ from bench.claims.registry import (
     spec,
 )
 from bench.scenario import ScenarioSpec
-from bench.service import bounded_by_c
 from bench.stats import Z95
 
 KEY = "c16_database"

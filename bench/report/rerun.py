@@ -27,12 +27,12 @@ from pathlib import Path
 import pandas as pd
 
 from bench import run_to_run
+from bench.ceilings import bounded_by_c
 from bench.claims.c15_one_core import GROUP, MODEL, model_bracket
 from bench.report.decision import best_of_each_model, verdict_of, workloads
 from bench.report.keys import ROW_KEY
 from bench.report.load import load_run
 from bench.report.table import scenario_table
-from bench.service import bounded_by_c
 from bench.stats import Interval, rerun_bracket
 
 Bracket = tuple[float | None, float | None]  # best kept, lowest not kept; None: open

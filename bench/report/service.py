@@ -15,12 +15,14 @@ from typing import Any
 
 import pandas as pd
 
+from bench.ceilings import BOUNDED, NEAR, binding, bounded_by_c, ceiling, ceilings
 from bench.claims.c15_one_core import GROUP, MODEL, model_bracket, model_points
-from bench.claims.kit import is_baseline
+from bench.claims.kit import is_baseline, is_parallel
 from bench.loadgen import MAX_PROCESSES, MAX_RATE_PER_PROCESS
 from bench.report.formats import quoted
 from bench.report.keys import model_label
-from bench.service import BOUNDED, KEPT, P99_FROM, bounded_by_c, ceiling, generator_late, kept_above
+from bench.runners import RUNNERS
+from bench.service import KEPT, P99_FROM, generator_late, kept_above
 from bench.stats import Z95, rerun_bracket
 
 P999_FROM = 10_000  # and before a p99.9 is
@@ -155,7 +157,8 @@ def service_markdown(table: pd.DataFrame) -> list[str]:
         where = f", {server} server" if isinstance(server, str) and server else ""
         lines += [f"**{workload}** ({params}{where})", "",
                   "| model | in flight at most | saturation (req/s) | on a rerun (req/s) | "
-                  "ceiling (req/s) | CPU per request | memory (MB) |", "|---" * 7 + "|"]
+                  "slots' ceiling (req/s) | runs into (req/s) | CPU per request | "
+                  "memory (MB) |", "|---" * 8 + "|"]
         rows_text, held, capped, unknown = _models(group, several)
         lines += rows_text
         lines += ["", _sentence(held, capped, unknown), ""]
@@ -181,11 +184,17 @@ def _columns_note() -> str:
             "p99 column shows the largest latency and how likely it is to lie at or above "
             "the true p99; in flight at most = C (the requests the harness lets in "
             "flight: an in-process model's slots, a generator's connections) or a "
-            "deployment's workers (x threads) where fewer; ceiling = that over the median "
-            "time a request held its slot (or, in runs that did not record it, the least "
-            "median latency from arrival; Little's law: no model serves more through "
-            f"so many slots), and a saturation within {1 - BOUNDED:.0%} of it is that "
-            "limit's, not the model's, and decides nothing; late = requests the load "
+            "deployment's workers (x threads) where fewer; slots' ceiling = that over the "
+            "mean time a request held its slot at the rates that bracket the saturation "
+            "(runs that did not record the mean: the median there, or the median latency "
+            "from arrival; Little's law: no model serves more through so many slots), and "
+            f"a saturation within {1 - BOUNDED:.0%} of it is that limit's, not the "
+            "model's, and decides nothing; runs into = the lowest of the ceilings the rows "
+            "give (the slots'; one core over the CPU per request of one process with the "
+            "GIL; the usable cores over the CPU per request of every process on them; the "
+            "load generator's on-time rate), named where the saturation reached "
+            f"{NEAR:.0%} of it (that ceiling is what the figure measures), else none "
+            "near and the lowest; late = requests the load "
             "generator sent more than 5 ms after their time (its own lateness; ⚠ = more "
             "than 1 % of them: the rate offered was not quite the rate asked, and the row "
             "decides no claim; the in-process generator shares the client's process, so a "
@@ -288,10 +297,14 @@ def _models(group: pd.DataFrame, several: bool
             [row for _, row in model.iterrows()], best, above)
         if capped:
             text = f"bounded by {slots_text(at_best)} ({raise_hint(at_best)}); " + text
-        limit = ceiling([row for _, row in model.iterrows()], best, above)
+        listed = [row for _, row in model.iterrows()]
+        limit = ceiling(listed, best, above)
+        runner = RUNNERS.get(str(at_best["runner"]))
+        binds = binding(ceilings(listed, best, above, is_parallel(at_best["runner"]),
+                                 runner.max_rate() if runner else None), best, above)
         lines.append(f"| {label} | {slots_text(at_best)} | {text} | "
                      f"{_rerun_text(best, above, at_best)} | "
-                     f"{'-' if pd.isna(limit) else quoted(limit)} | "
+                     f"{'-' if pd.isna(limit) else quoted(limit)} | {binds} | "
                      f"{cpu_text(at_best)} | {memory_text(at_best)} |")
         where = f"{label} ({slots_text(at_best)})"
         if best is not None:
