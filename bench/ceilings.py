@@ -118,14 +118,13 @@ def ceilings(rows: list[Any], best: float | None, above: float | None,
     return found
 
 
-def binding(found: dict[str, float], best: float | None, above: float | None) -> str:
-    """Which ceiling the saturation ran into, in words: the lowest one, where the highest
-    rate kept (or the first not kept, where none was) reached NEAR of it; else none."""
+def binding(found: dict[str, float], best: float | None, above: float | None
+            ) -> tuple[str, float, bool] | None:
+    """The lowest ceiling (its name and rate) and whether the saturation ran into it: the
+    highest rate kept (or the first not kept, where none was) reached NEAR of it.  None
+    where no ceiling is known."""
     if not found:
-        return "-"
+        return None
     name, limit = min(found.items(), key=lambda item: item[1])
     reached = best if best is not None else above
-    said = f"{name}: {limit:,.0f}" if limit >= 100 else f"{name}: {limit:.3g}"
-    if reached is not None and reached >= NEAR * limit:
-        return said
-    return f"none near (lowest: {said})"
+    return name, limit, reached is not None and reached >= NEAR * limit

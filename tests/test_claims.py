@@ -753,3 +753,12 @@ def test_claim_15_names_a_deployments_slots_not_the_generators_c() -> None:
     found = c15_one_core.check(rows)
     assert "procs-asyncio workers=5 x threads=4" in found.evidence
     assert "asyncio C=" in found.evidence  # where C is what holds it, C it is
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots()
+    try:
+        c15_one_core.panel(ax, rows)  # the chart's labels take the slots' words too
+        assert any("workers=5 x threads=4" in label.get_text()
+                   for label in ax.get_xticklabels())
+    finally:
+        plt.close(fig)

@@ -44,6 +44,7 @@ CONSTANTS: dict[str, float] = {
     "1 %": service.GENERATOR_LATE * 100,  # ⚠ generator late
     "99 %": service.KEPT * 100,  # a rate kept
     "90 %": ceilings.BOUNDED * 100,  # a saturation at C's ceiling
+    "80 %": ceilings.NEAR * 100,  # a saturation that ran into a ceiling
     "±5 %": stats.BAND * 100,  # --compare's equivalence band
     "100 ms": rerun.LONG_S * 1000,  # rows the calibration judges
     "50 ms": 50.0,  # `make service`'s SLO, checked against the Makefile below

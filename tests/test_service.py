@@ -483,20 +483,21 @@ def _deployment_row(offered: float, achieved: float, workers: int, threads: int,
 
 def test_each_saturation_names_the_ceiling_it_ran_into() -> None:
     from bench.ceilings import binding, ceilings
+    from bench.report.service import _binds_text as binds
 
     # Five sync workers holding a request 12.16 ms: 411 a second; 367 kept is 89 % of it.
     sync = [_deployment_row(r, a, 5, 1, 0.01216, 4.0, 0.4, 0.1, slots=5)
             for r, a in ((367, 367), (400, 370))]
     found = ceilings(sync, 367, 400, parallel=True, max_rate=6000)
     assert round(found["slots"]) == 411
-    assert binding(found, 367, 400) == "slots: 411"
+    assert binds(binding(found, 367, 400)) == "slots: 411"
     # One uvicorn process: 2,934 kept against two cores shared by every tier, 0.574 ms a
     # request in all: the machine (3,484) binds before its one core (4,484).
     uvicorn = [_deployment_row(r, a, 1, 1, 0.002, 0.223, 0.232, 0.119)
                for r, a in ((2934, 2934), (3200, 3000))]
     found = ceilings(uvicorn, 2934, 3200, parallel=False, max_rate=6000)
     assert round(found["the machine"]) == 3484 and round(found["one core (GIL)"]) == 4484
-    assert binding(found, 2934, 3200) == "the machine: 3,484"
+    assert binds(binding(found, 2934, 3200)) == "the machine: 3,480"
     # Far below every ceiling: the model's own.
-    assert binding(found, 1000, 1200).startswith("none near (lowest: the machine: 3,484")
-    assert binding({}, 10, 20) == "-"
+    assert binds(binding(found, 1000, 1200)) == "none near (lowest: the machine: 3,480)"
+    assert binding({}, 10, 20) is None and binds(None) == "-"

@@ -148,7 +148,7 @@ def panel(ax: Axes, rows: Table) -> None:
     labels, values, colours, errors = [], [], [], []
     for label, _, core, best, above in _models(rows):
         workload, model = label.split(": ")
-        runner, level = model.split(" ")
+        runner, level = model.split(" ", 1)  # the level may be "workers=5 x threads=4"
         labels.append(f"{runner}\n{level}\n({workload})")
         values.append((best or 0.0) / core)
         errors.append([0.0, max(0.0, ((above or best or 0.0) - (best or 0.0)) / core)])

@@ -270,6 +270,15 @@ def _rerun_text(best: float | None, above: float | None, row: pd.Series) -> str:
     return f"≥ {quoted(low)}" if low is not None else f"< {quoted(high)}" if high else "-"
 
 
+def _binds_text(found: tuple[str, float, bool] | None) -> str:
+    """"slots: 395" where the saturation ran into it, else "none near (lowest: ...)"."""
+    if found is None:
+        return "-"
+    name, limit, reached = found
+    return f"{name}: {quoted(limit)}" if reached else f"none near (lowest: {name}: " \
+        f"{quoted(limit)})"
+
+
 def _models(group: pd.DataFrame, several: bool
             ) -> tuple[list[str], list[Held], list[Held], list[Held]]:
     """Each model's saturation row; the saturations that decide (held), those that
@@ -300,8 +309,9 @@ def _models(group: pd.DataFrame, several: bool
         listed = [row for _, row in model.iterrows()]
         limit = ceiling(listed, best, above)
         runner = RUNNERS.get(str(at_best["runner"]))
-        binds = binding(ceilings(listed, best, above, is_parallel(at_best["runner"]),
-                                 runner.max_rate() if runner else None), best, above)
+        binds = _binds_text(binding(ceilings(
+            listed, best, above, is_parallel(at_best["runner"]),
+            runner.max_rate() if runner else None), best, above))
         lines.append(f"| {label} | {slots_text(at_best)} | {text} | "
                      f"{_rerun_text(best, above, at_best)} | "
                      f"{'-' if pd.isna(limit) else quoted(limit)} | {binds} | "
