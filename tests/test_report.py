@@ -345,9 +345,11 @@ def test_a_speedup_beyond_the_ideal_speedup_is_marked_with_per_task_speed(
     assert "‼" in (tmp_path / "table.md").read_text()
     report = (tmp_path / "REPORT.md").read_text()
     assert "‼ Speedup above the ideal speedup" in report and "cpu processes" in report
-    # Waits overlap up to C-fold: the sleep rows' speedups, above min(C, cores), are not.
+    # Waits overlap up to C-fold: the sleep rows' ideal is C, not min(C, cores).  (The rule,
+    # not the real run's speedups: a busy moment during sequential's rounds once put a
+    # sleep row's whole interval above C=3 in a make test beside make bench.)
     sleep = table[table["workload"] == "sleep"]
-    assert (sleep["speedup"] > 2).any() and not sleep["over_cores"].any()
+    assert (sleep["speedup_bound"] == sleep["concurrency"]).all()
 
 
 def test_the_ideal_speedup_does_not_follow_the_calibrations_drift(
