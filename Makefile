@@ -38,11 +38,13 @@ all: test
 # uv installs (30 s where pip took 96 s here); pip only puts uv in.  Every installed module
 # is compiled at install, as pip does: where PYTHONDONTWRITEBYTECODE is set, nothing is
 # compiled later, and each process would compile pandas and the rest anew (10 s an import).
+# uv's temporary files (a lock file per build of the project, left in /tmp otherwise) go
+# inside the environment, and leave with it.
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(BASE_PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check 'uv>=0.5'
-	$(BIN)/python -m uv pip install --quiet --compile-bytecode --python $(BIN)/python \
-		-e '.[report,dev,subinterpreters,uvloop,servers,dask,db]'
+	TMPDIR=$(abspath $(VENV)) $(BIN)/python -m uv pip install --quiet --compile-bytecode \
+		--python $(BIN)/python -e '.[report,dev,subinterpreters,uvloop,servers,dask,db]'
 	@touch $@
 
 # $(call run_suite,FOLDER-SUFFIX,PYTEST-TARGET): each run gets a new folder named by its
