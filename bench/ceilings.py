@@ -30,6 +30,13 @@ def _number(value: Any) -> float | None:
     return None if value is None or value != value else float(value)
 
 
+def slots_label(row: Any) -> str:
+    """What holds a row's requests in flight, in words: a deployment's workers (x threads)
+    where they are fewer than C, else C."""
+    found = row.get("slots_by")
+    return found if isinstance(found, str) and found else f"C={row['concurrency']}"
+
+
 def ceiling(rows: list[Any], best: float | None = None, above: float | None = None) -> float:
     """The most requests per second one model's slots can serve (Little's law): its slots
     (C, or a deployment's workers and threads where fewer) over the mean time a request

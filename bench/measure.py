@@ -126,6 +126,7 @@ class RoundLoop:
     setups: list[float] = field(default_factory=list)
     teardowns: list[float] = field(default_factory=list)
     first_round_s: float | None = None  # bounds later rounds where no task time is known
+    bound: tuple[float | None, str] = (None, "")  # the next round's (bench.watchdog)
 
     @property
     def wanted(self) -> int:
@@ -149,6 +150,8 @@ class RoundLoop:
         # Measured at 10,000 tasks (asyncio, sleep 0.1 s): collections walking the suite's
         # ~100,000 objects took 0.18 s of a 0.34 s round; frozen, 0.05 s of 0.23 s.
         gc.freeze()
+        self.bound = round_bound(self.runner.workload.task_seconds(), self.spec.tasks,
+                                 self.first_round_s)
         if self.warming:
             return
         if self.rounds_started == self.warmups + 1:
@@ -157,11 +160,10 @@ class RoundLoop:
             self.meter.leave_out(time.process_time() - before)
 
     def _bounded_run(self) -> Outcome:
-        """The round's tasks, stopped (`Stalled`) if they take far longer than they should."""
-        bound = round_bound(self.runner.workload.task_seconds(), self.spec.tasks,
-                            self.first_round_s)
+        """The round's tasks, stopped (`Stalled`) if they take far longer than they should
+        (the bound set in `before_round`, outside the timed region)."""
         start = time.perf_counter()
-        with bounded(bound, f"a round of {self.spec.tasks} tasks"):
+        with bounded(*self.bound):
             outcome = self.runner.run(self.spec.tasks)
         if self.first_round_s is None:
             self.first_round_s = time.perf_counter() - start

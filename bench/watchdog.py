@@ -30,15 +30,19 @@ class Stalled(RuntimeError):
     """A round ran past its bound: stopped, and not a result."""
 
 
-def round_bound(task_s: float | None, tasks: int, first_round_s: float | None) -> float | None:
-    """Seconds a round of `tasks` may take before it counts as stuck (None: no bound yet)."""
+def round_bound(task_s: float | None, tasks: int, first_round_s: float | None
+                ) -> tuple[float | None, str]:
+    """Seconds a round of `tasks` may take before it counts as stuck (None: no bound yet),
+    and the round as the message names it, with what the bound was made from."""
     if task_s is not None:
-        expected = tasks * (task_s + PER_TASK_S)
+        expected, basis = tasks * (task_s + PER_TASK_S), "its tasks run one after another"
     elif first_round_s is not None:
-        expected = first_round_s
+        expected, basis = first_round_s, "its first round"
     else:
-        return None
-    return max(STALL_FLOOR_S, STALL_FACTOR * expected)
+        return None, f"a round of {tasks} tasks"
+    return (max(STALL_FLOOR_S, STALL_FACTOR * expected),
+            f"a round of {tasks} tasks (bound: {STALL_FACTOR:g} times {basis}, at least "
+            f"{STALL_FLOOR_S:g} s)")
 
 
 @contextlib.contextmanager
@@ -50,8 +54,7 @@ def bounded(seconds: float | None, what: str) -> Iterator[None]:
         return
 
     def expired(signum: int, frame: FrameType | None) -> None:
-        raise Stalled(f"{what} made no end in {seconds:.3g} s (about {STALL_FACTOR:g} times "
-                      "its tasks run one after another); stopped, not a result")
+        raise Stalled(f"{what} made no end in {seconds:.3g} s; stopped, not a result")
 
     previous = signal.signal(signal.SIGALRM, expired)
     signal.setitimer(signal.ITIMER_REAL, seconds)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import time
 from dataclasses import dataclass
 from types import SimpleNamespace
@@ -41,11 +42,13 @@ class UnderstatedWorkload(Workload):
 
 
 def test_the_bound_is_the_tasks_in_a_row_times_the_factor_and_never_below_the_floor() -> None:
-    assert round_bound(1.0, 10, None) == pytest.approx(
-        watchdog.STALL_FACTOR * 10 * (1.0 + watchdog.PER_TASK_S))
-    assert round_bound(0.0001, 2, None) == watchdog.STALL_FLOOR_S
-    assert round_bound(None, 10, 30.0) == watchdog.STALL_FACTOR * 30.0
-    assert round_bound(None, 10, None) is None  # unknown until a round has run
+    seconds, what = round_bound(1.0, 10, None)
+    assert seconds == pytest.approx(watchdog.STALL_FACTOR * 10 * (1.0 + watchdog.PER_TASK_S))
+    assert "times its tasks run one after another" in what
+    assert round_bound(0.0001, 2, None)[0] == watchdog.STALL_FLOOR_S
+    seconds, what = round_bound(None, 10, 30.0)
+    assert seconds == watchdog.STALL_FACTOR * 30.0 and "times its first round" in what
+    assert round_bound(None, 10, None)[0] is None  # unknown until a round has run
 
 
 def test_a_block_within_its_bound_is_left_alone() -> None:
@@ -64,9 +67,12 @@ def test_a_round_past_its_bound_is_stopped_in_one_line_and_its_runner_still_clos
                      runner=runner, meter=None)  # type: ignore[arg-type]
     runner.open()
     try:
+        loop.before_round()  # sets the bound, as before every timed round
         start = time.perf_counter()
-        with pytest.raises(Stalled, match=r"a round of 2 tasks made no end in 0\.3 s"):
+        with pytest.raises(Stalled, match=r"a round of 2 tasks \(bound: .*\) made no end in "
+                                          r"0\.3 s"):
             loop.one_round()
         assert time.perf_counter() - start < HANG_S  # stopped, not waited for
     finally:
+        gc.unfreeze()  # as run_rounds does after its rounds
         runner.close()

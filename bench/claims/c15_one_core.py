@@ -21,7 +21,7 @@ from typing import Any
 
 import pandas as pd
 
-from bench.ceilings import bounded_by_c
+from bench.ceilings import bounded_by_c, slots_label
 from bench.claims.kit import (
     FAILS,
     HOLDS,
@@ -120,9 +120,7 @@ def _models(table: Table) -> list[tuple[str, bool, float, float | None, float | 
                     [row for _, row in rows.iterrows()], best, above):
                 above = None  # the rate it did not keep was C's limit, not the model's
             # A deployment's slots are its workers (x threads), not the generator's C.
-            slots = first.get("slots_by")
-            held = slots if isinstance(slots, str) and slots else f"C={first['concurrency']}"
-            label = f"{workload}: {first['runner']} {held}"
+            label = f"{workload}: {first['runner']} {slots_label(first)}"
             found.append((label, not single, core, best, above))
     return found
 

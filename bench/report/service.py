@@ -15,7 +15,15 @@ from typing import Any
 
 import pandas as pd
 
-from bench.ceilings import BOUNDED, NEAR, binding, bounded_by_c, ceiling, ceilings
+from bench.ceilings import (
+    BOUNDED,
+    NEAR,
+    binding,
+    bounded_by_c,
+    ceiling,
+    ceilings,
+    slots_label,
+)
 from bench.claims.c15_one_core import GROUP, MODEL, model_bracket, model_points
 from bench.claims.kit import is_baseline, is_parallel
 from bench.loadgen import MAX_PROCESSES, MAX_RATE_PER_PROCESS
@@ -92,8 +100,7 @@ def memory_text(row: pd.Series) -> str:
 
 def slots_text(row: pd.Series) -> str:
     """What bounds the requests in flight: C, or a deployment's workers and threads."""
-    found = row.get("slots_by")
-    return found if isinstance(found, str) and found else f"C={row['concurrency']}"
+    return slots_label(row)
 
 
 def raise_hint(row: pd.Series) -> str:
@@ -120,9 +127,10 @@ def _generator_lines(rows: pd.DataFrame) -> list[str]:
 def _busy_lines(rows: pd.DataFrame) -> list[str]:
     """First, where it happened: the machine was busy with other work during some rates,
     which then decide nothing (and leave brackets open, winners unnamed)."""
-    if "disturbed" not in rows or not rows["disturbed"].fillna(False).astype(bool).any():
+    disturbed = rows["disturbed"].fillna(False).astype(bool) if "disturbed" in rows else None
+    if disturbed is None or not disturbed.any():
         return []
-    busy = rows[rows["disturbed"].fillna(False).astype(bool)]
+    busy = rows[disturbed]
     most = pd.to_numeric(busy["neighbours"], errors="coerce").max()
     cores = f", up to {most:.2f} cores" if pd.notna(most) else ""
     return [f"**A busy machine (⚡):** other processes used this machine during {len(busy)} "
