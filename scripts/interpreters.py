@@ -215,11 +215,9 @@ def _failed_package(output: str) -> str:
 
 def _uv(*args: str) -> subprocess.CompletedProcess[str]:
     """uv (the main environment's) makes and fills an environment: it needs no pip and no
-    ensurepip in the interpreter (which distribution builds lack), and installs in seconds.
-    Its temporary files (a lock file per build of the project) go under .venvs/, not /tmp."""
-    ENVS.mkdir(parents=True, exist_ok=True)
+    ensurepip in the interpreter (which distribution builds lack), and installs in seconds."""
     return subprocess.run([sys.executable, "-m", "uv", *args], capture_output=True, text=True,
-                          timeout=1800, env={**os.environ, "TMPDIR": str(ENVS)})
+                          timeout=1800)
 
 
 def ensure_env(interpreter: Interpreter) -> Path:
